@@ -1,0 +1,1 @@
+//! finbourne-identity (being built).

@@ -1,0 +1,1 @@
+//! identity-auth (being built).

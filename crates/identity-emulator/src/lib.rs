@@ -1,0 +1,1 @@
+//! identity-emulator (being built).

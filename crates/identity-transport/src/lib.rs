@@ -1,0 +1,1 @@
+//! identity-transport (being built).

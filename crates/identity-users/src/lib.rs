@@ -1,0 +1,1 @@
+//! identity-users (being built).
