@@ -1,1 +1,33 @@
-fn main() {}
+//! `cargo xtask`: the project's tasks, written in Rust so that they run the
+//! same on every machine with nothing but cargo.
+//!
+//! - `cargo xtask ci`: format check, clippy with `-D warnings`, every test;
+//!   what `.ci/run` runs.
+//! - `cargo xtask demo`: the whole user lifecycle against an embedded emulator.
+
+mod ci;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let outcome = match task {
+        "ci" => ci::run(rest),
+        "demo" => ci::cargo(&["run", "--quiet", "-p", "identity-cli", "--", "demo"]),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | demo>");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

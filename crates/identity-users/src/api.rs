@@ -1,0 +1,140 @@
+//! [`UsersApi`]: the entry point, one method per operation of the contract.
+//!
+//! Each method takes the operation's required inputs and returns its
+//! [`Call`], on which the optional inputs are named methods and `.send()`
+//! makes the request.
+
+use identity_models::{CreateUserRequest, UpdateUserRequest, UpdateUserSchemaRequest};
+
+use crate::encode::path_segment;
+use crate::find::FindUsers;
+use crate::operation::{
+    CreateUser, DeleteUser, ExpirePassword, GetUser, GetUserFromLogin, GetUserSchema,
+    ListRunnableUsers, ListUsers, Operation, ResetFactors, ResetPassword, SendActivationEmail,
+    UnlockUser, UnsuspendUser, UpdateUser, UpdateUserSchema,
+};
+use crate::{BaseUrl, Call};
+
+/// The Users API over a tower service `S` (any stack that turns an
+/// `http::Request<Bytes>` into an `http::Response<B>`).
+///
+/// Cloning is as cheap as cloning `S`.
+#[derive(Clone, Debug)]
+pub struct UsersApi<S> {
+    pub(crate) service: S,
+    pub(crate) base_url: BaseUrl,
+}
+
+impl<S: Clone> UsersApi<S> {
+    /// The operations of the service at `base_url`, called through `service`.
+    pub fn new(service: S, base_url: BaseUrl) -> Self {
+        Self { service, base_url }
+    }
+
+    /// The base URL the operations' paths are joined to.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+
+    /// The service the calls go through.
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+
+    fn call<O: Operation>(&self) -> Call<S, O> {
+        Call::new(self)
+    }
+
+    fn call_for<O: Operation>(&self, what: &'static str, value: &str) -> Call<S, O> {
+        self.call().segment(path_segment(what, value))
+    }
+
+    /// CreateUser: creates a user (`POST /api/users`).
+    pub fn create_user(&self, user: &CreateUserRequest) -> Call<S, CreateUser> {
+        self.call().json_body(user)
+    }
+
+    /// DeleteUser: de-provisions the user, or with `.purge(true)` removes it.
+    pub fn delete_user(&self, id: &str) -> Call<S, DeleteUser> {
+        self.call_for("user id", id)
+    }
+
+    /// ExpirePassword: sets an expired temporary password and answers it.
+    pub fn expire_password(&self, id: &str) -> Call<S, ExpirePassword> {
+        self.call_for("user id", id)
+    }
+
+    /// FindUsersById: looks users up by id, any number of them (split into
+    /// requests of 50 and merged).
+    pub fn find_users_by_id<I>(&self, ids: I) -> FindUsers<S>
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        FindUsers::new(self.clone(), ids.into_iter().map(Into::into).collect())
+    }
+
+    /// GetUser: one user; `.include_roles(true)` fills its roles.
+    pub fn get_user(&self, id: &str) -> Call<S, GetUser> {
+        self.call_for("user id", id)
+    }
+
+    /// GetUserFromLogin: one user, by login (newer services).
+    pub fn get_user_from_login(&self, login: &str) -> Call<S, GetUserFromLogin> {
+        self.call_for("login", login)
+    }
+
+    /// GetUserSchema: the domain's alternative-user-id properties.
+    pub fn get_user_schema(&self) -> Call<S, GetUserSchema> {
+        self.call()
+    }
+
+    /// ListRunnableUsers: the users that can run jobs.
+    pub fn list_runnable_users(&self) -> Call<S, ListRunnableUsers> {
+        self.call()
+    }
+
+    /// ListUsers: every user; `.include_deactivated(true)` adds the deleted.
+    pub fn list_users(&self) -> Call<S, ListUsers> {
+        self.call()
+    }
+
+    /// ResetFactors: clears the user's multi-factor enrolment.
+    pub fn reset_factors(&self, id: &str) -> Call<S, ResetFactors> {
+        self.call_for("user id", id)
+    }
+
+    /// ResetPassword: starts a password reset.
+    pub fn reset_password(&self, id: &str) -> Call<S, ResetPassword> {
+        self.call_for("user id", id)
+    }
+
+    /// SendActivationEmail: (re)sends the activation email.
+    pub fn send_activation_email(&self, id: &str) -> Call<S, SendActivationEmail> {
+        self.call_for("user id", id)
+    }
+
+    /// UnlockUser: unlocks a locked-out user.
+    pub fn unlock_user(&self, id: &str) -> Call<S, UnlockUser> {
+        self.call_for("user id", id)
+    }
+
+    /// UnsuspendUser: returns a suspended user to active.
+    pub fn unsuspend_user(&self, id: &str) -> Call<S, UnsuspendUser> {
+        self.call_for("user id", id)
+    }
+
+    /// UpdateUser: replaces the user's details (start from
+    /// `UpdateUserRequest::from_user` to change a few).
+    pub fn update_user(&self, id: &str, user: &UpdateUserRequest) -> Call<S, UpdateUser> {
+        self.call_for("user id", id).json_body(user)
+    }
+
+    /// UpdateUserSchema: replaces the domain's alternative-user-id properties.
+    pub fn update_user_schema(
+        &self,
+        schema: &UpdateUserSchemaRequest,
+    ) -> Call<S, UpdateUserSchema> {
+        self.call().json_body(schema)
+    }
+}

@@ -1,0 +1,278 @@
+//! One call of one operation: the request it builds, the service it goes
+//! through, the answer it decodes. Written once for every operation.
+//!
+//! A [`Call`] is a builder. The operation's required inputs were given when
+//! it was made (`api.get_user("00u1")`); the optional ones are named methods
+//! of that operation's call (`.include_roles(true)`); every call takes
+//! `.options(RequestOptions)` and ends in `.send().await`.
+
+use std::future::poll_fn;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::BodyExt;
+use identity_options::RequestOptions;
+use tower_service::Service;
+
+use crate::decode::{BodyDecoder, Decode};
+use crate::encode::push_query_pair;
+use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
+use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation};
+use crate::{BaseUrl, UsersApi};
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// A call of the operation `O` through the service `S`, ready to send.
+#[must_use = "a call does nothing until it is sent: `.send().await`"]
+pub struct Call<S, O> {
+    service: S,
+    base_url: BaseUrl,
+    /// The encoded path parameter, or why it was refused (reported by `send`).
+    segment: Result<Option<String>, Error>,
+    query: String,
+    body: Option<Result<Bytes, serde_json::Error>>,
+    options: Option<RequestOptions>,
+    operation: PhantomData<O>,
+}
+
+impl<S: Clone, O: Operation> Call<S, O> {
+    pub(crate) fn new(api: &UsersApi<S>) -> Self {
+        Self {
+            service: api.service.clone(),
+            base_url: api.base_url.clone(),
+            segment: Ok(None),
+            query: String::new(),
+            body: None,
+            options: None,
+            operation: PhantomData,
+        }
+    }
+}
+
+impl<S, O: Operation> Call<S, O> {
+    pub(crate) fn segment(mut self, segment: Result<String, Error>) -> Self {
+        self.segment = segment.map(Some);
+        self
+    }
+
+    pub(crate) fn json_body(mut self, body: &impl serde::Serialize) -> Self {
+        self.body = Some(serde_json::to_vec(body).map(Bytes::from));
+        self
+    }
+
+    pub(crate) fn query(mut self, name: &str, value: &str) -> Self {
+        push_query_pair(&mut self.query, name, value);
+        self
+    }
+
+    fn flag(self, name: &str, value: bool) -> Self {
+        self.query(name, if value { "true" } else { "false" })
+    }
+
+    /// Per-call overrides of the client's timeouts, retries and
+    /// idempotency, read by the layers of the stack.
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// The HTTP request this call sends, without sending it.
+    pub fn into_request(self) -> Result<(S, Request<Bytes>), Error> {
+        let operation = O::INFO;
+        let path = match self.segment? {
+            Some(segment) => {
+                let (before, after) = split_template(operation.path_template);
+                let mut path = String::with_capacity(before.len() + segment.len() + after.len());
+                path.push_str(before);
+                path.push_str(&segment);
+                path.push_str(after);
+                path
+            }
+            None => operation.path_template.to_owned(),
+        };
+        let uri = self.base_url.join(&path, &self.query)?;
+        let body = match self.body {
+            Some(body) => Some(body.map_err(|source| Error::Serialize {
+                operation: operation.name,
+                source,
+            })?),
+            None => None,
+        };
+        let has_body = body.is_some();
+        let mut request = Request::new(body.unwrap_or_default());
+        *request.method_mut() = O::METHOD;
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.insert(ACCEPT, JSON);
+        if has_body {
+            headers.insert(CONTENT_TYPE, JSON);
+        }
+        let extensions = request.extensions_mut();
+        extensions.insert(operation);
+        if let Some(options) = self.options {
+            extensions.insert(options);
+        }
+        Ok((self.service, request))
+    }
+}
+
+impl<S, O, B> Call<S, O>
+where
+    O: Operation,
+    S: Service<Request<Bytes>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    /// Sends the call and decodes the answer.
+    ///
+    /// Any 2xx answer is a success (the contract says 200 or 204; older
+    /// documents say 201); any other status is an [`Error::Api`] with the
+    /// problem details the service sent. The body is decoded as it arrives
+    /// (a list element by element), so a large answer is never held twice.
+    pub async fn send(self) -> Result<O::Output, Error> {
+        let name = O::INFO.name;
+        let (parts, body) = self.respond().await?.into_parts();
+        let mut body = std::pin::pin!(body);
+        if !parts.status.is_success() {
+            let body = collect(name, parts.status, body.as_mut()).await?;
+            return Err(ApiError::new(name, parts.status, parts.headers, body).into());
+        }
+        let mut decoder = <O::Output as Decode>::Decoder::default();
+        let mut head = Bytes::new();
+        let decode_error = |head: &Bytes, source| Error::Decode {
+            operation: name,
+            status: parts.status,
+            snippet: snippet(head),
+            source,
+        };
+        while let Some(chunk) = next_chunk(name, parts.status, body.as_mut()).await? {
+            if head.is_empty() {
+                head = chunk.slice(..chunk.len().min(SNIPPET_BYTES));
+            }
+            decoder
+                .push(chunk)
+                .map_err(|source| decode_error(&head, source))?;
+        }
+        decoder
+            .finish()
+            .map_err(|source| decode_error(&head, source))
+    }
+
+    /// Sends the call and returns the answer's head and unread body.
+    pub(crate) async fn respond(self) -> Result<Response<B>, Error> {
+        let name = O::INFO.name;
+        let (mut service, request) = self.into_request()?;
+        let no_answer = |source: S::Error| Error::Service {
+            operation: name,
+            source: source.into(),
+        };
+        poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .map_err(no_answer)?;
+        service.call(request).await.map_err(no_answer)
+    }
+}
+
+/// Reads a body to its end.
+pub(crate) async fn collect<B>(
+    operation: &'static str,
+    status: http::StatusCode,
+    body: Pin<&mut B>,
+) -> Result<Bytes, Error>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let mut body = body;
+    let mut collected = BytesMut::new();
+    while let Some(chunk) = next_chunk(operation, status, body.as_mut()).await? {
+        collected.extend_from_slice(&chunk);
+    }
+    Ok(collected.freeze())
+}
+
+/// The next chunk of data of a body (trailers are skipped), or `None` at
+/// its end.
+pub(crate) async fn next_chunk<B>(
+    operation: &'static str,
+    status: http::StatusCode,
+    mut body: Pin<&mut B>,
+) -> Result<Option<Bytes>, Error>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    loop {
+        match body.frame().await {
+            None => return Ok(None),
+            Some(Err(source)) => {
+                return Err(Error::Body {
+                    operation,
+                    status,
+                    source: source.into(),
+                });
+            }
+            Some(Ok(frame)) => {
+                if let Ok(mut data) = frame.into_data() {
+                    let remaining = data.remaining();
+                    return Ok(Some(data.copy_to_bytes(remaining)));
+                }
+            }
+        }
+    }
+}
+
+/// Splits a path template around its one `{parameter}`.
+fn split_template(template: &'static str) -> (&'static str, &'static str) {
+    match (template.find('{'), template.find('}')) {
+        (Some(open), Some(close)) if open < close => (&template[..open], &template[close + 1..]),
+        _ => (template, ""),
+    }
+}
+
+impl<S> Call<S, GetUser> {
+    /// Fills the `roles` of the answer (`includeRoles`).
+    pub fn include_roles(self, include: bool) -> Self {
+        self.flag("includeRoles", include)
+    }
+}
+
+impl<S> Call<S, DeleteUser> {
+    /// Removes every trace of the user instead of de-provisioning it (`purge`).
+    pub fn purge(self, purge: bool) -> Self {
+        self.flag("purge", purge)
+    }
+}
+
+impl<S> Call<S, ListUsers> {
+    /// Also lists the users deleted without purge (`includeDeactivated`).
+    pub fn include_deactivated(self, include: bool) -> Self {
+        self.flag("includeDeactivated", include)
+    }
+}
+
+impl<S> Call<S, CreateUser> {
+    /// Answers only once the new user is visible in ListUsers (`waitForReindex`).
+    pub fn wait_for_reindex(self, wait: bool) -> Self {
+        self.flag("waitForReindex", wait)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_split_around_their_parameter() {
+        assert_eq!(
+            split_template("/api/users/{id}/lifecycle/$unlock"),
+            ("/api/users/", "/lifecycle/$unlock")
+        );
+        assert_eq!(split_template("/api/users"), ("/api/users", ""));
+    }
+}

@@ -1,0 +1,349 @@
+//! What can go wrong with a call, from bad input to the service's answer.
+//!
+//! [`Error`] says which stage failed: the input was refused before any
+//! request ([`Error::InvalidInput`]), the service stack gave no answer
+//! ([`Error::Service`], whose source is the stack's own error, e.g. a
+//! transport or auth error), the answer's body could not be read
+//! ([`Error::Body`]) or decoded ([`Error::Decode`]), or the service answered
+//! with an error status ([`Error::Api`], an [`ApiError`] with everything the
+//! answer said).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use identity_models::{LusidProblemDetails, LusidValidationProblemDetails};
+
+/// The boxed error of a tower service: what the stack below may fail with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The header in which the service names each request.
+pub const REQUEST_ID_HEADER: &str = "lusid-meta-requestId";
+
+/// How many characters of a body an error message quotes.
+const SNIPPET_CHARS: usize = 200;
+
+/// How many bytes of a body are kept to quote in an error (the characters
+/// above in UTF-8 at the most).
+pub(crate) const SNIPPET_BYTES: usize = SNIPPET_CHARS * 4;
+
+/// A call of the Users API failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input can never be sent safely; no request was made.
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// What was refused, e.g. `user id`.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The request body could not be serialised; no request was made.
+    #[error("could not serialise the request body of {operation}")]
+    Serialize {
+        /// The operation.
+        operation: &'static str,
+        /// serde_json's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The service stack gave no answer (connection, timeout, auth...).
+    #[error("{operation} got no answer")]
+    Service {
+        /// The operation.
+        operation: &'static str,
+        /// The stack's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The answer came, but its body could not be read to the end.
+    #[error("{operation}: the body of the {status} answer could not be read")]
+    Body {
+        /// The operation.
+        operation: &'static str,
+        /// The answer's status.
+        status: StatusCode,
+        /// The body's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A successful answer whose body is not what the contract says.
+    #[error("{operation}: the {status} answer could not be decoded: {snippet:?}")]
+    Decode {
+        /// The operation.
+        operation: &'static str,
+        /// The answer's status.
+        status: StatusCode,
+        /// The start of the body, for the reader.
+        snippet: String,
+        /// serde_json's error (it names the field and position).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The service answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+}
+
+impl Error {
+    pub(crate) fn invalid_input(what: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    /// The service's error answer, if that is what this is.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer, when one came.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api(api) => Some(api.status),
+            Self::Body { status, .. } | Self::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// 404: the user (or resource) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.api().is_some_and(ApiError::is_not_found)
+    }
+
+    /// 400 with field errors.
+    pub fn is_validation(&self) -> bool {
+        self.api().is_some_and(ApiError::is_validation)
+    }
+}
+
+/// The service's problem-details body, in whichever of its two forms it came.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A validation failure, with the errors of each field.
+    Validation(LusidValidationProblemDetails),
+    /// Any other failure.
+    Details(LusidProblemDetails),
+}
+
+impl Problem {
+    fn parse(body: &[u8]) -> Option<Self> {
+        let validation = serde_json::from_slice::<LusidValidationProblemDetails>(body)
+            .ok()
+            .filter(|problem| !problem.errors.is_empty());
+        validation.map(Self::Validation).or_else(|| {
+            serde_json::from_slice::<LusidProblemDetails>(body)
+                .ok()
+                .map(Self::Details)
+        })
+    }
+
+    /// The fields common to both forms.
+    pub fn details(&self) -> &LusidProblemDetails {
+        match self {
+            Self::Validation(validation) => &validation.problem,
+            Self::Details(details) => details,
+        }
+    }
+}
+
+/// The service answered with an error status (after any retries).
+///
+/// Carries all of the answer: status, headers, raw body, and the parsed
+/// problem details when the body is one.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    /// The operation that failed.
+    pub operation: &'static str,
+    /// The answer's status.
+    pub status: StatusCode,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// The raw body, as it came (empty, JSON, or a proxy's HTML page).
+    pub body: Bytes,
+    /// The body parsed as problem details, when it is one.
+    pub problem: Option<Problem>,
+}
+
+impl ApiError {
+    pub(crate) fn new(
+        operation: &'static str,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        let problem = Problem::parse(&body);
+        Self {
+            operation,
+            status,
+            headers,
+            body,
+            problem,
+        }
+    }
+
+    /// The service's id of the request (`lusid-meta-requestId`), for support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+    }
+
+    /// The service's error code (657 user does not exist, 658 already
+    /// exists, ...), when the body had one.
+    pub fn code(&self) -> Option<i32> {
+        self.problem.as_ref().map(|problem| problem.details().code)
+    }
+
+    /// The problem's title, when the body had one.
+    pub fn title(&self) -> Option<&str> {
+        self.problem
+            .as_ref()
+            .and_then(|problem| problem.details().title.as_deref())
+    }
+
+    /// The problem's detail, when the body had one.
+    pub fn detail(&self) -> Option<&str> {
+        self.problem
+            .as_ref()
+            .and_then(|problem| problem.details().detail.as_deref())
+    }
+
+    /// The messages of each invalid field (empty unless a validation failure).
+    pub fn field_errors(&self) -> &BTreeMap<String, Vec<String>> {
+        static NONE: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        match &self.problem {
+            Some(Problem::Validation(validation)) => &validation.errors,
+            _ => &NONE,
+        }
+    }
+
+    /// 404: the user (or resource) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+    }
+
+    /// 400 with field errors.
+    pub fn is_validation(&self) -> bool {
+        matches!(self.problem, Some(Problem::Validation(_)))
+    }
+
+    /// 401: the token was refused (after the auth layer's one replay).
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == StatusCode::UNAUTHORIZED
+    }
+
+    /// Whether the same call later could succeed: throttling (429) and the
+    /// service's or a gateway's transient failures (500, 502, 503, 504).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status.as_u16(), 429 | 500 | 502 | 503 | 504)
+    }
+
+    /// The start of the body as text, for messages.
+    pub fn body_snippet(&self) -> String {
+        snippet(&self.body)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed: {}", self.operation, self.status)?;
+        match &self.problem {
+            Some(problem) => {
+                let details = problem.details();
+                if let Some(title) = &details.title {
+                    write!(f, ": {title}")?;
+                }
+                if let Some(detail) = &details.detail {
+                    write!(f, ": {detail}")?;
+                }
+                write!(f, " (code {})", details.code)?;
+                for (field, messages) in self.field_errors() {
+                    write!(f, "; {field}: {}", messages.join(" "))?;
+                }
+            }
+            None if !self.body.is_empty() => write!(f, ": {:?}", self.body_snippet())?,
+            None => {}
+        }
+        if let Some(request_id) = self.request_id() {
+            write!(f, " [request id {request_id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Self::Api(Box::new(error))
+    }
+}
+
+/// The first characters of a body as text, lossily decoded.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .take(SNIPPET_CHARS)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> ApiError {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID_HEADER, http::HeaderValue::from_static("req-1"));
+        ApiError::new(
+            "GetUser",
+            StatusCode::from_u16(status).unwrap_or(StatusCode::IM_A_TEAPOT),
+            headers,
+            Bytes::from(body.to_owned()),
+        )
+    }
+
+    #[test]
+    fn a_validation_problem_gives_its_field_errors() {
+        let error = answer(
+            400,
+            r#"{"name":"ValidationFailed","code":151,"title":"Invalid request","errors":{"firstName":["too long"]}}"#,
+        );
+        assert!(error.is_validation());
+        assert_eq!(error.code(), Some(151));
+        assert_eq!(error.field_errors()["firstName"], vec!["too long"]);
+        let text = error.to_string();
+        assert!(text.contains("firstName: too long"), "{text}");
+        assert!(text.contains("req-1"), "{text}");
+    }
+
+    #[test]
+    fn a_problem_gives_its_code_and_title() {
+        let error = answer(
+            404,
+            r#"{"name":"UserNotFound","code":657,"title":"User does not exist","status":404}"#,
+        );
+        assert!(error.is_not_found());
+        assert!(!error.is_validation());
+        assert_eq!(error.code(), Some(657));
+        assert_eq!(error.title(), Some("User does not exist"));
+        assert!(error.field_errors().is_empty());
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_still_gives_status_and_a_snippet() {
+        let page = format!("<html>{}</html>", "Bad gateway ".repeat(100));
+        let error = answer(502, &page);
+        assert!(error.problem.is_none());
+        assert!(error.is_retryable());
+        assert_eq!(error.body_snippet().chars().count(), SNIPPET_CHARS);
+        let text = error.to_string();
+        assert!(text.contains("502") && text.contains("<html>"), "{text}");
+    }
+}

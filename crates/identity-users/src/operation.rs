@@ -1,0 +1,84 @@
+//! The Users operations of the contract, each described once, as data.
+//!
+//! An operation is a zero-sized marker type that implements [`Operation`]:
+//! its HTTP method, path template, whether replaying it is safe, and what a
+//! successful answer decodes into. Everything else (building the request,
+//! calling the service, decoding the answer or the error) is written once, in
+//! [`Call`](crate::Call), for all of them.
+//!
+//! Idempotency decides what the retry layer may replay after a failure that
+//! may have reached the service. GET, PUT and DELETE are idempotent. Of the
+//! lifecycle POSTs, ResetFactors, UnlockUser and UnsuspendUser leave the user
+//! as one call would when repeated; SendActivationEmail and ResetPassword send
+//! an email each time, ExpirePassword makes a new password each time and
+//! CreateUser makes a user each time: those four are replayed only when the
+//! request provably never reached the service.
+
+use http::Method;
+use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
+use identity_options::OperationInfo;
+
+use crate::decode::Decode;
+
+/// One operation of the Users API.
+pub trait Operation {
+    /// What a successful answer decodes into.
+    type Output: Decode;
+    /// The HTTP method.
+    const METHOD: Method;
+    /// The contract's name, path template and idempotency.
+    const INFO: OperationInfo;
+}
+
+macro_rules! operations {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident: $method:ident $path:literal, idempotent: $idempotent:literal => $output:ty;
+    )*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+
+        impl Operation for $name {
+            type Output = $output;
+            const METHOD: Method = Method::$method;
+            const INFO: OperationInfo =
+                OperationInfo::new(stringify!($name), $path, $idempotent);
+        }
+    )*};
+}
+
+operations! {
+    /// CreateUser: creates a user; answers the new user.
+    CreateUser: POST "/api/users", idempotent: false => UserResponse;
+    /// DeleteUser: de-provisions a user (kept for audit), or purges it.
+    DeleteUser: DELETE "/api/users/{id}", idempotent: true => ();
+    /// ExpirePassword: sets an expired temporary password and answers it.
+    ExpirePassword: POST "/api/users/{id}/lifecycle/$expirepassword", idempotent: false => TemporaryPassword;
+    /// FindUsersById: looks up to 50 users by id in the directory.
+    FindUsersById: GET "/api/directory", idempotent: true => ListUsersResponse;
+    /// GetUser: one user, with its roles on request.
+    GetUser: GET "/api/users/{id}", idempotent: true => UserResponse;
+    /// GetUserFromLogin: one user, by login (newer services).
+    GetUserFromLogin: GET "/api/users/fromlogin/{login}", idempotent: true => UserResponse;
+    /// GetUserSchema: the alternative-user-id properties of the domain (experimental).
+    GetUserSchema: GET "/api/users/schema", idempotent: true => UserSchemaResponse;
+    /// ListRunnableUsers: the users that can run jobs (early access).
+    ListRunnableUsers: GET "/api/users/$runnable", idempotent: true => Vec<UserResponse>;
+    /// ListUsers: every user, and the deleted ones on request.
+    ListUsers: GET "/api/users", idempotent: true => Vec<UserResponse>;
+    /// ResetFactors: clears the user's multi-factor enrolment.
+    ResetFactors: POST "/api/users/{id}/lifecycle/$resetfactors", idempotent: true => ();
+    /// ResetPassword: starts a password reset (sends an email).
+    ResetPassword: POST "/api/users/{id}/lifecycle/$resetpassword", idempotent: false => ();
+    /// SendActivationEmail: (re)sends the activation email.
+    SendActivationEmail: POST "/api/users/{id}/lifecycle/$activate", idempotent: false => ();
+    /// UnlockUser: unlocks a user locked out after failed logins.
+    UnlockUser: POST "/api/users/{id}/lifecycle/$unlock", idempotent: true => ();
+    /// UnsuspendUser: returns a suspended user to active (experimental).
+    UnsuspendUser: POST "/api/users/{id}/lifecycle/$unsuspend", idempotent: true => ();
+    /// UpdateUser: replaces the user's details.
+    UpdateUser: PUT "/api/users/{id}", idempotent: true => UserResponse;
+    /// UpdateUserSchema: replaces the alternative-user-id properties (experimental).
+    UpdateUserSchema: PUT "/api/users/schema", idempotent: true => UserSchemaResponse;
+}
