@@ -1,1 +1,64 @@
-//! identity-auth (being built).
+//! Configuration and bearer tokens of the FINBOURNE Identity SDK, as a tower
+//! layer.
+//!
+//! - [`config`]: [`IdentityConfig`] from code ([`IdentityConfigBuilder`]),
+//!   the environment and `secrets.json`, with the key names of FINBOURNE's
+//!   other SDKs, resolved to [`Credentials`].
+//! - [`token`]: [`TokenProvider`]s ([`StaticToken`], [`TokenFile`],
+//!   [`PasswordGrant`]) and the [`TokenCache`] that refreshes ahead of expiry
+//!   with one fetch in flight.
+//! - [`AuthLayer`]: the tower layer that puts the token on each request and
+//!   replays a request once after a 401.
+//!
+//! This crate picks no HTTP client: the password grant talks to the token
+//! endpoint through any tower service ([`TokenHttp`]), and the layer wraps
+//! any service over `http::Request<Bytes>`.
+//!
+//! Secrets are [`SecretString`]s: `Debug` shows `[REDACTED]`, no `Display`
+//! or error message holds one, and `Authorization` headers are marked
+//! sensitive.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), tower::BoxError> {
+//! use bytes::Bytes;
+//! use identity_auth::{AuthLayer, IdentityConfig, TokenCache};
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! let config = IdentityConfig::builder()
+//!     .identity_url("https://example.lusid.com/identity")
+//!     .access_token("a-personal-access-token")
+//!     .build()?;
+//! // The token endpoint's HTTP service; unused by a personal access token.
+//! let token_http = tower::service_fn(|_: http::Request<Bytes>| async {
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//! });
+//! let tokens = TokenCache::new(config.credentials().token_provider(token_http));
+//!
+//! // Any service over Request<Bytes>: here one that echoes the header it got.
+//! let api = tower::service_fn(|request: http::Request<Bytes>| async move {
+//!     let sent = request.headers()[http::header::AUTHORIZATION].clone();
+//!     Ok::<_, std::convert::Infallible>(http::Response::new(sent))
+//! });
+//! let client = ServiceBuilder::new().layer(AuthLayer::new(tokens)).service(api);
+//! let response = client.oneshot(http::Request::new(Bytes::new())).await?;
+//! assert_eq!(response.body(), "Bearer a-personal-access-token");
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+mod error;
+mod layer;
+mod redact;
+pub mod token;
+
+pub use config::{
+    ConfigError, Credentials, IdentityConfig, IdentityConfigBuilder, PasswordGrantCredentials,
+    ProxySettings, Setting, ValueSource,
+};
+pub use error::{AuthError, GrantType, OAuthErrorCode};
+pub use layer::{AuthLayer, AuthService, ResponseFuture};
+pub use secrecy::{ExposeSecret, SecretString};
+pub use token::{
+    AccessToken, BearerToken, PasswordGrant, StaticToken, TokenCache, TokenCacheBuilder, TokenFile,
+    TokenHttp, TokenProvider,
+};

@@ -1,0 +1,121 @@
+//! The environment as a source of settings.
+//!
+//! The configuration reads the environment through a function
+//! (`Fn(&str) -> Option<String>`), so that tests give it a map instead of
+//! changing the process environment (`std::env::set_var` is `unsafe` in
+//! edition 2024, and races with every other test). [`process_env`] is the
+//! function of the real process: it reads the known variables once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{ConfigError, Setting, ValueSource};
+
+/// Names the `secrets.json` file to read when none is given explicitly.
+///
+/// An extra of this SDK: the official SDKs take the path as an argument only.
+pub const SECRETS_PATH_VAR: &str = "FBN_SECRETS_PATH";
+
+/// A snapshot of the process environment's configuration variables.
+pub(crate) fn process_env() -> Result<HashMap<&'static str, String>, ConfigError> {
+    let names = Setting::ALL
+        .iter()
+        .flat_map(|setting| setting.env_vars().iter().copied())
+        .chain([SECRETS_PATH_VAR]);
+    let mut values = HashMap::new();
+    for name in names {
+        if let Some(value) = std::env::var_os(name) {
+            let value = value
+                .into_string()
+                .map_err(|_| ConfigError::NotUnicode { variable: name })?;
+            values.insert(name, value);
+        }
+    }
+    Ok(values)
+}
+
+/// The value of a setting in the environment, and which variable held it.
+/// An empty (or blank) variable counts as not set.
+pub(crate) fn lookup(
+    env: &dyn Fn(&str) -> Option<String>,
+    setting: Setting,
+) -> Option<(String, ValueSource)> {
+    setting.env_vars().iter().find_map(|&variable| {
+        env(variable)
+            .filter(|value| !value.trim().is_empty())
+            .map(|value| (value, ValueSource::Environment { variable }))
+    })
+}
+
+/// Which `secrets.json` to read: the explicit path, else the file
+/// [`SECRETS_PATH_VAR`] names, else `default` (`./secrets.json`) when it exists.
+///
+/// The first two must exist (reading them fails otherwise); the default is
+/// optional.
+pub(crate) fn locate_secrets_file(
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    default: &Path,
+) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            env(SECRETS_PATH_VAR)
+                .filter(|value| !value.trim().is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(|| default.is_file().then(|| default.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn the_older_identity_url_variable_is_read_after_the_new_one() {
+        let both = |name: &str| match name {
+            "FBN_IDENTITY_URL" => Some("https://new".to_owned()),
+            "FBN_FINBOURNE_IDENTITY_API_URL" => Some("https://old".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            lookup(&both, Setting::IdentityUrl).unwrap().0,
+            "https://new"
+        );
+        let old = |name: &str| {
+            (name == "FBN_FINBOURNE_IDENTITY_API_URL").then(|| "https://old".to_owned())
+        };
+        let (value, origin) = lookup(&old, Setting::IdentityUrl).unwrap();
+        assert_eq!(value, "https://old");
+        assert_eq!(
+            origin,
+            ValueSource::Environment {
+                variable: "FBN_FINBOURNE_IDENTITY_API_URL"
+            }
+        );
+        let blank = |_: &str| Some("  ".to_owned());
+        assert!(lookup(&blank, Setting::Username).is_none());
+    }
+
+    #[test]
+    fn the_secrets_file_is_explicit_then_named_by_the_environment_then_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = dir.path().join("secrets.json");
+        let named = |name: &str| (name == SECRETS_PATH_VAR).then(|| "/from/env.json".to_owned());
+        let none = |_: &str| None;
+
+        let explicit = Path::new("/explicit.json");
+        assert_eq!(
+            locate_secrets_file(Some(explicit), &named, &default).unwrap(),
+            explicit
+        );
+        assert_eq!(
+            locate_secrets_file(None, &named, &default).unwrap(),
+            Path::new("/from/env.json")
+        );
+        assert_eq!(locate_secrets_file(None, &none, &default), None);
+        std::fs::write(&default, "{}").unwrap();
+        assert_eq!(locate_secrets_file(None, &none, &default).unwrap(), default);
+    }
+}

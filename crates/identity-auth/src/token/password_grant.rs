@@ -1,0 +1,242 @@
+//! [`PasswordGrant`]: OAuth2 resource-owner password grant, renewed with its
+//! refresh token.
+//!
+//! The forms are those of the official SDKs:
+//!
+//! - password grant: `grant_type=password&username=..&password=..&scope=..&client_id=..&client_secret=..`
+//!   (the client authenticates in the form body);
+//! - refresh grant: `grant_type=refresh_token&refresh_token=..&scope=..`, with
+//!   HTTP Basic authentication of `client_id:client_secret`.
+//!
+//! The refresh token of the last answer is kept and used for the next token;
+//! when the endpoint rejects it (`invalid_grant`), the password grant runs
+//! again.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+
+use super::endpoint::{Endpoint, TokenForm, TokenHttp};
+use super::response::TokenResponse;
+use super::{AccessToken, TokenProvider};
+use crate::{AuthError, GrantType, OAuthErrorCode, PasswordGrantCredentials};
+
+/// The scope the official SDKs ask for.
+pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
+
+/// OAuth2 password grant against the token endpoint, with refresh token.
+///
+/// `H` carries the HTTP (see [`TokenHttp`]). The token endpoint's 429 (waiting
+/// `Retry-After`) and 5xx answers are retried with exponential backoff, 5
+/// times by default as in the official SDKs, and one token fetch, retries
+/// included, is given 30 seconds by default.
+///
+/// ```no_run
+/// # async fn example<H: identity_auth::TokenHttp>(http: H) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use identity_auth::{PasswordGrant, PasswordGrantCredentials, SecretString, TokenCache};
+///
+/// let credentials = PasswordGrantCredentials::new(
+///     "https://acme.okta.com/oauth2/abcdef",  // `/v1/token` is appended
+///     "robot@acme.com",
+///     SecretString::from("the password"),
+///     "the-client-id",
+///     SecretString::from("the client secret"),
+/// )?;
+/// let grant = PasswordGrant::new(credentials, http).with_timeout(Duration::from_secs(10));
+/// let tokens = TokenCache::from_provider(grant);
+/// let bearer = tokens.bearer().await?;
+/// # Ok(()) }
+/// ```
+pub struct PasswordGrant<H> {
+    credentials: PasswordGrantCredentials,
+    http: H,
+    scope: String,
+    endpoint: Endpoint,
+    refresh_token: Mutex<Option<SecretString>>,
+}
+
+impl<H: TokenHttp> PasswordGrant<H> {
+    /// The password grant for `credentials`, over `http`.
+    pub fn new(credentials: PasswordGrantCredentials, http: H) -> Self {
+        let endpoint = Endpoint {
+            url: credentials.token_url().clone(),
+            max_retries: 5,
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 64 * 1024,
+            first_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+        };
+        Self {
+            credentials,
+            http,
+            scope: DEFAULT_SCOPE.to_owned(),
+            endpoint,
+            refresh_token: Mutex::new(None),
+        }
+    }
+
+    /// Sets the scope asked for (default [`DEFAULT_SCOPE`]).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// Sets how many times a 429 or 5xx answer is retried (default 5).
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.endpoint.max_retries = retries;
+        self
+    }
+
+    /// Sets the time one token fetch may take, retries and waits included
+    /// (default 30 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.endpoint.timeout = timeout;
+        self
+    }
+
+    /// Sets the longest answer read (default 64 KiB).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.endpoint.max_response_bytes = bytes;
+        self
+    }
+
+    /// Sets the backoff between retries: `first`, doubled each time, at most
+    /// `max` (defaults 500 ms and 8 s). A `Retry-After` longer than the
+    /// backoff is waited instead.
+    pub fn with_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.endpoint.first_backoff = first;
+        self.endpoint.max_backoff = max;
+        self
+    }
+
+    async fn fetch(&self) -> Result<AccessToken, AuthError> {
+        let deadline = Instant::now()
+            .checked_add(self.endpoint.timeout)
+            .unwrap_or_else(far_future);
+        let refresh_token = self
+            .refresh_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(refresh_token) = refresh_token {
+            match self
+                .endpoint
+                .post(&self.http, &self.refresh_form(&refresh_token)?, deadline)
+                .await
+            {
+                Ok(answer) => return Ok(self.accept(answer)),
+                Err(AuthError::Refused {
+                    code: OAuthErrorCode::InvalidGrant,
+                    ..
+                }) => {
+                    tracing::debug!(
+                        "the refresh token was refused (invalid_grant); using the password grant"
+                    );
+                    self.set_refresh_token(None);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        let answer = self
+            .endpoint
+            .post(&self.http, &self.password_form()?, deadline)
+            .await?;
+        Ok(self.accept(answer))
+    }
+
+    fn password_form(&self) -> Result<TokenForm, AuthError> {
+        let body = serde_urlencoded::to_string([
+            ("grant_type", GrantType::Password.as_str()),
+            ("username", self.credentials.username()),
+            ("password", self.credentials.password().expose_secret()),
+            ("scope", &self.scope),
+            ("client_id", self.credentials.client_id()),
+            (
+                "client_secret",
+                self.credentials.client_secret().expose_secret(),
+            ),
+        ])
+        .map_err(AuthError::provider)?;
+        Ok(TokenForm {
+            grant: GrantType::Password,
+            body: Bytes::from(body),
+            basic: None,
+        })
+    }
+
+    fn refresh_form(&self, refresh_token: &SecretString) -> Result<TokenForm, AuthError> {
+        let body = serde_urlencoded::to_string([
+            ("grant_type", GrantType::RefreshToken.as_str()),
+            ("refresh_token", refresh_token.expose_secret()),
+            ("scope", &self.scope),
+        ])
+        .map_err(AuthError::provider)?;
+        let pair = format!(
+            "{}:{}",
+            self.credentials.client_id(),
+            self.credentials.client_secret().expose_secret()
+        );
+        let mut basic = HeaderValue::try_from(format!("Basic {}", STANDARD.encode(pair)))
+            .map_err(AuthError::provider)?;
+        basic.set_sensitive(true);
+        Ok(TokenForm {
+            grant: GrantType::RefreshToken,
+            body: Bytes::from(body),
+            basic: Some(basic),
+        })
+    }
+
+    /// Keeps the answer's refresh token (or the current one, when the answer
+    /// has none: RFC 6749 lets the server keep it valid) and makes the token.
+    fn accept(&self, answer: TokenResponse) -> AccessToken {
+        if let Some(refresh_token) = answer.refresh_token {
+            self.set_refresh_token(Some(refresh_token));
+        }
+        let expires_at = answer
+            .expires_in
+            .and_then(|seconds| Instant::now().checked_add(Duration::from_secs(seconds)));
+        AccessToken::new(answer.access_token, expires_at)
+    }
+
+    fn set_refresh_token(&self, token: Option<SecretString>) {
+        *self
+            .refresh_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = token;
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+impl<H: TokenHttp> TokenProvider for PasswordGrant<H> {
+    fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        Box::pin(self.fetch())
+    }
+}
+
+impl<H> fmt::Debug for PasswordGrant<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let has_refresh_token = self
+            .refresh_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        f.debug_struct("PasswordGrant")
+            .field("credentials", &self.credentials)
+            .field("scope", &self.scope)
+            .field("endpoint", &self.endpoint)
+            .field("has_refresh_token", &has_refresh_token)
+            .finish_non_exhaustive()
+    }
+}
