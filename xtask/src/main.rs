@@ -4,8 +4,13 @@
 //! - `cargo xtask ci`: format check, clippy with `-D warnings`, every test;
 //!   what `.ci/run` runs.
 //! - `cargo xtask demo`: the whole user lifecycle against an embedded emulator.
+//! - `cargo xtask bench [--quick] [--target-url URL --access-token TOKEN]`:
+//!   the client against the floor (a bare hyper-util client) and reqwest.
+//! - `cargo xtask soak`: the long form of the fault soak test.
 
+mod bench;
 mod ci;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -18,8 +23,10 @@ fn main() -> ExitCode {
     let outcome = match task {
         "ci" => ci::run(rest),
         "demo" => ci::cargo(&["run", "--quiet", "-p", "identity-cli", "--", "demo"]),
+        "bench" => bench::run(rest),
+        "soak" => soak::run(rest),
         _ => {
-            eprintln!("usage: cargo xtask <ci | demo>");
+            eprintln!("usage: cargo xtask <ci | demo | bench | soak>");
             return ExitCode::from(2);
         }
     };

@@ -1,1 +1,66 @@
-//! finbourne-identity (being built).
+//! The FINBOURNE Identity SDK for Rust: a complete, configured client of the
+//! Users API.
+//!
+//! [`IdentityClient`] is built in one call from the environment and
+//! `secrets.json` (the keys of FINBOURNE's other SDKs), or with a builder,
+//! and stacks the layers of the request path ([`stack`]): SDK headers, a
+//! total timeout, retries, bearer tokens, attempt timeouts and tracing over a
+//! pooled HTTP/1.1 and HTTP/2 client with rustls. `client.users()` gives the
+//! operations, each a builder ending in `.send().await`.
+//!
+//! ```no_run
+//! use finbourne_identity::prelude::*;
+//!
+//! # async fn run() -> Result<(), finbourne_identity::Error> {
+//! // FBN_IDENTITY_URL, FBN_ACCESS_TOKEN (or the password grant's five
+//! // settings) from the environment, else ./secrets.json.
+//! let client = IdentityClient::from_env()?;
+//! let users = client.users();
+//!
+//! let ann = users
+//!     .create_user(&CreateUserRequest::personal("Ann", "Lee", "ann.lee@acme.com"))
+//!     .send()
+//!     .await?;
+//! let mut update = UpdateUserRequest::from_user(&ann);
+//! update.last_name = "Lee-Smith".into();
+//! users.update_user(&ann.id, &update).send().await?;
+//!
+//! match users.get_user("00u-no-such-user").send().await {
+//!     Err(error) if error.is_not_found() => println!("no such user"),
+//!     other => println!("{other:?}"),
+//! }
+//! for user in users.list_users().include_deactivated(true).send().await? {
+//!     println!("{} {} ({})", user.first_name, user.last_name, user.status);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The layers are crates of their own, for those who need just one:
+//! `identity-models` (the types), `identity-users` (the operations over any
+//! tower `Service`), `identity-transport` and `identity-auth` (the layers).
+//! [`IdentityClient::with_layer`] wraps the stack in a layer of yours, and
+//! [`IdentityClient::service`] hands out the composed service.
+
+mod builder;
+mod client;
+mod error;
+pub mod prelude;
+pub mod stack;
+
+pub use builder::IdentityClientBuilder;
+pub use client::IdentityClient;
+pub use error::{Error, ErrorKind};
+pub use stack::DefaultStack;
+
+pub use identity_auth::{ConfigError, IdentityConfig, SecretString};
+pub use identity_models::*;
+pub use identity_options::{OperationInfo, RequestOptions};
+pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, UsersApi};
+
+/// The layers' own crates, for types the facade does not re-export.
+pub mod layers {
+    pub use identity_auth as auth;
+    pub use identity_transport as transport;
+    pub use identity_users as users;
+}

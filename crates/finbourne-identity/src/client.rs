@@ -1,0 +1,73 @@
+//! [`IdentityClient`]: the configured client, and the way into its
+//! operations and its tower stack.
+
+use identity_auth::IdentityConfig;
+use identity_users::{BaseUrl, UsersApi};
+use tower_layer::Layer;
+
+use crate::stack::{DefaultStack, StackSettings};
+use crate::{Error, IdentityClientBuilder};
+
+/// A client of the FINBOURNE Identity service.
+///
+/// Cheap to clone: clones share one connection pool, one token cache and
+/// one retry budget. `S` is the tower service the calls go through: the
+/// [`DefaultStack`] unless you wrapped it with [`with_layer`](Self::with_layer).
+#[derive(Clone, Debug)]
+pub struct IdentityClient<S = DefaultStack> {
+    users: UsersApi<S>,
+}
+
+impl IdentityClient {
+    /// A builder: settings in code, completed from the environment and
+    /// `secrets.json`.
+    pub fn builder() -> IdentityClientBuilder {
+        IdentityClientBuilder::new()
+    }
+
+    /// A client configured from the `FBN_*` environment variables, then
+    /// `./secrets.json`, as the official SDKs' factories are.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// A client of a resolved configuration.
+    pub fn from_config(config: &IdentityConfig) -> Result<Self, Error> {
+        Self::from_config_with(config, StackSettings::default())
+    }
+
+    pub(crate) fn from_config_with(
+        config: &IdentityConfig,
+        settings: StackSettings,
+    ) -> Result<Self, Error> {
+        let base_url = BaseUrl::parse(config.identity_url())?;
+        let service = crate::stack::build(config, &settings)?;
+        Ok(Self {
+            users: UsersApi::new(service, base_url),
+        })
+    }
+}
+
+impl<S: Clone> IdentityClient<S> {
+    /// The Users operations.
+    pub fn users(&self) -> &UsersApi<S> {
+        &self.users
+    }
+
+    /// The composed tower service, to use elsewhere or wrap further.
+    pub fn service(&self) -> &S {
+        self.users.service()
+    }
+
+    /// Wraps the whole stack in a layer of yours (metrics, caching, a
+    /// policy...): it sees each call once, before the SDK's headers, timeout,
+    /// retry and auth layers.
+    pub fn with_layer<L: Layer<S>>(self, layer: L) -> IdentityClient<L::Service>
+    where
+        L::Service: Clone,
+    {
+        IdentityClient {
+            users: UsersApi::new(layer.layer(self.users.service().clone()), self.users.base_url().clone()),
+        }
+    }
+}

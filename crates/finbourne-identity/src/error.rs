@@ -1,0 +1,192 @@
+//! The facade's one error type: every layer's error, kept whole, with the
+//! questions a caller asks of it answered in one place.
+//!
+//! The layers below report in their own types: `identity_users::Error` for a
+//! call, with the stack's failure boxed inside it, `TransportError` for the
+//! HTTP stack, `AuthError` for tokens, `ConfigError` for settings. [`Error`]
+//! wraps them without losing any detail (the originals stay reachable through
+//! [`std::error::Error::source`] and the accessors) and answers: what kind of
+//! failure is it ([`Error::kind`]), did the service answer and with what
+//! ([`Error::api`], [`Error::status`], [`Error::field_errors`],
+//! [`Error::request_id`]), may the request have reached the service
+//! ([`Error::may_have_been_sent`]), and could retrying help
+//! ([`Error::is_retryable`]).
+
+use std::collections::BTreeMap;
+
+use http::StatusCode;
+use identity_auth::{AuthError, ConfigError};
+use identity_transport::{BuildError, TransportError, TransportErrorKind};
+use identity_users::ApiError;
+
+/// A client could not be built, or a call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is missing a setting or has a wrong one.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The HTTP client could not be built (e.g. an unreadable CA file).
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// A setting has a value the client cannot use.
+    #[error("invalid {setting}: {reason}")]
+    InvalidSetting {
+        /// The setting.
+        setting: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A call failed.
+    #[error(transparent)]
+    Call(#[from] identity_users::Error),
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Settings missing or wrong; nothing was sent.
+    Config,
+    /// The input can never be sent (an empty id, `..`); nothing was sent.
+    InvalidInput,
+    /// The service answered with an error status, after any retries.
+    Api,
+    /// The token endpoint refused the credentials, or no token could be had.
+    Auth,
+    /// No answer came back: connect, TLS or proxy failure, a timeout, the
+    /// connection closed before the answer.
+    NoAnswer,
+    /// An answer came but could not be read or decoded.
+    Decode,
+    /// A failure of a layer this crate does not know (a layer of yours).
+    Other,
+}
+
+impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        use identity_users::Error as Call;
+        match self {
+            Self::Config(_) | Self::Build(_) | Self::InvalidSetting { .. } => ErrorKind::Config,
+            Self::Call(Call::InvalidInput { .. } | Call::Serialize { .. }) => {
+                ErrorKind::InvalidInput
+            }
+            Self::Call(Call::Api(_)) => ErrorKind::Api,
+            Self::Call(Call::Decode { .. }) => ErrorKind::Decode,
+            Self::Call(Call::Body { .. }) => match self.transport().map(TransportError::kind) {
+                Some(TransportErrorKind::BodyTooLarge) => ErrorKind::Decode,
+                _ => ErrorKind::NoAnswer,
+            },
+            Self::Call(Call::Service { source, .. }) => {
+                if source.is::<TransportError>() {
+                    ErrorKind::NoAnswer
+                } else if source.is::<AuthError>() {
+                    // The token endpoint unreachable is no answer too.
+                    match self.transport() {
+                        Some(_) => ErrorKind::NoAnswer,
+                        None => ErrorKind::Auth,
+                    }
+                } else {
+                    ErrorKind::Other
+                }
+            }
+            Self::Call(_) => ErrorKind::Other,
+        }
+    }
+
+    /// The service's error answer: status, headers, raw body, problem details.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Call(call) => call.api(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer, when one came.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Call(call) => call.status(),
+            _ => None,
+        }
+    }
+
+    /// The service's id of the request, for support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.api().and_then(ApiError::request_id)
+    }
+
+    /// The messages of each invalid field, for a validation failure.
+    pub fn field_errors(&self) -> Option<&BTreeMap<String, Vec<String>>> {
+        self.api()
+            .map(ApiError::field_errors)
+            .filter(|errors| !errors.is_empty())
+    }
+
+    /// 404: the user does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.api().is_some_and(ApiError::is_not_found)
+    }
+
+    /// 400 with field errors.
+    pub fn is_validation(&self) -> bool {
+        self.api().is_some_and(ApiError::is_validation)
+    }
+
+    /// A timeout ended the call (connect, attempt or total).
+    pub fn is_timeout(&self) -> bool {
+        self.transport()
+            .is_some_and(|error| matches!(error.kind(), TransportErrorKind::Timeout(_)))
+    }
+
+    /// Whether the request may have reached the service, so that its effect
+    /// may have happened: false only when it provably did not.
+    pub fn may_have_been_sent(&self) -> bool {
+        if self.auth().is_some() {
+            // No token, so the call itself was never sent.
+            return false;
+        }
+        match self.kind() {
+            ErrorKind::Config | ErrorKind::InvalidInput | ErrorKind::Auth => false,
+            ErrorKind::Api | ErrorKind::Decode => true,
+            ErrorKind::NoAnswer | ErrorKind::Other => self
+                .transport()
+                .is_none_or(TransportError::may_have_been_sent),
+        }
+    }
+
+    /// Whether the same call later could succeed (throttling, a transient
+    /// failure of the service or the network).
+    pub fn is_retryable(&self) -> bool {
+        if let Some(api) = self.api() {
+            return api.is_retryable();
+        }
+        if let Some(transport) = self.transport() {
+            return transport.is_retryable();
+        }
+        self.auth().is_some_and(AuthError::is_retryable)
+    }
+
+    /// The transport's error, when the HTTP stack failed.
+    pub fn transport(&self) -> Option<&TransportError> {
+        self.find_source()
+    }
+
+    /// The auth layer's error, when no token could be had.
+    pub fn auth(&self) -> Option<&AuthError> {
+        self.find_source()
+    }
+
+    /// The first error of type `E` in the chain of sources.
+    fn find_source<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        let mut source: Option<&(dyn std::error::Error + 'static)> =
+            std::error::Error::source(self);
+        while let Some(error) = source {
+            if let Some(found) = error.downcast_ref::<E>() {
+                return Some(found);
+            }
+            source = error.source();
+        }
+        None
+    }
+}
