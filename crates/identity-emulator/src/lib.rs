@@ -1,1 +1,129 @@
-//! identity-emulator (being built).
+//! A faithful local FINBOURNE Identity service, for tests and development:
+//! every operation of the Users API with the service's rules, an OAuth2
+//! token endpoint, bearer-token checks, a request log and fault injection,
+//! over real HTTP (HTTP/1.1 and cleartext HTTP/2) on a loopback socket.
+//!
+//! Start it in-process on a free port and point a client at its URLs:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), identity_emulator::EmulatorError> {
+//! use identity_emulator::{EmulatorConfig, Fault, FaultRule, FaultWhen};
+//!
+//! let emulator = identity_emulator::start(EmulatorConfig {
+//!     access_tokens: vec!["test-token".into()],
+//!     ..EmulatorConfig::default()
+//! })
+//! .await?;
+//! let base_url = emulator.base_url(); // http://127.0.0.1:<port>/identity
+//! let token_url = emulator.token_url(); // http://127.0.0.1:<port>/oauth2/token
+//! # let _ = (base_url, token_url);
+//! // The next two CreateUser calls answer 429 with Retry-After: 1.
+//! emulator.set_faults(vec![
+//!     FaultRule::new(Some("CreateUser"), Fault::Status { status: 429, retry_after: Some("1".into()) })
+//!         .when(FaultWhen::Next { n: 2 }),
+//! ]);
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What it serves
+//!
+//! - `/identity/api/...`: the Users API of users-api.md (CreateUser answers
+//!   200, void operations 204, ListUsers and ListRunnableUsers a bare array),
+//!   each call needing `Authorization: Bearer <token>` (a static token of the
+//!   configuration, or one issued by the token endpoint and unexpired).
+//!   Errors are problem details (`application/problem+json`) with the
+//!   service's codes (see the table below); every answer carries
+//!   `lusid-meta-requestId`. Bodies are accepted as `application/json`,
+//!   `text/json`, `application/json-patch+json` or any `application/*+json`
+//!   (others: 415); query booleans as `true`/`false` in any case.
+//! - `/oauth2/token`: the password and refresh_token grants (RFC 6749).
+//! - `/_emulator/...`: hooks for tests, the same as the methods of
+//!   [`Emulator`]: `PUT /_emulator/users/{id}/status` `{"status":"LOCKED_OUT"}`,
+//!   `GET`/`DELETE /_emulator/requests`, `GET`/`PUT /_emulator/faults`
+//!   `{"rules":[...]}`, `POST /_emulator/reset`. They take the API's tokens
+//!   or none, and are neither logged nor faulted.
+//!
+//! # Error answers
+//!
+//! | code | name | HTTP status |
+//! |---|---|---|
+//! | 151 | InvalidParameterValue | 400, with `errors` naming the parameter |
+//! | 157 | InvalidRequestFailure | 400, with `errors` naming each bad field (`"$"`: the body as a whole); 415 for a body that is not JSON |
+//! | 657 | UserNotFound | 404 |
+//! | 658 | UserAlreadyExists | 400 |
+//! | 705 | UserDeleted | 400 |
+//! | 706 | UserNotLockedOut | 400 |
+//! | 707 | UserAlreadyActivated | 400 |
+//! | 717 | UserStatusInvalid | 400 |
+//! | 718 | UserStatusInvalidForPasswordReset | 400 |
+//! | 719 | UserStatusInvalidForPasswordExpiry | 400 |
+//! | 786 | ActionNotValidForUserType | 400 |
+//! | 0 | the status's reason phrase | injected status faults; 500 when the state file cannot be written |
+//!
+//! A missing, unknown or expired bearer token is a 401 with an empty body
+//! and `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token
+//! was sent). `Retry-After` is only ever sent by an injected status fault
+//! that asks for it.
+//!
+//! # Choices where the service's documents are silent
+//!
+//! - A path id outside the contract's pattern (1-64 of `[A-Za-z0-9_-]`,
+//!   after one percent-decoding) is answered 404, code 657, like an unknown
+//!   user: `GET /identity/api/users/..%2Froles` is GetUser of the id
+//!   `../roles`, never another resource.
+//! - Lifecycle refusals follow the table of users-api.md. A deleted
+//!   (`DEPROVISIONED`) user can still be read and deleted again (or purged),
+//!   and SendActivationEmail re-provisions it; UpdateUser and the other
+//!   lifecycle operations answer 705. SendActivationEmail on a user activated
+//!   before answers 707 (717 when `SUSPENDED`). ResetFactors on a Service
+//!   user answers 786 (service accounts have no MFA enrolment); every other
+//!   operation is valid for both user types.
+//! - Validation is `identity-models`' `validate()`, plus `type` limited to
+//!   `Personal`/`Service` and `alternativeUserIds` keys limited to the user
+//!   schema's properties. Logins are unique case-insensitively, deleted users
+//!   included.
+//! - Roles given at create (or update, which replaces them when given) are
+//!   answered by GetUser with `includeRoles=true` as source `LUSID`, name
+//!   `scope/code`, and an id stable per role.
+//! - Refresh tokens are not rotated and live 24 times the access token
+//!   lifetime.
+//! - Timestamps have .NET's 100 ns resolution and are written with seven
+//!   fractional digits (in UTC, written `Z`).
+//!
+//! # Binary
+//!
+//! `identity-emulator [--bind 127.0.0.1:8080] [--access-token T]... [--username U]
+//! [--password P] [--client-id C] [--client-secret S] [--token-ttl-secs N]
+//! [--state-file PATH] [--fault JSON]... [--allow-remote]`; the flags are
+//! [`EmulatorArgs`], reusable by other command lines with [`run`].
+
+mod auth;
+mod cli;
+mod config;
+mod emulator;
+mod error;
+mod extract;
+mod faults;
+mod log;
+mod operations;
+mod persist;
+mod problems;
+mod routes;
+mod server;
+mod service;
+mod shared;
+mod state;
+mod tokens;
+
+pub use cli::{EmulatorArgs, run};
+pub use config::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
+    DEFAULT_USERNAME, EmulatorConfig, REFRESH_TOKEN_TTL_FACTOR,
+};
+pub use emulator::{Emulator, start};
+pub use error::EmulatorError;
+pub use faults::{Fault, FaultRule, FaultWhen};
+pub use log::RecordedRequest;

@@ -1,1 +1,95 @@
-//! identity-transport (being built).
+//! HTTP for the FINBOURNE Identity SDK: hyper-util's pooled client over
+//! rustls, and the tower layers every call goes through.
+//!
+//! The facade crate stacks them in this order, outermost first:
+//!
+//! ```text
+//! TraceLayer::call()      span per call                         (trace)
+//! SdkHeadersLayer         User-Agent, X-LUSID-SDK-*, CorrelationId  (headers)
+//! TotalTimeoutLayer       one Deadline for the whole call       (timeout)
+//! RetryLayer              classify, wait, replay the Bytes body (retry)
+//!   [AuthLayer]           bearer token per attempt              (identity-auth)
+//! AttemptTimeoutLayer     read timeout of one attempt           (timeout)
+//! TraceLayer::attempt()   span per attempt                      (trace)
+//! HttpClient              pooled HTTP/1.1 + HTTP/2, rustls, proxy (client)
+//! ```
+//!
+//! Every layer is a `Layer` and its `Service` side by side in one module,
+//! generic over any `S: Service<http::Request<Bytes>, Response =
+//! http::Response<B>>` whose error converts into `tower::BoxError`, with
+//! `BoxError` as its own error: errors of other layers pass through
+//! unchanged, and [`TransportError::from_box`] finds this crate's again.
+//! Request bodies are [`Bytes`](bytes::Bytes), so an attempt can be
+//! replayed. Per-call settings ride in the request's extensions as
+//! [`identity_options::RequestOptions`]; the layers leave values there for
+//! the layers below ([`Deadline`], [`RetryAttempt`], [`ReadTimeout`]).
+//!
+//! The defaults, and why:
+//!
+//! | setting | default | where |
+//! |---|---|---|
+//! | total timeout | 30 min, as the official SDKs | [`timeout::DEFAULT_TOTAL_TIMEOUT`] |
+//! | attempt (read) timeout | 60 s (the official SDKs have none) | [`timeout::DEFAULT_ATTEMPT_TIMEOUT`] |
+//! | connect timeout | 10 s | [`client::DEFAULT_CONNECT_TIMEOUT`] |
+//! | TCP keep-alive | 60 s | [`client::DEFAULT_TCP_KEEPALIVE`] |
+//! | answer body limit | 64 MiB | [`DEFAULT_MAX_RESPONSE_BYTES`] |
+//! | retries of 429 | 2, as the official SDKs | [`retry::RetryConfig`] |
+//! | transient retries | 3 (idempotent calls only) | [`retry::RetryConfig`] |
+//!
+//! ```
+//! use std::time::Duration;
+//! use bytes::Bytes;
+//! use identity_transport::{
+//!     AttemptTimeoutLayer, HeadersConfig, HttpClient, RetryConfig, RetryLayer, SdkHeadersLayer,
+//!     TotalTimeoutLayer, TraceLayer,
+//! };
+//! use tower::{Service, ServiceBuilder, ServiceExt};
+//!
+//! let stack = ServiceBuilder::new()
+//!     .layer(TraceLayer::call())
+//!     .layer(SdkHeadersLayer::new(HeadersConfig {
+//!         application_name: Some("payroll-sync".into()),
+//!         correlation_id: None,
+//!     })?)
+//!     .layer(TotalTimeoutLayer::new(Duration::from_secs(120)))
+//!     .layer(RetryLayer::new(RetryConfig::default()))
+//!     .layer(AttemptTimeoutLayer::new(Duration::from_secs(30)))
+//!     .layer(TraceLayer::attempt())
+//!     .service(HttpClient::builder().connect_timeout(Duration::from_secs(5)).build()?);
+//!
+//! // A call: build the request (identity-users does it), send it, read the answer.
+//! async fn get_user<S>(stack: S) -> Result<http::StatusCode, tower::BoxError>
+//! where
+//!     S: Service<http::Request<Bytes>, Response = http::Response<identity_transport::ResponseBody>, Error = tower::BoxError>,
+//! {
+//!     let request = http::Request::get("https://acme.lusid.com/identity/api/users/00u1")
+//!         .body(Bytes::new())?;
+//!     let response = stack.oneshot(request).await?;
+//!     Ok(response.status())
+//! }
+//! # let _ = get_user(stack.clone());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod body;
+pub mod client;
+mod connector;
+mod error;
+mod extensions;
+pub mod future;
+pub mod headers;
+mod proxy;
+pub mod retry;
+pub mod timeout;
+mod tls;
+pub mod trace;
+
+pub use body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
+pub use client::{HttpClient, HttpClientBuilder};
+pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
+pub use extensions::{Deadline, ReadTimeout, RetryAttempt};
+pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
+pub use proxy::ProxyConfig;
+pub use retry::{Retry, RetryConfig, RetryLayer};
+pub use timeout::{AttemptTimeout, AttemptTimeoutLayer, TotalTimeout, TotalTimeoutLayer};
+pub use trace::{Trace, TraceLayer};

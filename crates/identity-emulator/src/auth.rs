@@ -1,0 +1,110 @@
+//! Bearer-token checks (RFC 6750): every API call needs a static token or an
+//! issued, unexpired one; hooks take the same tokens or none.
+//!
+//! A refusal is a 401 with an empty body and `WWW-Authenticate: Bearer`,
+//! plus `error="invalid_token"` when a bearer token was sent but is unknown
+//! or expired (no error attribute when no bearer token was sent at all).
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::shared::{AppState, lock};
+use crate::tokens::TokenCheck;
+
+/// What a request presents as its bearer token.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented<'a> {
+    /// No `Authorization: Bearer ...` header.
+    Nothing,
+    /// A bearer token (possibly empty).
+    Token(&'a str),
+}
+
+fn presented(headers: &HeaderMap) -> Presented<'_> {
+    let Some(value) = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return Presented::Nothing;
+    };
+    match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            Presented::Token(token.trim())
+        }
+        None if value.trim().eq_ignore_ascii_case("bearer") => Presented::Token(""),
+        _ => Presented::Nothing,
+    }
+}
+
+fn unauthorized(challenge: &'static str) -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response
+}
+
+/// Why a request is refused, if it is.
+fn refusal(shared: &AppState, presented: Presented<'_>, token_required: bool) -> Option<Response> {
+    match presented {
+        Presented::Nothing if token_required => Some(unauthorized("Bearer")),
+        Presented::Nothing => None,
+        Presented::Token(token) => match lock(&shared.tokens).check(token) {
+            TokenCheck::Valid => None,
+            TokenCheck::Invalid => Some(unauthorized(
+                r#"Bearer error="invalid_token", error_description="The access token is invalid or expired.""#,
+            )),
+        },
+    }
+}
+
+/// Middleware of the API routes: a valid bearer token is required.
+pub(crate) async fn require_bearer(
+    State(shared): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match refusal(&shared, presented(request.headers()), true) {
+        Some(response) => response,
+        None => next.run(request).await,
+    }
+}
+
+/// Middleware of the hooks: no token, or a valid one.
+pub(crate) async fn allow_bearer_or_none(
+    State(shared): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match refusal(&shared, presented(request.headers()), false) {
+        Some(response) => response,
+        None => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_str(authorization).unwrap());
+        headers
+    }
+
+    #[test]
+    fn reads_the_bearer_token_in_any_scheme_case() {
+        assert_eq!(presented(&HeaderMap::new()), Presented::Nothing);
+        assert_eq!(presented(&headers("Bearer abc")), Presented::Token("abc"));
+        assert_eq!(presented(&headers("bearer  abc ")), Presented::Token("abc"));
+        assert_eq!(presented(&headers("Bearer")), Presented::Token(""));
+        assert_eq!(
+            presented(&headers("Basic dXNlcjpwYXNz")),
+            Presented::Nothing
+        );
+    }
+}

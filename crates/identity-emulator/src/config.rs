@@ -1,0 +1,101 @@
+//! What an emulator is started with: address, credentials, token lifetime,
+//! state file and initial fault rules.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::FaultRule;
+
+/// Username the password grant accepts by default.
+pub const DEFAULT_USERNAME: &str = "emulator-user";
+/// Password the password grant accepts by default (a test credential, not a secret).
+pub const DEFAULT_PASSWORD: &str = "emulator-password";
+/// Client id the token endpoint accepts by default.
+pub const DEFAULT_CLIENT_ID: &str = "emulator-client";
+/// Client secret the token endpoint accepts by default (a test credential, not a secret).
+pub const DEFAULT_CLIENT_SECRET: &str = "emulator-client-secret";
+/// Lifetime of issued access tokens by default.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// Refresh tokens live this many times the access token lifetime.
+pub const REFRESH_TOKEN_TTL_FACTOR: u32 = 24;
+
+/// How to start an emulator. `Default` listens on `127.0.0.1:0` (a free port),
+/// accepts the `DEFAULT_*` credentials, issues tokens for an hour, keeps its
+/// state in memory only and injects no faults.
+///
+/// ```
+/// use std::time::Duration;
+/// use identity_emulator::EmulatorConfig;
+///
+/// let config = EmulatorConfig {
+///     access_tokens: vec!["my-static-token".into()],
+///     token_ttl: Duration::from_secs(60),
+///     ..EmulatorConfig::default()
+/// };
+/// assert!(config.bind.ip().is_loopback());
+/// // Secrets stay out of Debug output.
+/// assert!(!format!("{config:?}").contains("my-static-token"));
+/// ```
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Address to listen on. Must be a loopback address unless `allow_remote`.
+    pub bind: SocketAddr,
+    /// Static bearer tokens every API call accepts (personal access tokens).
+    pub access_tokens: Vec<String>,
+    /// Username of the password grant.
+    pub username: String,
+    /// Password of the password grant.
+    pub password: String,
+    /// Client id of the token endpoint.
+    pub client_id: String,
+    /// Client secret of the token endpoint.
+    pub client_secret: String,
+    /// Lifetime of issued access tokens; refresh tokens live
+    /// [`REFRESH_TOKEN_TTL_FACTOR`] times longer.
+    pub token_ttl: Duration,
+    /// File the users and the schema are kept in, across restarts.
+    pub state_file: Option<PathBuf>,
+    /// Fault rules in force from the start.
+    pub faults: Vec<FaultRule>,
+    /// Allow listening on a non-loopback address.
+    pub allow_remote: bool,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            access_tokens: Vec::new(),
+            username: DEFAULT_USERNAME.to_owned(),
+            password: DEFAULT_PASSWORD.to_owned(),
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            state_file: None,
+            faults: Vec::new(),
+            allow_remote: false,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("bind", &self.bind)
+            .field(
+                "access_tokens",
+                &format_args!("[{} redacted]", self.access_tokens.len()),
+            )
+            .field("username", &self.username)
+            .field("password", &"[REDACTED]")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("token_ttl", &self.token_ttl)
+            .field("state_file", &self.state_file)
+            .field("faults", &self.faults)
+            .field("allow_remote", &self.allow_remote)
+            .finish()
+    }
+}

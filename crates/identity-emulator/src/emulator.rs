@@ -1,0 +1,167 @@
+//! The running emulator: start it, ask it for its URLs, drive it from a test
+//! (request log, faults, user statuses, reset), and stop it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use identity_models::{UserResponse, UserStatus};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::routes::{API_PREFIX, TOKEN_PATH, router};
+use crate::shared::Shared;
+use crate::{EmulatorConfig, EmulatorError, FaultRule, RecordedRequest};
+
+/// Starts an emulator (the same as [`Emulator::start`]).
+pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+    Emulator::start(config).await
+}
+
+/// A running emulator, serving on a loopback port until [`Emulator::shutdown`]
+/// or until it is dropped (dropping it starts the same graceful shutdown,
+/// without waiting for it).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), identity_emulator::EmulatorError> {
+/// use identity_emulator::{Emulator, EmulatorConfig};
+///
+/// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+/// assert!(emulator.base_url().ends_with("/identity"));
+/// assert!(emulator.token_url().ends_with("/oauth2/token"));
+/// assert!(emulator.users().is_empty());
+/// emulator.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Checks the configuration, reads the state file (a corrupt one stops
+    /// the start), binds the address and starts serving.
+    pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        if !config.allow_remote && !config.bind.ip().is_loopback() {
+            return Err(EmulatorError::NonLoopbackBind { addr: config.bind });
+        }
+        for rule in &config.faults {
+            rule.validate().map_err(EmulatorError::InvalidFault)?;
+        }
+        let shared = Arc::new(Shared::new(&config)?);
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: config.bind,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let (stop, stopped) = watch::channel(());
+        let server = tokio::spawn(crate::server::serve(
+            listener,
+            shared.clone(),
+            router(shared.clone()),
+            stopped,
+        ));
+        Ok(Self {
+            addr,
+            shared,
+            stop,
+            server,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`, where the hooks live.
+    pub fn root_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/identity`, the SDK's base URL.
+    pub fn base_url(&self) -> String {
+        format!("{}{API_PREFIX}", self.root_url())
+    }
+
+    /// `http://127.0.0.1:<port>/oauth2/token`, the token URL.
+    pub fn token_url(&self) -> String {
+        format!("{}{TOKEN_PATH}", self.root_url())
+    }
+
+    /// The request log: every API and token call so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.log.snapshot()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.shared.log.clear();
+    }
+
+    /// Replaces the fault rules (counts start again). Rules that
+    /// [`FaultRule::validate`] refuses are kept but fire as their numbers
+    /// allow (`n` = 0 never fires, a rate above 1 always does).
+    pub fn set_faults(&self, rules: Vec<FaultRule>) {
+        self.shared.set_fault_rules(rules);
+    }
+
+    /// Forgets users, schema, issued tokens, fault rules and the request log
+    /// (static tokens stay). With a state file, the empty state is written;
+    /// a failure to write it is logged.
+    pub fn reset(&self) {
+        self.shared.forget_runtime_state();
+        let cleared = self.shared.change_blocking(|directory| {
+            directory.clear();
+            Ok(())
+        });
+        if let Err(error) = cleared {
+            tracing::error!(%error, "cannot write the reset state");
+        }
+    }
+
+    /// Sets a user's status directly (to reach `LOCKED_OUT`, `SUSPENDED`, ...),
+    /// writing the state file if there is one.
+    pub fn set_user_status(&self, id: &str, status: UserStatus) -> Result<(), EmulatorError> {
+        // The only refusal of `set_status` is an unknown id.
+        self.shared
+            .change_blocking(|directory| directory.set_status(id, status))?
+            .map_err(|_| EmulatorError::UserNotFound { id: id.to_owned() })
+    }
+
+    /// Every user, deleted ones included, with their roles.
+    pub fn users(&self) -> Vec<UserResponse> {
+        self.shared.read(|directory| directory.users().to_vec())
+    }
+
+    /// Stops accepting connections, lets the requests in flight finish and
+    /// waits for the server to stop.
+    pub async fn shutdown(self) {
+        let Self { stop, server, .. } = self;
+        drop(stop);
+        if let Err(error) = server.await {
+            tracing::warn!(%error, "the emulator's server task failed");
+        }
+    }
+}

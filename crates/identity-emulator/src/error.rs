@@ -1,0 +1,55 @@
+//! The one error type of the emulator's library API and binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Why the emulator could not start, persist its state, or do what a hook asked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A non-loopback address was asked for without `allow_remote`.
+    #[error(
+        "refusing to listen on non-loopback address {addr}: the emulator has no real security; \
+         pass --allow-remote (EmulatorConfig::allow_remote) to do it anyway"
+    )]
+    NonLoopbackBind {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The state file could not be read or written.
+    #[error("state file {}: {source}", path.display())]
+    StateFile {
+        /// The state file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The state file exists but does not hold a state this emulator can read.
+    #[error("state file {} is corrupt, refusing to start empty: {message}", path.display())]
+    CorruptStateFile {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A hook named a user that does not exist.
+    #[error("user {id:?} does not exist")]
+    UserNotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// A fault rule is not usable (for example `every` with `n` = 0).
+    #[error("invalid fault rule: {0}")]
+    InvalidFault(String),
+    /// Waiting for Ctrl-C failed.
+    #[error("cannot wait for Ctrl-C: {0}")]
+    Signal(std::io::Error),
+}

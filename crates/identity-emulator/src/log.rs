@@ -1,0 +1,189 @@
+//! The request log: what each API and token call looked like on the wire
+//! (never its body), so tests can check what a client sent.
+//!
+//! An entry is written when a request arrives and completed with its status
+//! when the answer leaves; a call whose connection was dropped (a close fault,
+//! or the client going away) keeps `status: None`.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Headers whose values are masked in the log.
+const MASKED_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
+/// One request as the emulator received it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path exactly as sent, percent-encoding kept.
+    pub path: String,
+    /// Query string exactly as sent, without the `?`.
+    pub query: Option<String>,
+    /// Headers by lower-case name (repeated headers joined with `", "`);
+    /// `authorization`, `proxy-authorization` and `cookie` are masked
+    /// (`"Bearer ***"`).
+    pub headers: BTreeMap<String, String>,
+    /// Contract operation name, `"Token"` for the token endpoint, `None` for
+    /// a path that is neither.
+    pub operation: Option<String>,
+    /// Status answered, `None` when the connection was dropped instead.
+    pub status: Option<u16>,
+    /// Wall-clock arrival time, RFC 3339.
+    pub time: String,
+    /// Milliseconds from the emulator's start to the request's arrival, on
+    /// tokio's clock (tests with paused time see paused time).
+    pub elapsed_ms: f64,
+}
+
+impl RecordedRequest {
+    /// The entry of a request that has just arrived (status not known yet).
+    pub(crate) fn arriving(
+        parts: &http::request::Parts,
+        operation: Option<&str>,
+        elapsed_ms: f64,
+    ) -> Self {
+        let mut headers = BTreeMap::<String, String>::new();
+        for (name, value) in &parts.headers {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = if MASKED_HEADERS.contains(&name.as_str()) {
+                mask(&value)
+            } else {
+                value.into_owned()
+            };
+            headers
+                .entry(name.as_str().to_owned())
+                .and_modify(|joined| {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                })
+                .or_insert(value);
+        }
+        Self {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers,
+            operation: operation.map(str::to_owned),
+            status: None,
+            time: OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_default(),
+            elapsed_ms,
+        }
+    }
+}
+
+/// Keeps the authentication scheme of a credential header and hides the rest.
+fn mask(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, _)) if !scheme.is_empty() && !scheme.contains('=') => format!("{scheme} ***"),
+        _ => "***".to_owned(),
+    }
+}
+
+/// The log itself: entries in arrival order, each with a sequence number so
+/// that completing one is safe even after the log was cleared.
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    entries: Mutex<LogEntries>,
+}
+
+#[derive(Debug, Default)]
+struct LogEntries {
+    next: u64,
+    entries: Vec<(u64, RecordedRequest)>,
+}
+
+/// Identifies one entry of the log.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EntryId(u64);
+
+impl RequestLog {
+    fn lock(&self) -> MutexGuard<'_, LogEntries> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends an arriving request.
+    pub(crate) fn push(&self, request: RecordedRequest) -> EntryId {
+        let mut log = self.lock();
+        let id = log.next;
+        log.next += 1;
+        log.entries.push((id, request));
+        EntryId(id)
+    }
+
+    /// Sets the status answered to an entry (a no-op if the log was cleared).
+    pub(crate) fn complete(&self, id: EntryId, status: u16) {
+        let mut log = self.lock();
+        if let Some((_, entry)) = log.entries.iter_mut().rev().find(|(seq, _)| *seq == id.0) {
+            entry.status = Some(status);
+        }
+    }
+
+    /// Every entry, oldest first.
+    pub(crate) fn snapshot(&self) -> Vec<RecordedRequest> {
+        self.lock()
+            .entries
+            .iter()
+            .map(|(_, entry)| entry.clone())
+            .collect()
+    }
+
+    /// Forgets every entry.
+    pub(crate) fn clear(&self) {
+        self.lock().entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn parts(request: http::Request<()>) -> http::request::Parts {
+        request.into_parts().0
+    }
+
+    #[test]
+    fn records_raw_path_query_and_masks_credentials() {
+        let request = http::Request::post("/identity/api/users/a%2Fb?includeRoles=True&x=%20")
+            .header("Authorization", "Bearer secret-token")
+            .header("Proxy-Authorization", "Basic dXNlcjpwYXNz")
+            .header("Cookie", "session=abc")
+            .header("X-Multi", "1")
+            .header("X-Multi", "2")
+            .body(())
+            .unwrap();
+        let entry = RecordedRequest::arriving(&parts(request), Some("GetUser"), 12.5);
+        assert_eq!(entry.path, "/identity/api/users/a%2Fb");
+        assert_eq!(entry.query.as_deref(), Some("includeRoles=True&x=%20"));
+        assert_eq!(entry.headers["authorization"], "Bearer ***");
+        assert_eq!(entry.headers["proxy-authorization"], "Basic ***");
+        assert_eq!(entry.headers["cookie"], "***");
+        assert_eq!(entry.headers["x-multi"], "1, 2");
+        let text = serde_json::to_string(&entry).unwrap();
+        assert!(!text.contains("secret-token") && !text.contains("dXNlcjpwYXNz"));
+        assert!(text.contains("\"elapsedMs\":12.5"));
+        assert!(time::OffsetDateTime::parse(&entry.time, &Rfc3339).is_ok());
+    }
+
+    #[test]
+    fn completing_after_a_clear_is_harmless() {
+        let log = RequestLog::default();
+        let request = parts(http::Request::get("/x").body(()).unwrap());
+        let old = log.push(RecordedRequest::arriving(&request, None, 0.0));
+        log.clear();
+        let new = log.push(RecordedRequest::arriving(&request, None, 1.0));
+        log.complete(old, 500);
+        log.complete(new, 200);
+        let entries = log.snapshot();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].status, Some(200));
+    }
+}

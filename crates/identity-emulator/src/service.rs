@@ -1,0 +1,219 @@
+//! The service hyper runs for each connection, around the axum router: it
+//! names the request id, records the request in the log, applies the fault
+//! rules, and renders problem bodies.
+//!
+//! Closing a connection without answering is done the hyper way: the service
+//! returns an `Err`, and hyper drops the connection (HTTP/1.1) or resets the
+//! stream (HTTP/2) instead of writing a response. "Close after processing"
+//! runs the router first, so the call's change is made (and on disk), then
+//! returns the `Err`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::response::Response;
+use http::header::{HOST, RETRY_AFTER};
+use http::{HeaderName, HeaderValue, Request, StatusCode};
+use hyper::body::Incoming;
+use tower::ServiceExt as _;
+
+use crate::RecordedRequest;
+use crate::faults::Fault;
+use crate::operations::{TOKEN_OPERATION, classify, is_hook};
+use crate::problems::{ApiError, RequestContext, render_pending_problem};
+use crate::shared::{AppState, lock};
+
+/// The response header carrying the request id.
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("lusid-meta-requestid");
+
+/// Characters of ASP.NET connection ids (base 32).
+const CONNECTION_ID_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
+
+/// The error that makes hyper drop the connection instead of answering.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed by an injected fault")]
+pub(crate) struct ConnectionClosed;
+
+/// One connection's service (clones share the connection's request counter).
+#[derive(Clone)]
+pub(crate) struct ConnectionService {
+    shared: AppState,
+    router: Router,
+    connection: Arc<ConnectionIds>,
+}
+
+/// Request ids in ASP.NET's form, `<connection id>:<request number>`
+/// (`0HN4ALD8RT0QJ:00000002`).
+struct ConnectionIds {
+    id: String,
+    requests: AtomicU32,
+}
+
+impl ConnectionIds {
+    fn new() -> Self {
+        let id = std::iter::once('0')
+            .chain(std::iter::repeat_with(|| {
+                char::from(CONNECTION_ID_ALPHABET[fastrand::usize(..CONNECTION_ID_ALPHABET.len())])
+            }))
+            .take(13)
+            .collect();
+        Self {
+            id,
+            requests: AtomicU32::new(0),
+        }
+    }
+
+    fn next_request_id(&self) -> String {
+        let number = self
+            .requests
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
+        format!("{}:{number:08X}", self.id)
+    }
+}
+
+impl ConnectionService {
+    pub(crate) fn new(shared: AppState, router: Router) -> Self {
+        Self {
+            shared,
+            router,
+            connection: Arc::new(ConnectionIds::new()),
+        }
+    }
+
+    async fn handle(self, request: Request<Incoming>) -> Result<Response, ConnectionClosed> {
+        let context = RequestContext {
+            request_id: self.connection.next_request_id(),
+            host: host_of(&request),
+        };
+        if is_hook(request.uri().path()) {
+            return Ok(self.route(request, &context).await);
+        }
+        let operation = classify(request.method(), request.uri().path());
+        let (parts, body) = request.into_parts();
+        let entry = self.shared.log.push(RecordedRequest::arriving(
+            &parts,
+            operation,
+            self.shared.elapsed_ms(),
+        ));
+        let request = Request::from_parts(parts, body);
+        let fault = lock(&self.shared.faults).decide(operation);
+        let response = match fault {
+            None => self.route(request, &context).await,
+            Some(Fault::Delay { ms }) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                self.route(request, &context).await
+            }
+            Some(Fault::Status {
+                status,
+                retry_after,
+            }) => with_request_id(
+                injected_status(operation, status, retry_after.as_deref(), &context),
+                &context,
+            ),
+            Some(Fault::CloseBeforeProcessing) => return Err(ConnectionClosed),
+            Some(Fault::CloseAfterProcessing) => {
+                drop(self.route(request, &context).await);
+                return Err(ConnectionClosed);
+            }
+        };
+        self.shared.log.complete(entry, response.status().as_u16());
+        Ok(response)
+    }
+
+    /// Runs the router, then renders a pending problem and names the request.
+    async fn route(&self, mut request: Request<Incoming>, context: &RequestContext) -> Response {
+        request.extensions_mut().insert(context.clone());
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(infallible) => match infallible {},
+        };
+        with_request_id(render_pending_problem(response, context), context)
+    }
+}
+
+fn with_request_id(mut response: Response, context: &RequestContext) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&context.request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// The answer of an injected status fault: a problem body (an OAuth2 error
+/// on the token endpoint), `Retry-After` only when the rule gives one.
+fn injected_status(
+    operation: Option<&str>,
+    status: u16,
+    retry_after: Option<&str>,
+    context: &RequestContext,
+) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = if operation == Some(TOKEN_OPERATION) {
+        let mut response =
+            Response::new(Body::from(crate::routes::injected_token_error_body(status)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    } else {
+        ApiError::injected(status).render(context)
+    };
+    if let Some(value) = retry_after.and_then(|value| HeaderValue::from_str(value).ok()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The host the request was sent to (`:authority` or `Host`).
+fn host_of<B>(request: &Request<B>) -> String {
+    request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str().to_owned())
+        .or_else(|| {
+            request
+                .headers()
+                .get(HOST)
+                .and_then(|host| host.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+impl hyper::service::Service<Request<Incoming>> for ConnectionService {
+    type Response = Response;
+    type Error = ConnectionClosed;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, ConnectionClosed>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        Box::pin(self.clone().handle(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_have_the_asp_net_form_and_count_up() {
+        let ids = ConnectionIds::new();
+        let first = ids.next_request_id();
+        let second = ids.next_request_id();
+        let (connection, number) = first.split_once(':').unwrap_or_default();
+        assert_eq!(connection.len(), 13);
+        assert!(
+            connection
+                .bytes()
+                .all(|byte| CONNECTION_ID_ALPHABET.contains(&byte))
+        );
+        assert_eq!(number, "00000001");
+        assert!(second.ends_with(":00000002"));
+    }
+}

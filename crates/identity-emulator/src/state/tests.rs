@@ -1,0 +1,269 @@
+//! Unit tests of the directory's rules (the HTTP tests check the wiring).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+fn ada() -> CreateUserRequest {
+    CreateUserRequest::personal("Ada", "Lovelace", "ada@example.com")
+}
+
+fn bot() -> CreateUserRequest {
+    CreateUserRequest::service("Build", "Bot", "ops@example.com", "build-bot")
+}
+
+fn invalid_fields(error: DomainError) -> Vec<String> {
+    match error {
+        DomainError::InvalidRequest(errors) => errors.into_keys().collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn create_provisions_with_generated_id_and_stamps() {
+    let mut directory = Directory::default();
+    let user = directory.create(ada()).unwrap();
+    assert!(user.id.starts_with("00u") && user.id.len() == 20);
+    assert_eq!(user.status, UserStatus::Provisioned);
+    assert!(!user.external);
+    assert!(user.created.is_some() && user.created == user.last_updated);
+    assert_eq!(directory.get(&user.id).unwrap(), &user);
+}
+
+#[test]
+fn every_violation_is_reported_at_once() {
+    let mut directory = Directory::default();
+    let mut request = CreateUserRequest::personal("", "X", "ada@example.com")
+        .with_alternative_user_id("employeeNo", "42");
+    request.user_type = UserType::Other("Robot".into());
+    let fields = invalid_fields(directory.create(request).unwrap_err());
+    assert_eq!(
+        fields,
+        ["alternativeUserIds", "firstName", "lastName", "type"]
+    );
+    assert!(directory.users().is_empty());
+}
+
+#[test]
+fn logins_are_unique_case_insensitively_even_after_delete() {
+    let mut directory = Directory::default();
+    let user = directory.create(ada()).unwrap();
+    let shouting = CreateUserRequest::personal("Ada", "Lovelace", "ADA@example.com");
+    assert_eq!(
+        directory.create(shouting.clone()),
+        Err(DomainError::AlreadyExists("ADA@example.com".into()))
+    );
+    directory.delete(&user.id, false).unwrap();
+    assert!(matches!(
+        directory.create(shouting.clone()),
+        Err(DomainError::AlreadyExists(_))
+    ));
+    directory.delete(&user.id, true).unwrap();
+    assert!(directory.create(shouting).is_ok());
+}
+
+#[test]
+fn delete_keeps_the_user_listed_only_with_deactivated_and_purge_removes_it() {
+    let mut directory = Directory::default();
+    let user = directory.create(ada()).unwrap();
+    directory.delete(&user.id, false).unwrap();
+    assert!(directory.list(false).is_empty());
+    assert_eq!(directory.list(true)[0].status, UserStatus::Deprovisioned);
+    directory.delete(&user.id, false).unwrap();
+    directory.delete(&user.id, true).unwrap();
+    assert!(directory.list(true).is_empty());
+    assert_eq!(
+        directory.delete(&user.id, true),
+        Err(DomainError::UserNotFound(user.id))
+    );
+}
+
+#[test]
+fn runnable_users_are_live_service_users() {
+    let mut directory = Directory::default();
+    directory.create(ada()).unwrap();
+    let live = directory.create(bot()).unwrap();
+    let gone = directory
+        .create(CreateUserRequest::service(
+            "Old",
+            "Bot",
+            "old@example.com",
+            "old-bot",
+        ))
+        .unwrap();
+    directory.delete(&gone.id, false).unwrap();
+    let runnable: Vec<_> = directory
+        .runnable()
+        .into_iter()
+        .map(|user| user.id.clone())
+        .collect();
+    assert_eq!(runnable, [live.id]);
+}
+
+#[test]
+fn alternative_ids_must_be_schema_properties() {
+    let mut directory = Directory::default();
+    let request = ada().with_alternative_user_id("employeeNo", "42");
+    assert_eq!(
+        invalid_fields(directory.create(request.clone()).unwrap_err()),
+        ["alternativeUserIds"]
+    );
+    directory
+        .update_schema(UpdateUserSchemaRequest::new(vec![UserSchemaProperty::new(
+            "employeeNo",
+            "HR number",
+        )]))
+        .unwrap();
+    let user = directory.create(request).unwrap();
+    assert_eq!(
+        user.alternative_user_ids.unwrap()["employeeNo"].as_deref(),
+        Some("42")
+    );
+}
+
+#[test]
+fn schema_updates_are_validated_and_names_unique() {
+    let mut directory = Directory::default();
+    let bad = UpdateUserSchemaRequest::new(vec![
+        UserSchemaProperty::new("bad name", "x"),
+        UserSchemaProperty::new("dup", "x"),
+        UserSchemaProperty::new("DUP", "x"),
+    ]);
+    let fields = invalid_fields(directory.update_schema(bad).unwrap_err());
+    assert_eq!(fields, ["alternativeUserIds", "alternativeUserIds[0].name"]);
+    assert_eq!(directory.schema().alternative_user_ids, Some(vec![]));
+}
+
+#[test]
+fn update_replaces_details_and_checks_type_rules_login_and_deletion() {
+    let mut directory = Directory::default();
+    let user = directory
+        .create(ada().with_role(RoleId::new("default", "analyst")))
+        .unwrap();
+    let other = directory.create(bot()).unwrap();
+
+    let mut change = UpdateUserRequest::from_user(&user);
+    change.first_name = "Augusta".into();
+    change.roles = None;
+    let updated = directory.update(&user.id, change.clone()).unwrap();
+    assert_eq!(updated.first_name, "Augusta");
+    assert_eq!(
+        updated.roles.as_ref().map(Vec::len),
+        Some(1),
+        "roles kept when not given"
+    );
+    assert!(updated.last_updated >= user.last_updated);
+
+    let mut personal_rule = change.clone();
+    personal_rule.login = "someone@example.com".into();
+    assert_eq!(
+        invalid_fields(directory.update(&user.id, personal_rule).unwrap_err()),
+        ["login"]
+    );
+
+    let mut taken = UpdateUserRequest::from_user(&other);
+    taken.login = "ADA@example.com".into();
+    assert!(matches!(
+        directory.update(&other.id, taken),
+        Err(DomainError::AlreadyExists(_))
+    ));
+
+    assert!(matches!(
+        directory.update("00uMissing", change.clone()),
+        Err(DomainError::UserNotFound(_))
+    ));
+    directory.delete(&user.id, false).unwrap();
+    assert!(matches!(
+        directory.update(&user.id, change),
+        Err(DomainError::Refused {
+            refusal: Refusal::Deleted,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn roles_keep_one_id_across_users_and_show_only_when_asked() {
+    let mut directory = Directory::default();
+    let role = RoleId::new("default", "analyst");
+    let first = directory
+        .create(ada().with_role(role.clone()).with_role(role.clone()))
+        .unwrap();
+    let second = directory.create(bot().with_role(role)).unwrap();
+    let first_roles = first.roles.clone().unwrap();
+    assert_eq!(first_roles.len(), 1);
+    assert_eq!(first_roles[0].name, "default/analyst");
+    assert_eq!(first_roles[0].source, "LUSID");
+    assert_eq!(first_roles[0].id, second.roles.clone().unwrap()[0].id);
+    assert_eq!(present(&first, false).roles, None);
+    assert_eq!(present(&first, true).roles, Some(first_roles));
+}
+
+#[test]
+fn find_splits_found_and_missing_and_limits_the_count() {
+    let mut directory = Directory::default();
+    let user = directory
+        .create(bot().with_second_email_address("second@example.com"))
+        .unwrap();
+    let found = directory
+        .find(&[user.id.clone(), "00uMissing".into()])
+        .unwrap();
+    let summary = &found.values.unwrap()[&user.id];
+    assert_eq!(summary.email.as_deref(), Some("ops@example.com"));
+    assert_eq!(summary.second_email.as_deref(), Some("second@example.com"));
+    assert!(found.failed.unwrap().contains_key("00uMissing"));
+    let many: Vec<String> = (0..=MAX_FIND_IDS).map(|n| format!("id{n}")).collect();
+    assert!(matches!(
+        directory.find(&many),
+        Err(DomainError::InvalidParameter(_))
+    ));
+    assert!(directory.find(&many[..MAX_FIND_IDS]).is_ok());
+}
+
+#[test]
+fn lifecycle_applies_the_table_and_expire_answers_a_password() {
+    let mut directory = Directory::default();
+    let user = directory.create(ada()).unwrap();
+    let refused = directory
+        .lifecycle(&user.id, LifecycleAction::Unlock)
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        DomainError::Refused {
+            refusal: Refusal::NotLockedOut,
+            ..
+        }
+    ));
+    directory.set_status(&user.id, UserStatus::Active).unwrap();
+    let password = directory.expire_password(&user.id).unwrap();
+    assert!(password.password.len() >= 12);
+    let expired = directory.get(&user.id).unwrap();
+    assert_eq!(expired.status, UserStatus::PasswordExpired);
+    assert!(expired.password_changed.is_some());
+    assert_eq!(
+        directory.lifecycle(&user.id, LifecycleAction::ResetPassword),
+        Ok(())
+    );
+    assert_eq!(
+        directory.get(&user.id).unwrap().status,
+        UserStatus::Recovery
+    );
+    assert!(matches!(
+        directory.lifecycle("00uMissing", LifecycleAction::Activate),
+        Err(DomainError::UserNotFound(_))
+    ));
+}
+
+#[test]
+fn the_state_round_trips_through_json_and_rejects_other_formats() {
+    let mut directory = Directory::default();
+    directory
+        .create(ada().with_role(RoleId::new("default", "analyst")))
+        .unwrap();
+    let text = serde_json::to_string(&directory).unwrap();
+    let again: Directory = serde_json::from_str(&text).unwrap();
+    assert_eq!(again, directory);
+    assert!(again.check_loaded().is_ok());
+    let mut other = again;
+    other.format = "something-else".into();
+    assert!(other.check_loaded().is_err());
+}

@@ -1,0 +1,20 @@
+//! End-to-end tests of the emulator over loopback sockets, with a plain
+//! HTTP client. One test binary, one module per area.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod auth;
+mod common;
+mod concurrency;
+mod faults;
+mod lifecycle;
+mod log;
+mod paths;
+mod persistence;
+mod server;
+mod tokens;
+mod users;

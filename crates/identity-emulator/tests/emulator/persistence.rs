@@ -1,0 +1,140 @@
+//! The state file: users and schema survive a restart; a corrupt file stops
+//! the start.
+
+use http::{Method, StatusCode};
+use identity_emulator::{EmulatorConfig, EmulatorError};
+use serde_json::json;
+
+use crate::common::{TestEmulator, id_of};
+
+fn config(path: &std::path::Path) -> EmulatorConfig {
+    EmulatorConfig {
+        state_file: Some(path.to_owned()),
+        ..EmulatorConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn users_and_schema_survive_a_restart() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("state.json");
+    let first = TestEmulator::with(config(&path)).await;
+    let schema =
+        json!({"alternativeUserIds": [{"name": "employeeNo", "description": "HR number"}]});
+    assert_eq!(
+        first
+            .send(first.api(Method::PUT, "users/schema").json(&schema))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let kept = id_of(&first.create_personal("ada@example.com").await);
+    let deleted = id_of(&first.create_personal("gone@example.com").await);
+    first
+        .send(first.api(Method::DELETE, &format!("users/{deleted}")))
+        .await;
+    first
+        .emulator
+        .set_user_status(&kept, identity_models::UserStatus::LockedOut)
+        .unwrap();
+    let before = first.emulator.users();
+    assert!(path.exists(), "written before the answers");
+    first.emulator.shutdown().await;
+
+    let second = TestEmulator::with(config(&path)).await;
+    assert_eq!(second.emulator.users(), before);
+    assert_eq!(
+        second
+            .send(second.api(Method::GET, "users/schema"))
+            .await
+            .value(),
+        schema
+    );
+    let all = second
+        .send(second.api(Method::GET, "users?includeDeactivated=true"))
+        .await
+        .value();
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    let unlock = second
+        .send(second.api(Method::POST, &format!("users/{kept}/lifecycle/$unlock")))
+        .await;
+    assert_eq!(unlock.status, StatusCode::NO_CONTENT);
+    let duplicate = second
+        .send(
+            second
+                .api(Method::POST, "users")
+                .json(&crate::common::personal("ada@example.com")),
+        )
+        .await;
+    assert_eq!(
+        duplicate.code(),
+        658,
+        "logins stay taken across the restart"
+    );
+
+    second.emulator.reset();
+    second.emulator.shutdown().await;
+    let third = TestEmulator::with(config(&path)).await;
+    assert!(
+        third.emulator.users().is_empty(),
+        "the reset was written too"
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_state_file_stops_the_start_naming_the_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("corrupt-state.json");
+    for content in [
+        "{\"format\":\"identity-emulator/1\",\"users\":[",
+        "",
+        "{\"format\":\"other\",\"users\":[],\"schema\":[],\"roles\":[]}",
+    ] {
+        std::fs::write(&path, content).unwrap();
+        let error = identity_emulator::start(config(&path)).await.unwrap_err();
+        assert!(
+            matches!(error, EmulatorError::CorruptStateFile { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("corrupt-state.json"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            content,
+            "the file is left as it was"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_state_file_that_cannot_be_written_fails_the_start_or_the_change() {
+    let directory = tempfile::tempdir().unwrap();
+    let nowhere = directory.path().join("missing-dir").join("state.json");
+    let error = identity_emulator::start(config(&nowhere))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, EmulatorError::StateFile { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("missing-dir"), "{error}");
+
+    // Created at start; then its directory goes away and the next write fails.
+    let place = directory.path().join("vanishing");
+    std::fs::create_dir(&place).unwrap();
+    let path = place.join("state.json");
+    let emulator = TestEmulator::with(config(&path)).await;
+    assert!(path.exists(), "the empty state is written at start");
+    std::fs::remove_dir_all(&place).unwrap();
+    let reply = emulator
+        .send(
+            emulator
+                .api(Method::POST, "users")
+                .json(&crate::common::personal("ada@example.com")),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
+}

@@ -1,0 +1,368 @@
+//! Errors of this crate: [`TransportError`] when a call fails on its way to
+//! the service or back, [`BuildError`] when a client or a layer cannot be
+//! built from its configuration.
+//!
+//! Layers of the request path have `Error = tower::BoxError`, so errors of
+//! other layers (the auth layer's, a user's middleware's) pass through them
+//! unchanged. [`TransportError::from_box`] finds ours again.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tower::BoxError;
+
+/// A call failed between the client and the service: no usable answer came
+/// back.
+///
+/// An HTTP answer, whatever its status, is never a `TransportError`: the
+/// layers hand it back as a response. The message says what happened in
+/// words a caller understands; it never holds a URL's credentials, a header
+/// or a body. [`std::error::Error::source`] gives the underlying cause.
+///
+/// The error is cheap to clone (its source is shared), so a layer may keep
+/// a copy.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+#[error("{message}")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: Cow<'static, str>,
+    #[source]
+    source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+}
+
+/// What kind of failure a [`TransportError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection to the service (or the proxy) could be opened: DNS,
+    /// refused, unreachable. The request was not sent.
+    Connect,
+    /// The TLS handshake failed, for example an untrusted certificate. The
+    /// request was not sent.
+    Tls,
+    /// The HTTP proxy refused or failed the CONNECT tunnel (wrong
+    /// credentials, unknown host). The request was not sent.
+    Proxy,
+    /// A time limit ran out.
+    Timeout(TimeoutKind),
+    /// The answer's body is larger than the client's limit.
+    BodyTooLarge,
+    /// The connection failed while the request or the answer was in flight.
+    Io,
+    /// The connection closed before the whole answer arrived.
+    Closed,
+    /// The peer's answer was not valid HTTP.
+    Http,
+    /// The request cannot be sent as it is (a URL without a host, a header
+    /// value that is not valid in HTTP). Nothing was sent.
+    InvalidRequest,
+    /// Any other failure of the HTTP stack.
+    Other,
+}
+
+/// Which time limit a [`TransportErrorKind::Timeout`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeoutKind {
+    /// Opening the connection (TCP, proxy tunnel and TLS handshake) took too
+    /// long. The request was not sent.
+    Connect,
+    /// One attempt waited too long for the answer's headers, or for the next
+    /// piece of its body.
+    Attempt,
+    /// The call's deadline passed (every attempt and wait included).
+    Total,
+}
+
+impl TransportError {
+    /// A new error of `kind` saying `message`.
+    ///
+    /// For transports and test doubles outside this crate; the message must
+    /// not hold secrets.
+    pub fn new(kind: TransportErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source`.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(Arc::from(source.into()));
+        self
+    }
+
+    /// A time limit ran out.
+    pub fn timeout(kind: TimeoutKind) -> Self {
+        let message = match kind {
+            TimeoutKind::Connect => "timed out opening a connection to the service",
+            TimeoutKind::Attempt => "timed out waiting for the service to answer (attempt timeout)",
+            TimeoutKind::Total => "the call's total timeout ran out before the service answered",
+        };
+        Self::new(TransportErrorKind::Timeout(kind), message)
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the request may have reached the service: `false` only when
+    /// it provably did not (no connection, no tunnel, no TLS session, or it
+    /// could not be written at all).
+    pub fn may_have_been_sent(&self) -> bool {
+        !matches!(
+            self.kind,
+            TransportErrorKind::Connect
+                | TransportErrorKind::Tls
+                | TransportErrorKind::Proxy
+                | TransportErrorKind::InvalidRequest
+                | TransportErrorKind::Timeout(TimeoutKind::Connect)
+        )
+    }
+
+    /// Whether trying the call again could succeed: the failure was of the
+    /// network or of time, not of the request nor of the configuration.
+    ///
+    /// Whether it is *safe* to try again is another question: see
+    /// [`TransportError::may_have_been_sent`] and the retry layer.
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    /// Whether this is a timeout, and which.
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        match self.kind {
+            TransportErrorKind::Timeout(kind) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The `TransportError` in a layer's boxed error: the error itself, or
+    /// the first one in its chain of sources (an auth error caused by a
+    /// failed connection to the token endpoint, for example).
+    pub fn from_box(error: &BoxError) -> Option<&TransportError> {
+        Self::find(&**error)
+    }
+
+    /// The first `TransportError` in `error` and its chain of sources.
+    pub fn find<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a TransportError> {
+        causes(error).find_map(|e| e.downcast_ref())
+    }
+}
+
+/// `error` and its chain of causes, looking inside `std::io::Error`s too
+/// (whose `source()` skips the error they wrap).
+pub(crate) fn causes<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| {
+        match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        }
+    })
+}
+
+/// The kind and message of a failure hyper reports while sending a request
+/// or reading an answer.
+pub(crate) fn hyper_failure(error: &hyper::Error) -> (TransportErrorKind, &'static str) {
+    if error.is_incomplete_message() || error.is_canceled() || error.is_closed() {
+        (
+            TransportErrorKind::Closed,
+            "the connection closed before the service's answer arrived",
+        )
+    } else if error.is_parse() || error.is_parse_status() || error.is_parse_too_large() {
+        (
+            TransportErrorKind::Http,
+            "the answer received is not valid HTTP",
+        )
+    } else if error.is_user() {
+        (
+            TransportErrorKind::InvalidRequest,
+            "the request cannot be sent as it is",
+        )
+    } else if error.is_timeout() {
+        (
+            TransportErrorKind::Timeout(TimeoutKind::Attempt),
+            "timed out waiting for the service to answer (attempt timeout)",
+        )
+    } else if causes(error).any(|e| e.is::<std::io::Error>()) || error.is_body_write_aborted() {
+        (
+            TransportErrorKind::Io,
+            "the connection failed while the request or its answer was in flight",
+        )
+    } else {
+        (
+            TransportErrorKind::Other,
+            "the HTTP exchange with the service failed",
+        )
+    }
+}
+
+impl TransportErrorKind {
+    /// Whether a failure of this kind could pass if tried again (see
+    /// [`TransportError::is_retryable`]).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            TransportErrorKind::Connect
+                | TransportErrorKind::Io
+                | TransportErrorKind::Closed
+                | TransportErrorKind::Timeout(TimeoutKind::Connect | TimeoutKind::Attempt)
+        )
+    }
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Attempt => "attempt",
+            TimeoutKind::Total => "total",
+        })
+    }
+}
+
+/// A client or a layer cannot be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The extra CA certificate file cannot be read.
+    #[error("cannot read the CA certificate file {path}")]
+    CaFileUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The extra CA certificate file is not PEM, or holds no certificate.
+    #[error("the CA certificate file {path} is not usable: {reason}")]
+    CaFileInvalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The TLS library refused its configuration.
+    #[error("cannot set up TLS")]
+    Tls(#[source] rustls::Error),
+    /// The proxy settings are not usable.
+    #[error("invalid proxy setting: {0}")]
+    InvalidProxy(&'static str),
+    /// A configured header value cannot be sent in HTTP.
+    #[error("the {name} setting is not a valid HTTP header value")]
+    InvalidHeaderValue {
+        /// Which setting.
+        name: &'static str,
+    },
+    /// The retry budget's settings are out of range.
+    #[error("invalid retry budget: {0}")]
+    InvalidRetryBudget(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_before_sending_say_not_sent() {
+        let not_sent = [
+            TransportErrorKind::Connect,
+            TransportErrorKind::Tls,
+            TransportErrorKind::Proxy,
+            TransportErrorKind::InvalidRequest,
+            TransportErrorKind::Timeout(TimeoutKind::Connect),
+        ];
+        let maybe_sent = [
+            TransportErrorKind::Io,
+            TransportErrorKind::Closed,
+            TransportErrorKind::Http,
+            TransportErrorKind::BodyTooLarge,
+            TransportErrorKind::Other,
+            TransportErrorKind::Timeout(TimeoutKind::Attempt),
+            TransportErrorKind::Timeout(TimeoutKind::Total),
+        ];
+        for kind in not_sent {
+            assert!(
+                !TransportError::new(kind, "x").may_have_been_sent(),
+                "{kind:?}"
+            );
+        }
+        for kind in maybe_sent {
+            assert!(
+                TransportError::new(kind, "x").may_have_been_sent(),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retryable_kinds_are_network_and_time_failures() {
+        let retryable = [
+            TransportErrorKind::Connect,
+            TransportErrorKind::Io,
+            TransportErrorKind::Closed,
+            TransportErrorKind::Timeout(TimeoutKind::Connect),
+            TransportErrorKind::Timeout(TimeoutKind::Attempt),
+        ];
+        let final_ = [
+            TransportErrorKind::Tls,
+            TransportErrorKind::Proxy,
+            TransportErrorKind::BodyTooLarge,
+            TransportErrorKind::InvalidRequest,
+            TransportErrorKind::Http,
+            TransportErrorKind::Other,
+            TransportErrorKind::Timeout(TimeoutKind::Total),
+        ];
+        for kind in retryable {
+            assert!(TransportError::new(kind, "x").is_retryable(), "{kind:?}");
+        }
+        for kind in final_ {
+            assert!(!TransportError::new(kind, "x").is_retryable(), "{kind:?}");
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("auth failed")]
+    struct Wrapper(#[source] TransportError);
+
+    #[test]
+    fn from_box_finds_the_error_itself_and_in_a_chain() {
+        let direct: BoxError = Box::new(TransportError::timeout(TimeoutKind::Total));
+        assert_eq!(
+            TransportError::from_box(&direct).map(TransportError::kind),
+            Some(TransportErrorKind::Timeout(TimeoutKind::Total))
+        );
+        let wrapped: BoxError = Box::new(Wrapper(TransportError::new(
+            TransportErrorKind::Connect,
+            "could not connect",
+        )));
+        assert_eq!(
+            TransportError::from_box(&wrapped).map(TransportError::kind),
+            Some(TransportErrorKind::Connect)
+        );
+        let other: BoxError = "something else".into();
+        assert!(TransportError::from_box(&other).is_none());
+    }
+
+    #[test]
+    fn the_source_is_chained() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let error =
+            TransportError::new(TransportErrorKind::Io, "the connection failed").with_source(io);
+        assert_eq!(error.to_string(), "the connection failed");
+        assert_eq!(
+            error.source().map(ToString::to_string).as_deref(),
+            Some("reset")
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! The headers every call of the SDK carries: who is calling, and the
+//! caller's correlation id.
+//!
+//! `User-Agent: finbourne-identity-rust/<version>`, `X-LUSID-SDK-Language:
+//! Rust` and `X-LUSID-SDK-Version: <version>` as the official SDKs send
+//! theirs; `X-LUSID-Application` when an application name is configured;
+//! `CorrelationId` from the call's
+//! [`RequestOptions::correlation_id`](identity_options::RequestOptions::correlation_id),
+//! else one already on the request, else the client's; `Accept:
+//! application/json` unless the request says otherwise. The layer sits
+//! outside the retry layer, so every attempt carries the same values. The
+//! values are checked and made once, when the layer is built.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, USER_AGENT};
+use http::{HeaderName, HeaderValue};
+use identity_options::RequestOptions;
+use tower::BoxError;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::error::{BuildError, TransportError, TransportErrorKind};
+use crate::future::BoxErrorFuture;
+
+const SDK_LANGUAGE: HeaderName = HeaderName::from_static("x-lusid-sdk-language");
+const SDK_VERSION: HeaderName = HeaderName::from_static("x-lusid-sdk-version");
+const APPLICATION: HeaderName = HeaderName::from_static("x-lusid-application");
+/// The `CorrelationId` header (HTTP names are case-insensitive).
+const CORRELATION_ID: HeaderName = HeaderName::from_static("correlationid");
+
+const USER_AGENT_VALUE: HeaderValue = HeaderValue::from_static(concat!(
+    "finbourne-identity-rust/",
+    env!("CARGO_PKG_VERSION")
+));
+const LANGUAGE_VALUE: HeaderValue = HeaderValue::from_static("Rust");
+const VERSION_VALUE: HeaderValue = HeaderValue::from_static(env!("CARGO_PKG_VERSION"));
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// What the headers layer adds beside the SDK's own headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadersConfig {
+    /// Sent as `X-LUSID-Application` (the official SDKs' `applicationName`,
+    /// `FBN_APP_NAME`).
+    pub application_name: Option<String>,
+    /// Sent as `CorrelationId` on calls that do not set their own
+    /// (`FBN_CORRELATION_ID`).
+    pub correlation_id: Option<String>,
+}
+
+/// Adds the SDK's headers to every call. See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct SdkHeadersLayer {
+    values: Arc<ConfiguredValues>,
+}
+
+#[derive(Debug)]
+struct ConfiguredValues {
+    application: Option<HeaderValue>,
+    correlation_id: Option<HeaderValue>,
+}
+
+impl SdkHeadersLayer {
+    /// The layer, with its header values checked.
+    pub fn new(config: HeadersConfig) -> Result<Self, BuildError> {
+        let value = |setting: Option<String>, name| {
+            setting
+                .map(|text| {
+                    HeaderValue::try_from(text).map_err(|_| BuildError::InvalidHeaderValue { name })
+                })
+                .transpose()
+        };
+        Ok(Self {
+            values: Arc::new(ConfiguredValues {
+                application: value(config.application_name, "application name")?,
+                correlation_id: value(config.correlation_id, "correlation id")?,
+            }),
+        })
+    }
+}
+
+impl<S> Layer<S> for SdkHeadersLayer {
+    type Service = SdkHeaders<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SdkHeaders {
+            inner,
+            values: Arc::clone(&self.values),
+        }
+    }
+}
+
+/// The service of [`SdkHeadersLayer`].
+#[derive(Clone, Debug)]
+pub struct SdkHeaders<S> {
+    inner: S,
+    values: Arc<ConfiguredValues>,
+}
+
+impl<S, B> Service<http::Request<Bytes>> for SdkHeaders<S>
+where
+    S: Service<http::Request<Bytes>, Response = http::Response<B>>,
+    S::Error: Into<BoxError>,
+{
+    type Response = http::Response<B>;
+    type Error = BoxError;
+    type Future = BoxErrorFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
+        let call_correlation_id = match RequestOptions::of(&request).correlation_id.as_deref() {
+            Some(id) => match HeaderValue::try_from(id) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    return BoxErrorFuture::failed(TransportError::new(
+                        TransportErrorKind::InvalidRequest,
+                        "the call's correlation id is not a valid HTTP header value",
+                    ));
+                }
+            },
+            None => None,
+        };
+        let headers = request.headers_mut();
+        headers.insert(USER_AGENT, USER_AGENT_VALUE);
+        headers.insert(SDK_LANGUAGE, LANGUAGE_VALUE);
+        headers.insert(SDK_VERSION, VERSION_VALUE);
+        if let Some(application) = &self.values.application {
+            headers.insert(APPLICATION, application.clone());
+        }
+        match call_correlation_id {
+            Some(id) => {
+                headers.insert(CORRELATION_ID, id);
+            }
+            None => {
+                if let Some(id) = &self.values.correlation_id {
+                    headers.entry(CORRELATION_ID).or_insert_with(|| id.clone());
+                }
+            }
+        }
+        headers.entry(ACCEPT).or_insert(JSON);
+        BoxErrorFuture::called(self.inner.call(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn sent_headers(config: HeadersConfig, request: http::Request<Bytes>) -> http::HeaderMap {
+        let layer = SdkHeadersLayer::new(config).unwrap();
+        let (mock, mut handle) =
+            tower_test::mock::pair::<http::Request<Bytes>, http::Response<()>>();
+        let service = layer.layer(mock);
+        let call = tokio::spawn(service.oneshot(request));
+        let (sent, respond) = handle.next_request().await.unwrap();
+        respond.send_response(http::Response::new(()));
+        call.await.unwrap().unwrap();
+        sent.headers().clone()
+    }
+
+    fn get() -> http::Request<Bytes> {
+        http::Request::builder()
+            .uri("http://127.0.0.1/api/users")
+            .body(Bytes::new())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn adds_the_sdk_headers() {
+        let headers = sent_headers(HeadersConfig::default(), get()).await;
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            headers["user-agent"],
+            format!("finbourne-identity-rust/{version}").as_str()
+        );
+        assert_eq!(headers["x-lusid-sdk-language"], "Rust");
+        assert_eq!(headers["x-lusid-sdk-version"], version);
+        assert_eq!(headers["accept"], "application/json");
+        assert!(!headers.contains_key("x-lusid-application"));
+        assert!(!headers.contains_key("correlationid"));
+    }
+
+    #[tokio::test]
+    async fn adds_the_configured_application_and_correlation_id() {
+        let config = HeadersConfig {
+            application_name: Some("payroll-sync".into()),
+            correlation_id: Some("client-wide".into()),
+        };
+        let headers = sent_headers(config, get()).await;
+        assert_eq!(headers["x-lusid-application"], "payroll-sync");
+        assert_eq!(headers["CorrelationId"], "client-wide");
+    }
+
+    #[tokio::test]
+    async fn the_call_correlation_id_wins_and_accept_is_kept() {
+        let config = HeadersConfig {
+            correlation_id: Some("client-wide".into()),
+            ..HeadersConfig::default()
+        };
+        let mut request = get();
+        request
+            .extensions_mut()
+            .insert(RequestOptions::new().correlation_id("this-call"));
+        request
+            .headers_mut()
+            .insert(ACCEPT, HeaderValue::from_static("text/plain"));
+        let headers = sent_headers(config, request).await;
+        assert_eq!(headers["correlationid"], "this-call");
+        assert_eq!(headers.get_all("correlationid").iter().count(), 1);
+        assert_eq!(headers["accept"], "text/plain");
+    }
+
+    #[test]
+    fn a_configured_value_that_is_not_a_header_value_is_refused() {
+        let error = SdkHeadersLayer::new(HeadersConfig {
+            application_name: Some("line\nbreak".into()),
+            correlation_id: None,
+        })
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            BuildError::InvalidHeaderValue {
+                name: "application name"
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_call_correlation_id_that_is_not_a_header_value_fails_the_call() {
+        let layer = SdkHeadersLayer::new(HeadersConfig::default()).unwrap();
+        let (mock, _handle) = tower_test::mock::pair::<http::Request<Bytes>, http::Response<()>>();
+        let mut request = get();
+        request
+            .extensions_mut()
+            .insert(RequestOptions::new().correlation_id("bad\r\nvalue"));
+        let error = layer.layer(mock).oneshot(request).await.unwrap_err();
+        let error = TransportError::from_box(&error).unwrap();
+        assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
+    }
+}

@@ -1,0 +1,218 @@
+//! [`RetryPolicy`]: the `tower::retry::Policy` of the retry layer.
+//!
+//! tower's `Retry` clones the policy for every call, so a clone holds the
+//! call's own counts while the configuration and the budget are shared
+//! behind an `Arc`. After each attempt the policy:
+//!
+//! 1. asks the classifiers; no retry unless one says so;
+//! 2. refuses to replay a request that is not idempotent after a failure
+//!    that may have reached the service;
+//! 3. checks the retry count of the reason (rate-limit or transient);
+//! 4. computes the wait: the backoff, or for throttling the longer of the
+//!    backoff and `Retry-After`; capped by `max_wait`;
+//! 5. gives up, with the last answer or error as it is, when the wait would
+//!    end at or past the call's [`Deadline`];
+//! 6. withdraws from the budget (every call deposits once, before its
+//!    first attempt); gives up when it is empty;
+//! 7. marks the next attempt ([`RetryAttempt`]) and sleeps.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tokio::time::{Instant, Sleep};
+use tower::BoxError;
+use tower::retry::budget::{Budget, TpsBudget};
+use tower::util::rng::HasherRng;
+
+use super::RetryConfig;
+use super::after::retry_after;
+use super::classify::{Outcome, RetryReason, Verdict};
+use crate::extensions::{Deadline, RetryAttempt};
+use identity_options::{RequestOptions, is_idempotent};
+
+/// The retry policy of [`RetryLayer`](super::RetryLayer), usable on its own
+/// with `tower::retry::Retry` over any service whose error is a `BoxError`.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    shared: Arc<Shared>,
+    call: CallState,
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: RetryConfig,
+    budget: Option<TpsBudget>,
+}
+
+/// What the policy knows of the call it was cloned for.
+#[derive(Clone, Debug, Default)]
+struct CallState {
+    attempts: u32,
+    rate_limit_retries: u32,
+    transient_retries: u32,
+    rng: Option<HasherRng>,
+}
+
+impl RetryPolicy {
+    /// A policy with its own budget; its clones share it.
+    pub fn new(config: RetryConfig) -> Self {
+        let budget = config.budget.map(|budget| budget.bucket());
+        Self {
+            shared: Arc::new(Shared { config, budget }),
+            call: CallState::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RetryConfig {
+        &self.shared.config
+    }
+
+    /// Whether a call may be retried at all: else tower need not keep a
+    /// copy of its request.
+    fn may_retry(&self, request: &http::Request<Bytes>) -> bool {
+        let options = RequestOptions::of(request);
+        let config = &self.shared.config;
+        options
+            .rate_limit_retries
+            .unwrap_or(config.rate_limit_retries)
+            > 0
+            || options
+                .transient_retries
+                .unwrap_or(config.transient_retries)
+                > 0
+    }
+
+    /// The wait before the next attempt, or `None` to end the call with
+    /// this outcome.
+    fn decide(
+        &mut self,
+        request: &http::Request<Bytes>,
+        outcome: &Outcome<'_>,
+    ) -> Option<(RetryReason, Duration)> {
+        let config = &self.shared.config;
+        let reason = match config.classifiers.classify(outcome) {
+            Verdict::Retry(reason) => reason,
+            Verdict::DontRetry | Verdict::NoOpinion => return None,
+        };
+        if !reason.safe_for_any_request() && !is_idempotent(request) {
+            tracing::debug!(
+                reason = reason.as_str(),
+                "not retrying: the call is not idempotent"
+            );
+            return None;
+        }
+        let options = RequestOptions::of(request);
+        let (used, allowed) = if reason.is_rate_limit() {
+            (
+                self.call.rate_limit_retries,
+                options
+                    .rate_limit_retries
+                    .unwrap_or(config.rate_limit_retries),
+            )
+        } else {
+            (
+                self.call.transient_retries,
+                options
+                    .transient_retries
+                    .unwrap_or(config.transient_retries),
+            )
+        };
+        if used >= allowed {
+            tracing::debug!(
+                reason = reason.as_str(),
+                retries = used,
+                "not retrying: no retries left"
+            );
+            return None;
+        }
+        let retries_so_far = self.call.rate_limit_retries + self.call.transient_retries;
+        let rng = self.call.rng.get_or_insert_with(HasherRng::new);
+        let mut wait = config.backoff.delay(retries_so_far, rng);
+        if reason.honours_retry_after()
+            && let Outcome::Response { headers, .. } = outcome
+            && let Some(asked) = retry_after(headers, SystemTime::now())
+        {
+            wait = wait.max(asked);
+        }
+        let wait = wait.min(config.max_wait);
+        if let Some(deadline) = Deadline::of(request) {
+            let next_attempt = Instant::now().checked_add(wait);
+            if next_attempt.is_none_or(|at| at >= deadline.instant()) {
+                tracing::debug!(
+                    reason = reason.as_str(),
+                    "not retrying: the wait would pass the call's deadline"
+                );
+                return None;
+            }
+        }
+        if let Some(budget) = &self.shared.budget
+            && !budget.withdraw()
+        {
+            tracing::debug!(
+                reason = reason.as_str(),
+                "not retrying: the retry budget is spent"
+            );
+            return None;
+        }
+        if reason.is_rate_limit() {
+            self.call.rate_limit_retries += 1;
+        } else {
+            self.call.transient_retries += 1;
+        }
+        Some((reason, wait))
+    }
+}
+
+impl<B> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, BoxError> for RetryPolicy {
+    type Future = Sleep;
+
+    fn retry(
+        &mut self,
+        request: &mut http::Request<Bytes>,
+        result: &mut Result<http::Response<B>, BoxError>,
+    ) -> Option<Self::Future> {
+        self.call.attempts += 1;
+        let outcome = match result {
+            Ok(response) => Outcome::Response {
+                status: response.status(),
+                headers: response.headers(),
+            },
+            Err(error) => Outcome::Error(&**error),
+        };
+        let (reason, wait) = self.decide(request, &outcome)?;
+        let next = RetryAttempt {
+            number: self.call.attempts + 1,
+            waited: wait,
+        };
+        tracing::debug!(
+            attempt = next.number,
+            reason = reason.as_str(),
+            wait_ms = wait.as_secs_f64() * 1000.0,
+            "retrying the call"
+        );
+        request.extensions_mut().insert(next);
+        Some(tokio::time::sleep(wait))
+    }
+
+    fn clone_request(&mut self, request: &http::Request<Bytes>) -> Option<http::Request<Bytes>> {
+        // tower asks the layer's own policy (no attempts yet) once per call,
+        // before the first attempt: every call pays into the budget there.
+        if self.call.attempts == 0
+            && let Some(budget) = &self.shared.budget
+        {
+            budget.deposit();
+        }
+        if !self.may_retry(request) {
+            return None;
+        }
+        let mut copy = http::Request::new(request.body().clone());
+        *copy.method_mut() = request.method().clone();
+        *copy.uri_mut() = request.uri().clone();
+        *copy.version_mut() = request.version();
+        *copy.headers_mut() = request.headers().clone();
+        *copy.extensions_mut() = request.extensions().clone();
+        Some(copy)
+    }
+}
