@@ -15,7 +15,7 @@ use crate::{Error, IdentityClientBuilder};
 /// [`DefaultStack`] unless you wrapped it with [`with_layer`](Self::with_layer).
 #[derive(Clone, Debug)]
 pub struct IdentityClient<S = DefaultStack> {
-    users: UsersApi<S>,
+    users: UsersApi<S, Error>,
 }
 
 impl IdentityClient {
@@ -43,14 +43,14 @@ impl IdentityClient {
         let base_url = BaseUrl::parse(config.identity_url())?;
         let service = crate::stack::build(config, &settings)?;
         Ok(Self {
-            users: UsersApi::new(service, base_url),
+            users: UsersApi::new(service, base_url).with_error(),
         })
     }
 }
 
 impl<S: Clone> IdentityClient<S> {
     /// The Users operations.
-    pub fn users(&self) -> &UsersApi<S> {
+    pub fn users(&self) -> &UsersApi<S, Error> {
         &self.users
     }
 
@@ -67,7 +67,11 @@ impl<S: Clone> IdentityClient<S> {
         L::Service: Clone,
     {
         IdentityClient {
-            users: UsersApi::new(layer.layer(self.users.service().clone()), self.users.base_url().clone()),
+            users: UsersApi::new(
+                layer.layer(self.users.service().clone()),
+                self.users.base_url().clone(),
+            )
+            .with_error(),
         }
     }
 }

@@ -42,7 +42,10 @@ pub(crate) struct StackSettings {
 }
 
 /// Builds the stack of a resolved configuration.
-pub(crate) fn build(config: &IdentityConfig, settings: &StackSettings) -> Result<DefaultStack, Error> {
+pub(crate) fn build(
+    config: &IdentityConfig,
+    settings: &StackSettings,
+) -> Result<DefaultStack, Error> {
     let http = http_client(config, settings)?;
     let tokens = TokenCache::new(config.credentials().token_provider(http.clone()));
 

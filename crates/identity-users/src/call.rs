@@ -28,7 +28,7 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// A call of the operation `O` through the service `S`, ready to send.
 #[must_use = "a call does nothing until it is sent: `.send().await`"]
-pub struct Call<S, O> {
+pub struct Call<S, O, E = Error> {
     service: S,
     base_url: BaseUrl,
     /// The encoded path parameter, or why it was refused (reported by `send`).
@@ -36,11 +36,11 @@ pub struct Call<S, O> {
     query: String,
     body: Option<Result<Bytes, serde_json::Error>>,
     options: Option<RequestOptions>,
-    operation: PhantomData<O>,
+    operation: PhantomData<fn() -> (O, E)>,
 }
 
-impl<S: Clone, O: Operation> Call<S, O> {
-    pub(crate) fn new(api: &UsersApi<S>) -> Self {
+impl<S: Clone, O: Operation, E> Call<S, O, E> {
+    pub(crate) fn new(api: &UsersApi<S, E>) -> Self {
         Self {
             service: api.service.clone(),
             base_url: api.base_url.clone(),
@@ -53,7 +53,7 @@ impl<S: Clone, O: Operation> Call<S, O> {
     }
 }
 
-impl<S, O: Operation> Call<S, O> {
+impl<S, O: Operation, E> Call<S, O, E> {
     pub(crate) fn segment(mut self, segment: Result<String, Error>) -> Self {
         self.segment = segment.map(Some);
         self
@@ -120,9 +120,10 @@ impl<S, O: Operation> Call<S, O> {
     }
 }
 
-impl<S, O, B> Call<S, O>
+impl<S, O, B, E> Call<S, O, E>
 where
     O: Operation,
+    E: From<Error>,
     S: Service<Request<Bytes>, Response = Response<B>>,
     S::Error: Into<BoxError>,
     B: Body,
@@ -134,7 +135,11 @@ where
     /// documents say 201); any other status is an [`Error::Api`] with the
     /// problem details the service sent. The body is decoded as it arrives
     /// (a list element by element), so a large answer is never held twice.
-    pub async fn send(self) -> Result<O::Output, Error> {
+    pub async fn send(self) -> Result<O::Output, E> {
+        self.send_inner().await.map_err(E::from)
+    }
+
+    async fn send_inner(self) -> Result<O::Output, Error> {
         let name = O::INFO.name;
         let (parts, body) = self.respond().await?.into_parts();
         let mut body = std::pin::pin!(body);
@@ -235,28 +240,28 @@ fn split_template(template: &'static str) -> (&'static str, &'static str) {
     }
 }
 
-impl<S> Call<S, GetUser> {
+impl<S, E> Call<S, GetUser, E> {
     /// Fills the `roles` of the answer (`includeRoles`).
     pub fn include_roles(self, include: bool) -> Self {
         self.flag("includeRoles", include)
     }
 }
 
-impl<S> Call<S, DeleteUser> {
+impl<S, E> Call<S, DeleteUser, E> {
     /// Removes every trace of the user instead of de-provisioning it (`purge`).
     pub fn purge(self, purge: bool) -> Self {
         self.flag("purge", purge)
     }
 }
 
-impl<S> Call<S, ListUsers> {
+impl<S, E> Call<S, ListUsers, E> {
     /// Also lists the users deleted without purge (`includeDeactivated`).
     pub fn include_deactivated(self, include: bool) -> Self {
         self.flag("includeDeactivated", include)
     }
 }
 
-impl<S> Call<S, CreateUser> {
+impl<S, E> Call<S, CreateUser, E> {
     /// Answers only once the new user is visible in ListUsers (`waitForReindex`).
     pub fn wait_for_reindex(self, wait: bool) -> Self {
         self.flag("waitForReindex", wait)

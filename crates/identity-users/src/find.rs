@@ -27,15 +27,15 @@ const DEFAULT_CONCURRENCY: usize = 4;
 
 /// A FindUsersById call for any number of ids.
 #[must_use = "a call does nothing until it is sent: `.send().await`"]
-pub struct FindUsers<S> {
-    api: UsersApi<S>,
+pub struct FindUsers<S, E = Error> {
+    api: UsersApi<S, E>,
     ids: Vec<String>,
     concurrency: usize,
     options: Option<RequestOptions>,
 }
 
-impl<S: Clone> FindUsers<S> {
-    pub(crate) fn new(api: UsersApi<S>, ids: Vec<String>) -> Self {
+impl<S: Clone, E> FindUsers<S, E> {
+    pub(crate) fn new(api: UsersApi<S, E>, ids: Vec<String>) -> Self {
         let mut seen = HashSet::with_capacity(ids.len());
         let ids = ids
             .into_iter()
@@ -62,7 +62,7 @@ impl<S: Clone> FindUsers<S> {
     }
 
     /// The requests this call sends: one per 50 distinct ids.
-    pub fn requests(&self) -> Vec<Call<S, FindUsersById>> {
+    pub fn requests(&self) -> Vec<Call<S, FindUsersById, E>> {
         self.ids
             .chunks(MAX_IDS_PER_REQUEST)
             .map(|chunk| {
@@ -78,15 +78,16 @@ impl<S: Clone> FindUsers<S> {
     }
 }
 
-impl<S, B> FindUsers<S>
+impl<S, B, E> FindUsers<S, E>
 where
+    E: From<Error>,
     S: Service<Request<Bytes>, Response = Response<B>> + Clone,
     S::Error: Into<BoxError>,
     B: Body,
     B::Error: Into<BoxError>,
 {
     /// Sends the requests and merges their answers.
-    pub async fn send(self) -> Result<ListUsersResponse, Error> {
+    pub async fn send(self) -> Result<ListUsersResponse, E> {
         let mut merged = ListUsersResponse::default();
         if self.ids.is_empty() {
             return Ok(merged);

@@ -18,8 +18,9 @@ use crate::error::{ApiError, snippet};
 use crate::operation::{ListUsers, Operation};
 use crate::{BoxError, Call, Error};
 
-impl<S, B> Call<S, ListUsers>
+impl<S, B, E> Call<S, ListUsers, E>
 where
+    E: From<Error>,
     S: Service<Request<Bytes>, Response = Response<B>>,
     S::Error: Into<BoxError>,
     B: Body,
@@ -29,7 +30,7 @@ where
     ///
     /// Memory holds one chunk of the body and the users of that chunk, for a
     /// domain of any size. An error ends the stream.
-    pub fn stream(self) -> impl Stream<Item = Result<UserResponse, Error>> {
+    pub fn stream(self) -> impl Stream<Item = Result<UserResponse, E>> {
         let name = ListUsers::INFO.name;
         stream::once(async move {
             let (parts, body) = self.respond().await?.into_parts();
@@ -49,6 +50,7 @@ where
             Ok(users) => stream::unfold(users, Users::next).left_stream(),
             Err(error) => stream::iter([Err(error)]).right_stream(),
         })
+        .map(|user| user.map_err(E::from))
     }
 }
 
