@@ -81,11 +81,13 @@ impl Error {
             Self::Call(Call::Service { source, .. }) => {
                 if source.is::<TransportError>() {
                     ErrorKind::NoAnswer
-                } else if source.is::<AuthError>() {
-                    // The token endpoint unreachable is no answer too.
-                    match self.transport() {
-                        Some(_) => ErrorKind::NoAnswer,
-                        None => ErrorKind::Auth,
+                } else if let Some(auth) = source.downcast_ref::<AuthError>() {
+                    // A token endpoint that does not answer is no answer too.
+                    match auth {
+                        AuthError::Unreachable { .. } | AuthError::Timeout { .. } => {
+                            ErrorKind::NoAnswer
+                        }
+                        _ => ErrorKind::Auth,
                     }
                 } else {
                     ErrorKind::Other
@@ -188,5 +190,105 @@ impl Error {
             source = error.source();
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use super::*;
+    use identity_transport::TimeoutKind;
+    use identity_users::Error as Call;
+
+    fn no_answer(source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Call(Call::Service {
+            operation: "CreateUser",
+            source: Box::new(source),
+        })
+    }
+
+    #[test]
+    fn a_connect_failure_is_no_answer_and_provably_not_sent() {
+        let error = no_answer(TransportError::new(TransportErrorKind::Connect, "refused"));
+        assert_eq!(error.kind(), ErrorKind::NoAnswer);
+        assert!(!error.may_have_been_sent());
+        assert!(error.is_retryable());
+        assert!(error.transport().is_some());
+    }
+
+    #[test]
+    fn a_connection_closed_before_the_answer_may_have_been_sent() {
+        let error = no_answer(TransportError::new(TransportErrorKind::Closed, "closed"));
+        assert_eq!(error.kind(), ErrorKind::NoAnswer);
+        assert!(error.may_have_been_sent());
+    }
+
+    #[test]
+    fn a_timeout_says_so() {
+        let error = no_answer(TransportError::timeout(TimeoutKind::Total));
+        assert!(error.is_timeout());
+        assert_eq!(error.kind(), ErrorKind::NoAnswer);
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_a_decode_failure_after_an_answer() {
+        let error = Error::Call(Call::Body {
+            operation: "ListUsers",
+            status: StatusCode::OK,
+            source: Box::new(TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                "too large",
+            )),
+        });
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert!(error.may_have_been_sent());
+        assert_eq!(error.status(), Some(StatusCode::OK));
+    }
+
+    #[test]
+    fn no_token_means_the_call_was_never_sent() {
+        let refused = no_answer(AuthError::BadResponse {
+            reason: "no access_token".into(),
+        });
+        assert_eq!(refused.kind(), ErrorKind::Auth);
+        assert!(!refused.may_have_been_sent());
+        let slow = no_answer(AuthError::Timeout {
+            timeout: Duration::from_secs(30),
+        });
+        assert_eq!(slow.kind(), ErrorKind::NoAnswer);
+        assert!(!slow.may_have_been_sent());
+        let unreachable = no_answer(AuthError::Unreachable {
+            source: std::sync::Arc::new(TransportError::new(TransportErrorKind::Connect, "down")),
+        });
+        assert_eq!(unreachable.kind(), ErrorKind::NoAnswer);
+        assert!(!unreachable.may_have_been_sent());
+    }
+
+    #[test]
+    fn an_error_of_a_layer_we_do_not_know_is_other_and_maybe_sent() {
+        let error = no_answer(std::io::Error::other("a layer of yours"));
+        assert_eq!(error.kind(), ErrorKind::Other);
+        assert!(error.may_have_been_sent());
+    }
+
+    #[test]
+    fn missing_settings_are_a_config_error_naming_them() {
+        let error = crate::IdentityClient::builder()
+            .environment(false)
+            .secrets_file("/nonexistent/secrets.json")
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        let error = crate::IdentityClient::builder()
+            .environment(false)
+            .access_token("t")
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert!(error.to_string().contains("FBN_IDENTITY_URL"), "{error}");
+        assert!(!error.may_have_been_sent());
     }
 }
