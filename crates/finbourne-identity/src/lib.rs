@@ -64,3 +64,8 @@ pub mod layers {
     pub use identity_transport as transport;
     pub use identity_users as users;
 }
+
+/// The README's examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
