@@ -65,7 +65,10 @@ impl RequestOptions {
             idempotent: None,
             correlation_id: None,
         };
-        request.extensions().get::<RequestOptions>().unwrap_or(&NONE)
+        request
+            .extensions()
+            .get::<RequestOptions>()
+            .unwrap_or(&NONE)
     }
 
     /// Sets [`RequestOptions::total_timeout`].

@@ -1,0 +1,479 @@
+//! The command line: every command, flag and argument of `fbn-identity`, as
+//! clap derive definitions, with the parsers of the structured values
+//! (`SCOPE/CODE`, `KEY=VALUE`, RFC 3339 datetimes).
+//!
+//! Nothing here talks to the service: `main` parses a [`Cli`], `settings`
+//! turns its [`GlobalArgs`] into a client, and `commands` run the rest.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use finbourne_identity::{RoleId, UserSchemaProperty, UserType};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Manage the users of a FINBOURNE domain from a terminal or a script.
+///
+/// Settings come from the flags, then the FBN_* environment variables, then
+/// secrets.json (./secrets.json, or the file given with --secrets), key by
+/// key. Passwords and client secrets are read only from the environment
+/// (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never from flags.
+///
+/// Exit codes: 0 success; 1 the service answered with an error (or refused
+/// the credentials); 2 bad usage or configuration; 3 no answer came back
+/// (connection failure, timeout, connection closed).
+#[derive(Debug, Parser)]
+#[command(name = "fbn-identity", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Settings that apply to every command.
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags accepted before or after any command.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub(crate) struct GlobalArgs {
+    /// Print the service's answer as JSON on stdout (an array for lists,
+    /// nothing for commands without an answer).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// The secrets.json file to read settings from (default: ./secrets.json
+    /// when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) secrets: Option<PathBuf>,
+
+    /// The service's base URL, e.g. https://acme.lusid.com/identity
+    /// [env: FBN_IDENTITY_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+
+    /// The OAuth2 token URL of the password grant [env: FBN_TOKEN_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) token_url: Option<String>,
+
+    /// A personal access token to use as the bearer token. Prefer
+    /// FBN_ACCESS_TOKEN or the secrets file: a command line is visible to
+    /// other users of the machine and kept in shell history.
+    //
+    // The ids of --access-token, --username and --client-id are those of the
+    // emulator's flags of the same names, so that `emulator` keeps its own
+    // (clap does not propagate a global flag to a subcommand that has one
+    // with its id).
+    #[arg(
+        long = "access-token",
+        id = "access_tokens",
+        global = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) access_token: Option<String>,
+
+    /// The username of the password grant [env: FBN_USERNAME]; its password
+    /// comes from FBN_PASSWORD or the secrets file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub(crate) username: Option<String>,
+
+    /// The client id of the password grant [env: FBN_CLIENT_ID]; its secret
+    /// comes from FBN_CLIENT_SECRET or the secrets file.
+    #[arg(long, global = true, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+
+    /// The application name sent with every request [env: FBN_APP_NAME].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub(crate) app_name: Option<String>,
+
+    /// The correlation id sent with every request [env: FBN_CORRELATION_ID].
+    #[arg(long, global = true, value_name = "ID")]
+    pub(crate) correlation_id: Option<String>,
+
+    /// The total time each call may take, retries included, in milliseconds
+    /// [env: FBN_TOTAL_TIMEOUT_MS].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) timeout_ms: Option<u64>,
+
+    /// How many times a call answered 429 (Too Many Requests) is retried;
+    /// 0 turns retries off [env: FBN_RATE_LIMIT_RETRIES].
+    #[arg(long, global = true, value_name = "N")]
+    pub(crate) rate_limit_retries: Option<u32>,
+
+    /// Log the SDK's requests to stderr (-v debug, -vv trace). Secrets are
+    /// never logged.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Read or replace the user schema (the domain's alternative user ids).
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Run the Identity emulator in the foreground (a local stand-in for the
+    /// service, for development and tests).
+    Emulator(identity_emulator::EmulatorArgs),
+    /// A guided tour of the whole user lifecycle against an embedded
+    /// emulator: needs no configuration and no network.
+    Demo,
+}
+
+/// The `users` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// The commands that are one call each.
+    #[command(flatten)]
+    Call(UserCall),
+    /// Create the users of a file of JSON lines, one CreateUserRequest a
+    /// line (- reads stdin). Every line is checked first; logins that
+    /// already exist are skipped, so an interrupted import can be re-run.
+    Import(ImportArgs),
+    /// Write every user as JSON lines (one UserResponse a line) on stdout.
+    Export {
+        /// Also export the users deleted without --purge.
+        #[arg(long)]
+        include_deactivated: bool,
+    },
+}
+
+/// The `users` commands that are one call each (`update`: a get and a put).
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCall {
+    /// List the users of the domain.
+    List {
+        /// Also list the users deleted without --purge.
+        #[arg(long)]
+        include_deactivated: bool,
+    },
+    /// List the users that can run jobs.
+    Runnable,
+    /// Show one user.
+    Get {
+        /// The user's id.
+        id: String,
+        /// Also show the user's roles.
+        #[arg(long)]
+        include_roles: bool,
+    },
+    /// Show the user with this login.
+    GetByLogin {
+        /// The user's login.
+        login: String,
+    },
+    /// Look users up by id; ids that do not resolve are listed as failed.
+    Find {
+        /// The ids (a repeated id is asked once).
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+    /// Create a user (Personal unless --type service; the login defaults to
+    /// the email address).
+    #[command(
+        mut_arg("first_name", |arg| arg.required(true)),
+        mut_arg("last_name", |arg| arg.required(true)),
+        mut_arg("email", |arg| arg.required(true)),
+    )]
+    Create(CreateArgs),
+    /// Change some of a user's details: the fields not given keep their
+    /// value. --role replaces the user's roles; --alt-id sets the keys given
+    /// and keeps the others.
+    Update {
+        /// The user's id.
+        id: String,
+        /// The new details.
+        #[command(flatten)]
+        fields: UserFields,
+    },
+    /// Delete a user: it is deactivated and kept for audit, unless --purge.
+    Delete {
+        /// The user's id.
+        id: String,
+        /// Remove every trace of the user.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// (Re)send the activation email to a user not active yet.
+    Activate(UserId),
+    /// Unlock a user locked out after failed logins.
+    Unlock(UserId),
+    /// Return a suspended user to active.
+    Unsuspend(UserId),
+    /// Start a password reset.
+    ResetPassword(UserId),
+    /// Reset the user's multi-factor authentication enrolment.
+    ResetFactors(UserId),
+    /// Expire the password: prints the temporary password the user must
+    /// change at next login.
+    ExpirePassword(UserId),
+}
+
+/// A command's one user id.
+#[derive(Debug, Args)]
+pub(crate) struct UserId {
+    /// The user's id.
+    pub(crate) id: String,
+}
+
+/// The flags of `users create`.
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The user's details.
+    #[command(flatten)]
+    pub(crate) fields: UserFields,
+    /// The kind of user.
+    #[arg(long = "type", value_name = "TYPE", value_enum, default_value_t = UserKind::Personal)]
+    pub(crate) user_type: UserKind,
+    /// Answer only once the new user shows in `users list`.
+    #[arg(long)]
+    pub(crate) wait_for_reindex: bool,
+}
+
+/// A user's details, as flags; `create` requires the names and the email.
+#[derive(Debug, Args)]
+pub(crate) struct UserFields {
+    /// The first name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) first_name: Option<String>,
+    /// The last name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) last_name: Option<String>,
+    /// The email address (a Personal user's login).
+    #[arg(long, value_name = "EMAIL")]
+    pub(crate) email: Option<String>,
+    /// The login (default: the email address).
+    #[arg(long, value_name = "LOGIN")]
+    pub(crate) login: Option<String>,
+    /// A second email address (Service users only).
+    #[arg(long, value_name = "EMAIL")]
+    pub(crate) second_email: Option<String>,
+    /// A role, as SCOPE/CODE (repeat for more).
+    #[arg(long = "role", value_name = "SCOPE/CODE", value_parser = parse_role)]
+    pub(crate) roles: Vec<RoleId>,
+    /// An alternative user id, as KEY=VALUE, KEY a user schema property
+    /// (repeat for more).
+    #[arg(long = "alt-id", value_name = "KEY=VALUE", value_parser = parse_alt_id)]
+    pub(crate) alt_ids: Vec<(String, String)>,
+    /// When the user expires, as RFC 3339 (e.g. 2030-01-31T00:00:00Z).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub(crate) expiry: Option<OffsetDateTime>,
+}
+
+/// The flags of `users import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The file of JSON lines (- for stdin). Blank lines are ignored.
+    pub(crate) file: PathBuf,
+    /// Only check the lines: report each bad one, create nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// How many users are created at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) concurrency: u16,
+}
+
+/// The kinds of user `--type` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum UserKind {
+    /// A person, whose login is their email address.
+    Personal,
+    /// A service account, with a login of its own.
+    Service,
+}
+
+impl From<UserKind> for UserType {
+    fn from(kind: UserKind) -> Self {
+        match kind {
+            UserKind::Personal => UserType::Personal,
+            UserKind::Service => UserType::Service,
+        }
+    }
+}
+
+/// The `schema` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SchemaCommand {
+    /// Show the user schema.
+    Get,
+    /// Replace the user schema with the properties given.
+    Set {
+        /// A property, as NAME=DESCRIPTION (repeat for more).
+        #[arg(long = "property", value_name = "NAME=DESCRIPTION", required = true, value_parser = parse_property)]
+        properties: Vec<UserSchemaProperty>,
+    },
+}
+
+/// Splits `text` at the first `separator`, refusing an empty left side.
+fn split_pair<'a>(
+    text: &'a str,
+    separator: char,
+    form: &str,
+) -> Result<(&'a str, &'a str), String> {
+    match text.split_once(separator) {
+        Some((left, right)) if !left.trim().is_empty() => Ok((left.trim(), right)),
+        _ => Err(format!("expected {form}")),
+    }
+}
+
+/// `SCOPE/CODE` as a role id.
+fn parse_role(text: &str) -> Result<RoleId, String> {
+    let (scope, code) = split_pair(text, '/', "SCOPE/CODE, e.g. default/analyst")?;
+    if code.trim().is_empty() {
+        return Err("expected SCOPE/CODE, e.g. default/analyst".to_owned());
+    }
+    Ok(RoleId::new(scope, code.trim()))
+}
+
+/// `KEY=VALUE` as an alternative user id.
+fn parse_alt_id(text: &str) -> Result<(String, String), String> {
+    let (key, value) = split_pair(text, '=', "KEY=VALUE, e.g. employeeId=E1001")?;
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// `NAME=DESCRIPTION` as a schema property.
+fn parse_property(text: &str) -> Result<UserSchemaProperty, String> {
+    let (name, description) = split_pair(text, '=', "NAME=DESCRIPTION, e.g. employeeId=HR number")?;
+    Ok(UserSchemaProperty::new(name, description))
+}
+
+/// An RFC 3339 datetime.
+fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|error| {
+        format!("expected an RFC 3339 datetime such as 2030-01-31T00:00:00Z ({error})")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("fbn-identity").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_before_and_after_the_command() {
+        let before = parse(&["--json", "--base-url", "http://x", "users", "list"]).unwrap();
+        let after = parse(&["users", "list", "--json", "--base-url", "http://x"]).unwrap();
+        for cli in [before, after] {
+            assert!(cli.global.json);
+            assert_eq!(cli.global.base_url.as_deref(), Some("http://x"));
+        }
+    }
+
+    #[test]
+    fn verbose_counts() {
+        assert_eq!(
+            parse(&["-vv", "users", "runnable"]).unwrap().global.verbose,
+            2
+        );
+        assert_eq!(parse(&["users", "runnable"]).unwrap().global.verbose, 0);
+    }
+
+    #[test]
+    fn create_requires_the_names_and_email_and_defaults_to_personal() {
+        let error = parse(&["users", "create", "--first-name", "Ann"]).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        let cli = parse(&[
+            "users",
+            "create",
+            "--first-name",
+            "Ann",
+            "--last-name",
+            "Lee",
+            "--email",
+            "ann@example.com",
+            "--role",
+            "default/analyst",
+            "--alt-id",
+            "employeeId=E1",
+            "--expiry",
+            "2030-01-31T00:00:00Z",
+        ])
+        .unwrap();
+        let Command::Users(UsersCommand::Call(UserCall::Create(create))) = cli.command else {
+            panic!("not a create");
+        };
+        assert_eq!(create.user_type, UserKind::Personal);
+        assert_eq!(create.fields.roles, [RoleId::new("default", "analyst")]);
+        assert_eq!(
+            create.fields.alt_ids,
+            [("employeeId".to_owned(), "E1".to_owned())]
+        );
+        assert_eq!(create.fields.expiry.map(|at| at.year()), Some(2030));
+    }
+
+    #[test]
+    fn update_takes_every_field_as_optional() {
+        let cli = parse(&["users", "update", "00u1", "--last-name", "Smith"]).unwrap();
+        let Command::Users(UsersCommand::Call(UserCall::Update { id, fields })) = cli.command
+        else {
+            panic!("not an update");
+        };
+        assert_eq!(id, "00u1");
+        assert_eq!(fields.last_name.as_deref(), Some("Smith"));
+        assert!(fields.first_name.is_none());
+    }
+
+    #[test]
+    fn structured_values_are_checked() {
+        assert!(parse_role("default/analyst").is_ok());
+        for bad in ["analyst", "/analyst", "default/", ""] {
+            assert!(parse_role(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_alt_id("k=a=b").unwrap(),
+            ("k".to_owned(), "a=b".to_owned())
+        );
+        assert_eq!(parse_alt_id("k=").unwrap(), ("k".to_owned(), String::new()));
+        assert!(parse_alt_id("=v").is_err());
+        assert!(parse_alt_id("novalue").is_err());
+        assert_eq!(
+            parse_property("employeeId=HR number").unwrap(),
+            UserSchemaProperty::new("employeeId", "HR number")
+        );
+        assert!(parse_rfc3339("2030-01-31T00:00:00+05:30").is_ok());
+        assert!(parse_rfc3339("2030-01-31").is_err());
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &[
+                "users",
+                "create",
+                "--first-name",
+                "A",
+                "--last-name",
+                "B",
+                "--email",
+                "e",
+                "--type",
+                "robot",
+            ][..],
+            &["users", "list", "--timeout-ms", "0"],
+            &["users", "import", "f", "--concurrency", "0"],
+            &["users", "find"],
+            &["schema", "set"],
+            &["schema", "set", "--property", "noequals"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The `users` commands that are one call each (or, for `update`, a get and
+//! a put): build the request from the flags, send it, print the answer.
+//!
+//! Requests built from flags are checked with the SDK's `validate()` before
+//! anything is sent, so a mistake is reported with every field at fault and
+//! exit code 2.
+
+use std::collections::BTreeMap;
+
+use finbourne_identity::{
+    CreateUserRequest, IdentityClient, RoleId, UpdateUserRequest, UserResponse, UserType,
+};
+use time::OffsetDateTime;
+
+use crate::args::{CreateArgs, UserCall, UserFields, UserId};
+use crate::errors::CliError;
+use crate::output::{Output, note, plural};
+
+/// Runs one of the single-call `users` commands.
+pub(crate) async fn run(
+    client: &IdentityClient,
+    command: UserCall,
+    output: Output,
+) -> Result<(), CliError> {
+    let users = client.users();
+    match command {
+        UserCall::List {
+            include_deactivated,
+        } => {
+            let list = users
+                .list_users()
+                .include_deactivated(include_deactivated)
+                .send()
+                .await?;
+            output.users(&list)?;
+        }
+        UserCall::Runnable => output.users(&users.list_runnable_users().send().await?)?,
+        UserCall::Get { id, include_roles } => {
+            let user = users
+                .get_user(&id)
+                .include_roles(include_roles)
+                .send()
+                .await?;
+            output.user(&user)?;
+        }
+        UserCall::GetByLogin { login } => {
+            output.user(&users.get_user_from_login(&login).send().await?)?;
+        }
+        UserCall::Find { ids } => {
+            let answer = users.find_users_by_id(ids).send().await?;
+            output.found(&answer)?;
+            let found = answer.values.as_ref().map_or(0, |values| values.len());
+            let failed = answer.failed.as_ref().map_or(0, |failed| failed.len());
+            note(&format!(
+                "found {found} user{}, {failed} not found",
+                plural(found)
+            ));
+        }
+        UserCall::Create(args) => {
+            let wait = args.wait_for_reindex;
+            let request = create_request(args)?;
+            let user = users
+                .create_user(&request)
+                .wait_for_reindex(wait)
+                .send()
+                .await?;
+            output.user(&user)?;
+            note(&format!("created user {} ({})", user.id, user.login));
+        }
+        UserCall::Update { id, fields } => {
+            let user = users.get_user(&id).include_roles(true).send().await?;
+            let request = update_request(&user, fields)?;
+            let updated = users.update_user(&id, &request).send().await?;
+            output.user(&updated)?;
+            note(&format!("updated user {id}"));
+        }
+        UserCall::Delete { id, purge } => {
+            users.delete_user(&id).purge(purge).send().await?;
+            note(&if purge {
+                format!("purged user {id}")
+            } else {
+                format!("deleted user {id} (deactivated, kept for audit; --purge removes it)")
+            });
+        }
+        UserCall::Activate(UserId { id }) => {
+            users.send_activation_email(&id).send().await?;
+            note(&format!("sent the activation email to user {id}"));
+        }
+        UserCall::Unlock(UserId { id }) => {
+            users.unlock_user(&id).send().await?;
+            note(&format!("unlocked user {id}"));
+        }
+        UserCall::Unsuspend(UserId { id }) => {
+            users.unsuspend_user(&id).send().await?;
+            note(&format!("unsuspended user {id}"));
+        }
+        UserCall::ResetPassword(UserId { id }) => {
+            users.reset_password(&id).send().await?;
+            note(&format!("started a password reset for user {id}"));
+        }
+        UserCall::ResetFactors(UserId { id }) => {
+            users.reset_factors(&id).send().await?;
+            note(&format!("reset the MFA factors of user {id}"));
+        }
+        UserCall::ExpirePassword(UserId { id }) => {
+            output.password(&users.expire_password(&id).send().await?)?;
+            note(&format!(
+                "expired the password of user {id}: they must change the temporary one at next login"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The fields both requests carry, borrowed for editing, so that the flags
+/// are applied by one piece of code to a create and to an update.
+struct EditableUser<'a> {
+    first_name: &'a mut String,
+    last_name: &'a mut String,
+    email_address: &'a mut String,
+    login: &'a mut String,
+    second_email_address: &'a mut Option<String>,
+    alternative_user_ids: &'a mut Option<BTreeMap<String, Option<String>>>,
+    roles: &'a mut Option<Vec<RoleId>>,
+    user_expiry: &'a mut Option<OffsetDateTime>,
+}
+
+/// Both requests' fields as an [`EditableUser`].
+macro_rules! editable {
+    ($request:expr) => {
+        EditableUser {
+            first_name: &mut $request.first_name,
+            last_name: &mut $request.last_name,
+            email_address: &mut $request.email_address,
+            login: &mut $request.login,
+            second_email_address: &mut $request.second_email_address,
+            alternative_user_ids: &mut $request.alternative_user_ids,
+            roles: &mut $request.roles,
+            user_expiry: &mut $request.user_expiry,
+        }
+    };
+}
+
+impl UserFields {
+    /// Sets the fields given: `--role`s replace the roles, `--alt-id`s set
+    /// their keys and keep the others, the rest replace their field.
+    fn apply(self, user: EditableUser<'_>) {
+        let replace = |field: &mut String, value: Option<String>| {
+            if let Some(value) = value {
+                *field = value;
+            }
+        };
+        replace(user.first_name, self.first_name);
+        replace(user.last_name, self.last_name);
+        replace(user.email_address, self.email);
+        replace(user.login, self.login);
+        if let Some(second) = self.second_email {
+            *user.second_email_address = Some(second);
+        }
+        if !self.roles.is_empty() {
+            *user.roles = Some(self.roles);
+        }
+        if !self.alt_ids.is_empty() {
+            let ids = user
+                .alternative_user_ids
+                .get_or_insert_with(Default::default);
+            for (key, value) in self.alt_ids {
+                ids.insert(key, Some(value));
+            }
+        }
+        if let Some(expiry) = self.expiry {
+            *user.user_expiry = Some(expiry);
+        }
+    }
+}
+
+/// The CreateUser request of `users create`: Personal unless `--type
+/// service`, the login the email address unless `--login`; checked.
+pub(crate) fn create_request(args: CreateArgs) -> Result<CreateUserRequest, CliError> {
+    let mut request = CreateUserRequest::personal("", "", "");
+    request.user_type = UserType::from(args.user_type);
+    let login_given = args.fields.login.is_some();
+    args.fields.apply(editable!(request));
+    if !login_given {
+        request.login = request.email_address.clone();
+    }
+    request.validate().map_err(|errors| CliError::Invalid {
+        what: "the user".to_owned(),
+        errors,
+    })?;
+    Ok(request)
+}
+
+/// The UpdateUser request of `users update`: `user` as read, with the
+/// fields given changed. A Personal user's login follows a new email
+/// address unless `--login` is given. Checked against the user's type.
+pub(crate) fn update_request(
+    user: &UserResponse,
+    fields: UserFields,
+) -> Result<UpdateUserRequest, CliError> {
+    let mut request = UpdateUserRequest::from_user(user);
+    let login_follows_email = fields.login.is_none()
+        && user.user_type == UserType::Personal
+        && user.login == user.email_address;
+    fields.apply(editable!(request));
+    if login_follows_email {
+        request.login = request.email_address.clone();
+    }
+    request
+        .validate_for(&user.user_type)
+        .map_err(|errors| CliError::Invalid {
+            what: "the updated user".to_owned(),
+            errors,
+        })?;
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::args::UserKind;
+
+    fn fields() -> UserFields {
+        UserFields {
+            first_name: None,
+            last_name: None,
+            email: None,
+            login: None,
+            second_email: None,
+            roles: Vec::new(),
+            alt_ids: Vec::new(),
+            expiry: None,
+        }
+    }
+
+    fn create(kind: UserKind, login: Option<&str>) -> CreateArgs {
+        CreateArgs {
+            fields: UserFields {
+                first_name: Some("Ann".into()),
+                last_name: Some("Lee".into()),
+                email: Some("ann@example.com".into()),
+                login: login.map(Into::into),
+                ..fields()
+            },
+            user_type: kind,
+            wait_for_reindex: false,
+        }
+    }
+
+    fn user() -> UserResponse {
+        serde_json::from_value(serde_json::json!({
+            "id": "00u1", "emailAddress": "ann@example.com", "login": "ann@example.com",
+            "firstName": "Ann", "lastName": "Lee", "type": "Personal", "status": "ACTIVE",
+            "external": false, "alternativeUserIds": {"employeeId": "E1", "desk": "FX"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_created_user_is_personal_with_its_email_as_login_by_default() {
+        let request = create_request(create(UserKind::Personal, None)).unwrap();
+        assert_eq!(
+            request,
+            CreateUserRequest::personal("Ann", "Lee", "ann@example.com")
+        );
+    }
+
+    #[test]
+    fn a_service_user_takes_its_own_login_and_every_flag() {
+        let mut args = create(UserKind::Service, Some("ann-bot"));
+        args.fields.second_email = Some("ops@example.com".into());
+        args.fields.roles = vec![RoleId::new("default", "runner")];
+        args.fields.alt_ids = vec![("employeeId".into(), "E9".into())];
+        let request = create_request(args).unwrap();
+        let expected = CreateUserRequest::service("Ann", "Lee", "ann@example.com", "ann-bot")
+            .with_second_email_address("ops@example.com")
+            .with_role(RoleId::new("default", "runner"))
+            .with_alternative_user_id("employeeId", "E9");
+        assert_eq!(request, expected);
+    }
+
+    #[test]
+    fn a_bad_user_is_refused_with_every_field_at_fault() {
+        let mut args = create(UserKind::Personal, Some("other@example.com"));
+        args.fields.last_name = Some("L".into());
+        let Err(CliError::Invalid { errors, .. }) = create_request(args) else {
+            panic!("accepted");
+        };
+        let fields: Vec<&str> = errors.fields().collect();
+        assert!(fields.contains(&"lastName"), "{fields:?}");
+        assert!(fields.contains(&"login"), "{fields:?}");
+    }
+
+    #[test]
+    fn an_update_changes_only_the_fields_given() {
+        let request = update_request(
+            &user(),
+            UserFields {
+                last_name: Some("Smith".into()),
+                alt_ids: vec![("desk".into(), "Rates".into())],
+                ..fields()
+            },
+        )
+        .unwrap();
+        assert_eq!(request.last_name, "Smith");
+        assert_eq!(request.first_name, "Ann");
+        let ids = request.alternative_user_ids.unwrap();
+        assert_eq!(ids["employeeId"].as_deref(), Some("E1"));
+        assert_eq!(ids["desk"].as_deref(), Some("Rates"));
+    }
+
+    #[test]
+    fn a_personal_users_login_follows_a_new_email() {
+        let request = update_request(
+            &user(),
+            UserFields {
+                email: Some("ann.lee@example.com".into()),
+                ..fields()
+            },
+        )
+        .unwrap();
+        assert_eq!(request.login, "ann.lee@example.com");
+    }
+
+    #[test]
+    fn an_update_breaking_the_rules_is_refused() {
+        let result = update_request(
+            &user(),
+            UserFields {
+                second_email: Some("x@example.com".into()),
+                ..fields()
+            },
+        );
+        assert!(matches!(result, Err(CliError::Invalid { .. })));
+    }
+}

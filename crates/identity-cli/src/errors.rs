@@ -1,0 +1,251 @@
+//! What can make a command fail, how it is reported on stderr, and the exit
+//! code it ends the process with.
+//!
+//! Exit codes: 0 success; 1 the service answered with an error status (or
+//! the token endpoint refused the credentials), or some lines of an import
+//! failed; 2 bad usage or configuration; 3 no answer came back. Clap's own
+//! usage errors already exit with 2.
+
+use std::fmt::Write as _;
+use std::io;
+use std::process::ExitCode;
+
+use finbourne_identity::{ApiError, Error, ErrorKind, ValidationErrors};
+use identity_emulator::EmulatorError;
+
+/// Success.
+pub(crate) const EXIT_OK: u8 = 0;
+/// The service answered with an error, or some of the work failed.
+pub(crate) const EXIT_FAILED: u8 = 1;
+/// Bad usage or configuration.
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// No answer came back.
+pub(crate) const EXIT_NO_ANSWER: u8 = 3;
+
+/// Why a command failed.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// A call of the SDK failed (or the client could not be configured).
+    Sdk(Error),
+    /// A request the user described breaks the contract's rules.
+    Invalid {
+        /// What was checked, e.g. "the user".
+        what: String,
+        /// Every violation.
+        errors: ValidationErrors,
+    },
+    /// A file could not be read.
+    Read {
+        /// What was being read.
+        what: String,
+        /// Why not.
+        source: io::Error,
+    },
+    /// The emulator could not start or do what was asked.
+    Emulator(EmulatorError),
+    /// Writing the output failed (a closed pipe ends the command quietly).
+    Output(io::Error),
+    /// The command did its work and has already reported what failed
+    /// (e.g. some lines of an import): exit 1 with no more to say.
+    Reported,
+}
+
+impl From<Error> for CliError {
+    fn from(error: Error) -> Self {
+        Self::Sdk(error)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(error: io::Error) -> Self {
+        Self::Output(error)
+    }
+}
+
+impl CliError {
+    /// The process's exit code for this failure.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Sdk(error) => exit_code_of(error.kind()),
+            Self::Invalid { .. } | Self::Read { .. } => EXIT_USAGE,
+            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+            Self::Emulator(error) => emulator_exit_code(error),
+            Self::Output(_) | Self::Reported => EXIT_FAILED,
+        }
+    }
+
+    /// The report for stderr (empty when there is nothing more to say).
+    pub(crate) fn report(&self) -> String {
+        match self {
+            Self::Sdk(error) => sdk_report(error),
+            Self::Invalid { what, errors } => {
+                let mut report = format!("error: {what} is not valid\n");
+                push_field_errors(&mut report, errors.iter());
+                report
+            }
+            Self::Read { what, source } => format!("error: could not read {what}: {source}\n"),
+            Self::Emulator(error) => format!("error: emulator: {error}\n"),
+            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => String::new(),
+            Self::Output(error) => format!("error: could not write the output: {error}\n"),
+            Self::Reported => String::new(),
+        }
+    }
+
+    /// Prints the report on stderr and gives the exit code.
+    pub(crate) fn into_exit_code(self) -> ExitCode {
+        let report = self.report();
+        if !report.is_empty() {
+            eprint!("{report}");
+        }
+        ExitCode::from(self.exit_code())
+    }
+}
+
+/// The exit code of each kind of SDK error.
+pub(crate) fn exit_code_of(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Config | ErrorKind::InvalidInput => EXIT_USAGE,
+        ErrorKind::NoAnswer => EXIT_NO_ANSWER,
+        // Api, Auth, Decode: an answer came, and it was not a success.
+        _ => EXIT_FAILED,
+    }
+}
+
+/// The exit code of an emulator failure: 2 when it could not start as
+/// configured (address, state file, fault rules), 1 otherwise.
+fn emulator_exit_code(error: &EmulatorError) -> u8 {
+    match error {
+        EmulatorError::Bind { .. }
+        | EmulatorError::NonLoopbackBind { .. }
+        | EmulatorError::StateFile { .. }
+        | EmulatorError::CorruptStateFile { .. }
+        | EmulatorError::InvalidFault(_) => EXIT_USAGE,
+        _ => EXIT_FAILED,
+    }
+}
+
+/// An SDK error for stderr: for an error answer its status, title, detail,
+/// code, each field error and the request id; otherwise the message and
+/// its causes.
+fn sdk_report(error: &Error) -> String {
+    let mut report = String::new();
+    match error.api() {
+        Some(api) => push_api_error(&mut report, api),
+        None => {
+            let _ = writeln!(report, "error: {error}");
+            let mut source = std::error::Error::source(error);
+            let mut previous = error.to_string();
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                // Skip a cause that only repeats what was already said.
+                if !previous.contains(&text) {
+                    let _ = writeln!(report, "  caused by: {text}");
+                }
+                previous = text;
+                source = cause.source();
+            }
+        }
+    }
+    if let Some(id) = error.request_id().filter(|_| error.api().is_none()) {
+        let _ = writeln!(report, "  request id: {id}");
+    }
+    report
+}
+
+/// The parts of the service's error answer, one a line.
+pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
+    let _ = writeln!(report, "error: {} failed: {}", api.operation, api.status);
+    if let Some(title) = api.title() {
+        let _ = writeln!(report, "  title: {title}");
+    }
+    if let Some(detail) = api.detail() {
+        let _ = writeln!(report, "  detail: {detail}");
+    }
+    if let Some(code) = api.code() {
+        let _ = writeln!(report, "  code: {code}");
+    }
+    push_field_errors(
+        report,
+        api.field_errors()
+            .iter()
+            .map(|(field, messages)| (field.as_str(), messages.as_slice())),
+    );
+    if api.problem.is_none() && !api.body.is_empty() {
+        let _ = writeln!(report, "  body: {}", api.body_snippet());
+    }
+    if let Some(id) = api.request_id() {
+        let _ = writeln!(report, "  request id: {id}");
+    }
+}
+
+/// Each field with its messages, one field a line.
+pub(crate) fn push_field_errors<'a>(
+    report: &mut String,
+    errors: impl Iterator<Item = (&'a str, &'a [String])>,
+) {
+    for (field, messages) in errors {
+        let _ = writeln!(report, "  {field}: {}", messages.join(" "));
+    }
+}
+
+/// One line saying why a call failed, for lists of failures (an import's).
+pub(crate) fn one_line(error: &Error) -> String {
+    match error.api() {
+        Some(api) => {
+            let mut line = format!("{}", api.status);
+            for part in [api.title(), api.detail()].into_iter().flatten() {
+                line.push_str(": ");
+                line.push_str(part);
+            }
+            if let Some(code) = api.code() {
+                let _ = write!(line, " (code {code})");
+            }
+            for (field, messages) in api.field_errors() {
+                let _ = write!(line, "; {field}: {}", messages.join(" "));
+            }
+            if let Some(id) = api.request_id() {
+                let _ = write!(line, " [request id {id}]");
+            }
+            line
+        }
+        None => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_exit_codes() {
+        assert_eq!(exit_code_of(ErrorKind::Api), EXIT_FAILED);
+        assert_eq!(exit_code_of(ErrorKind::Auth), EXIT_FAILED);
+        assert_eq!(exit_code_of(ErrorKind::Decode), EXIT_FAILED);
+        assert_eq!(exit_code_of(ErrorKind::Config), EXIT_USAGE);
+        assert_eq!(exit_code_of(ErrorKind::InvalidInput), EXIT_USAGE);
+        assert_eq!(exit_code_of(ErrorKind::NoAnswer), EXIT_NO_ANSWER);
+    }
+
+    #[test]
+    fn local_failures_have_their_codes_and_reports() {
+        let mut errors = ValidationErrors::new();
+        errors.add("lastName", "too short");
+        let invalid = CliError::Invalid {
+            what: "the user".into(),
+            errors,
+        };
+        assert_eq!(invalid.exit_code(), EXIT_USAGE);
+        assert_eq!(
+            invalid.report(),
+            "error: the user is not valid\n  lastName: too short\n"
+        );
+
+        let closed = CliError::Output(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(closed.exit_code(), EXIT_OK);
+        assert_eq!(closed.report(), "");
+
+        assert_eq!(CliError::Reported.exit_code(), EXIT_FAILED);
+    }
+}

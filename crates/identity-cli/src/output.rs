@@ -1,0 +1,383 @@
+//! How answers are printed: readable tables by default, the answer's JSON
+//! with `--json`. Only answers go to stdout; diagnostics (confirmations,
+//! counts, progress) go to stderr, so `--json` output can be piped.
+//!
+//! The tables are built by pure functions (tested below); [`Output`] only
+//! chooses between a table and JSON and writes it.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use finbourne_identity::{
+    ListUsersResponse, RoleResponse, TemporaryPassword, UserResponse, UserSchemaResponse,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Where and how a command prints its answer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Tables, or JSON when `json`.
+    pub(crate) fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Whether answers are printed as JSON.
+    pub(crate) fn is_json(self) -> bool {
+        self.json
+    }
+
+    /// Prints `value` as JSON, or as the table `table` makes of it.
+    pub(crate) fn show<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        table: impl FnOnce(&T) -> Table,
+    ) -> io::Result<()> {
+        if self.json {
+            print_json(value)
+        } else {
+            print_stdout(&format!("{}\n", table(value)))
+        }
+    }
+
+    /// Users, one a row.
+    pub(crate) fn users(self, users: &[UserResponse]) -> io::Result<()> {
+        self.show(users, users_table)?;
+        note(&format!("{} user{}", users.len(), plural(users.len())));
+        Ok(())
+    }
+
+    /// One user, one field a row.
+    pub(crate) fn user(self, user: &UserResponse) -> io::Result<()> {
+        self.show(user, user_table)
+    }
+
+    /// FindUsersById's answer: the users found, then the ids not found.
+    pub(crate) fn found(self, answer: &ListUsersResponse) -> io::Result<()> {
+        self.show(answer, found_table)
+    }
+
+    /// The user schema.
+    pub(crate) fn schema(self, schema: &UserSchemaResponse) -> io::Result<()> {
+        self.show(schema, schema_table)
+    }
+
+    /// ExpirePassword's temporary password (its purpose is to be shown).
+    pub(crate) fn password(self, password: &TemporaryPassword) -> io::Result<()> {
+        self.show(password, |password| {
+            field_value_table([("Temporary password", password.password.clone())])
+        })
+    }
+}
+
+/// A diagnostic line on stderr (never part of the answer).
+pub(crate) fn note(message: &str) {
+    eprintln!("{message}");
+}
+
+/// `value` as pretty JSON on stdout.
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    text.push('\n');
+    print_stdout(&text)
+}
+
+/// Writes `text` to stdout and flushes it, reporting a closed pipe as an
+/// error instead of panicking.
+pub(crate) fn print_stdout(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// "s" unless there is exactly one.
+pub(crate) fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// A table with the CLI's style and a header.
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    table
+}
+
+/// The users, one a row: id, login, name, email, type, status.
+pub(crate) fn users_table(users: &[UserResponse]) -> Table {
+    let mut table = table(&["ID", "Login", "Name", "Email", "Type", "Status"]);
+    for user in users {
+        table.add_row([
+            user.id.clone(),
+            user.login.clone(),
+            format!("{} {}", user.first_name, user.last_name),
+            user.email_address.clone(),
+            user.user_type.to_string(),
+            user.status.to_string(),
+        ]);
+    }
+    table
+}
+
+/// A two-column Field / Value table.
+fn field_value_table<'a>(rows: impl IntoIterator<Item = (&'a str, String)>) -> Table {
+    let mut table = table(&["Field", "Value"]);
+    for (field, value) in rows {
+        table.add_row([field.to_owned(), value]);
+    }
+    table
+}
+
+/// One user, one field a row; optional fields left out when absent.
+pub(crate) fn user_table(user: &UserResponse) -> Table {
+    let mut rows = vec![
+        ("ID", user.id.clone()),
+        ("Login", user.login.clone()),
+        ("First name", user.first_name.clone()),
+        ("Last name", user.last_name.clone()),
+        ("Email", user.email_address.clone()),
+    ];
+    if let Some(second) = &user.second_email_address {
+        rows.push(("Second email", second.clone()));
+    }
+    rows.push(("Type", user.user_type.to_string()));
+    rows.push(("Status", user.status.to_string()));
+    rows.push(("External", user.external.to_string()));
+    for (field, at) in [
+        ("Created", user.created),
+        ("Last updated", user.last_updated),
+        ("Last login", user.last_login),
+        ("Password changed", user.password_changed),
+        ("Expires", user.user_expiry),
+    ] {
+        if let Some(at) = at {
+            rows.push((field, datetime(at)));
+        }
+    }
+    if let Some(ids) = user
+        .alternative_user_ids
+        .as_ref()
+        .filter(|ids| !ids.is_empty())
+    {
+        rows.push(("Alternative ids", alternative_ids(ids)));
+    }
+    if let Some(roles) = &user.roles {
+        rows.push(("Roles", role_list(roles)));
+    }
+    field_value_table(rows)
+}
+
+/// The found users, then one row per id not found.
+pub(crate) fn found_table(answer: &ListUsersResponse) -> Table {
+    let mut table = table(&["ID", "Login", "Name", "Email", "Type", "Found"]);
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    for (id, user) in answer.values.iter().flatten() {
+        let name = [&user.first_name, &user.last_name]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        table.add_row([
+            id.clone(),
+            text(&user.login),
+            name,
+            text(&user.email),
+            user.user_type
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            "yes".to_owned(),
+        ]);
+    }
+    for (id, failure) in answer.failed.iter().flatten() {
+        let reason = [&failure.error_type, &failure.detail]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(": ");
+        let found = if reason.is_empty() {
+            "no".to_owned()
+        } else {
+            format!("no: {reason}")
+        };
+        table.add_row([
+            id.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            found,
+        ]);
+    }
+    table
+}
+
+/// The schema's properties, one a row.
+pub(crate) fn schema_table(schema: &UserSchemaResponse) -> Table {
+    let mut table = table(&["Property", "Description"]);
+    for property in schema.alternative_user_ids.iter().flatten() {
+        table.add_row([property.name.clone(), property.description.clone()]);
+    }
+    table
+}
+
+/// A datetime as RFC 3339.
+pub(crate) fn datetime(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+/// `key=value, key2=value2`.
+pub(crate) fn alternative_ids(ids: &BTreeMap<String, Option<String>>) -> String {
+    ids.iter()
+        .map(|(key, value)| format!("{key}={}", value.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `scope/code, scope/code`, or `none`.
+pub(crate) fn role_list(roles: &[RoleResponse]) -> String {
+    if roles.is_empty() {
+        return "none".to_owned();
+    }
+    roles
+        .iter()
+        .map(|role| format!("{}/{}", role.role_id.scope, role.role_id.code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use finbourne_identity::{
+        ErrorDetail, RoleId, UserSchemaProperty, UserStatus, UserSummary, UserType,
+    };
+
+    use super::*;
+
+    fn user() -> UserResponse {
+        serde_json::from_value(serde_json::json!({
+            "id": "00u1", "emailAddress": "ann@example.com", "login": "ann@example.com",
+            "firstName": "Ann", "lastName": "Lee", "type": "Personal", "status": "ACTIVE",
+            "external": false, "created": "2024-03-01T09:30:12Z",
+            "alternativeUserIds": {"employeeId": "E1"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_user_list_shows_each_user_on_a_row() {
+        let mut service = user();
+        service.id = "00u2".into();
+        service.login = "runner".into();
+        service.user_type = UserType::Service;
+        service.status = UserStatus::Provisioned;
+        let text = users_table(&[user(), service]).to_string();
+        for value in [
+            "00u1",
+            "ann@example.com",
+            "Ann Lee",
+            "Personal",
+            "ACTIVE",
+            "00u2",
+            "runner",
+            "Service",
+            "PROVISIONED",
+        ] {
+            assert!(text.contains(value), "{value} missing from\n{text}");
+        }
+        assert_eq!(text.lines().filter(|line| line.contains("00u")).count(), 2);
+    }
+
+    #[test]
+    fn one_user_shows_a_field_a_row() {
+        let mut user = user();
+        user.roles = Some(vec![RoleResponse {
+            id: "r1".into(),
+            role_id: RoleId::new("default", "analyst"),
+            source: "LUSID".into(),
+            name: "Analyst".into(),
+            description: None,
+            saml_name: None,
+        }]);
+        let text = user_table(&user).to_string();
+        for value in [
+            "Field",
+            "Value",
+            "First name",
+            "Ann",
+            "Created",
+            "2024-03-01T09:30:12Z",
+            "employeeId=E1",
+            "default/analyst",
+        ] {
+            assert!(text.contains(value), "{value} missing from\n{text}");
+        }
+        assert!(!text.contains("Second email"));
+    }
+
+    #[test]
+    fn found_and_failed_ids_are_both_listed() {
+        let answer = ListUsersResponse {
+            values: Some(BTreeMap::from([(
+                "00u1".to_owned(),
+                UserSummary {
+                    id: Some("00u1".into()),
+                    login: Some("ann@example.com".into()),
+                    first_name: Some("Ann".into()),
+                    last_name: Some("Lee".into()),
+                    ..UserSummary::default()
+                },
+            )])),
+            failed: Some(BTreeMap::from([(
+                "nobody".to_owned(),
+                ErrorDetail {
+                    id: Some("nobody".into()),
+                    error_type: Some("NotFound".into()),
+                    detail: Some("no such user".into()),
+                },
+            )])),
+            ..ListUsersResponse::default()
+        };
+        let text = found_table(&answer).to_string();
+        for value in [
+            "00u1",
+            "Ann Lee",
+            "yes",
+            "nobody",
+            "no: NotFound: no such user",
+        ] {
+            assert!(text.contains(value), "{value} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn schema_and_small_formats() {
+        let schema = UserSchemaResponse {
+            alternative_user_ids: Some(vec![UserSchemaProperty::new("employeeId", "HR number")]),
+        };
+        let text = schema_table(&schema).to_string();
+        assert!(text.contains("employeeId") && text.contains("HR number"));
+        assert_eq!(role_list(&[]), "none");
+        assert_eq!(
+            alternative_ids(&BTreeMap::from([
+                ("a".into(), Some("1".into())),
+                ("b".into(), None)
+            ])),
+            "a=1, b="
+        );
+        assert_eq!(plural(1), "");
+        assert_eq!(plural(0), "s");
+    }
+}
