@@ -25,6 +25,7 @@
 //! ```
 
 use std::fmt;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -103,7 +104,9 @@ impl EmulatorArgs {
 pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let config = args.into_config();
     let emulator = Emulator::start(config.clone()).await?;
-    println!("{}", banner(&emulator, &config));
+    // One write, and a closed stdout is no reason to stop serving (println!
+    // would panic on a broken pipe).
+    let _ = writeln!(std::io::stdout().lock(), "{}", banner(&emulator, &config));
     let waited = tokio::signal::ctrl_c().await;
     emulator.shutdown().await;
     waited.map_err(EmulatorError::Signal)

@@ -8,6 +8,7 @@ use identity_models::{CreateUserRequest, UpdateUserRequest, UpdateUserSchemaRequ
 
 use crate::encode::path_segment;
 use crate::find::FindUsers;
+use crate::operation::route_taken_by;
 use crate::operation::{
     CreateUser, DeleteUser, ExpirePassword, GetUser, GetUserFromLogin, GetUserSchema,
     ListRunnableUsers, ListUsers, Operation, ResetFactors, ResetPassword, SendActivationEmail,
@@ -86,7 +87,14 @@ impl<S: Clone, E> UsersApi<S, E> {
     }
 
     fn call_for<O: Operation>(&self, what: &'static str, value: &str) -> Call<S, O, E> {
-        self.call().segment(path_segment(what, value))
+        let segment = match route_taken_by(O::INFO.path_template, value) {
+            Some(other) => Err(Error::invalid_input(
+                what,
+                format!("`{value}` here would address {other}, not this user"),
+            )),
+            None => path_segment(what, value),
+        };
+        self.call().segment(segment)
     }
 
     /// CreateUser: creates a user (`POST /api/users`).

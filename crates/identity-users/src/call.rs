@@ -18,7 +18,7 @@ use http_body_util::BodyExt;
 use identity_options::RequestOptions;
 use tower_service::Service;
 
-use crate::decode::{BodyDecoder, Decode};
+use crate::decode::{BodyDecoder, Decode, shown};
 use crate::encode::push_query_pair;
 use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
 use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation};
@@ -152,8 +152,12 @@ where
         let decode_error = |head: &Bytes, source| Error::Decode {
             operation: name,
             status: parts.status,
-            snippet: snippet(head),
-            source,
+            snippet: if <O::Output as Decode>::QUOTABLE {
+                snippet(head)
+            } else {
+                String::from("[withheld: the answer holds a secret]")
+            },
+            source: shown::<O::Output>(source),
         };
         while let Some(chunk) = next_chunk(name, parts.status, body.as_mut()).await? {
             if head.is_empty() {

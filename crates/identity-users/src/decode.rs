@@ -15,6 +15,25 @@ use serde::de::{DeserializeOwned, Error as _};
 pub trait Decode: Sized {
     /// The decoder that builds it.
     type Decoder: BodyDecoder<Output = Self> + Default;
+    /// Whether an error may quote the body. False for an answer that
+    /// carries a secret (the temporary password of ExpirePassword): its
+    /// errors then quote neither the body nor serde_json's message, which
+    /// can quote a value.
+    const QUOTABLE: bool = true;
+}
+
+/// The decode error of `T`, fit to show: as it is, or without any of the
+/// body's text when `T` is not [quotable](Decode::QUOTABLE).
+pub(crate) fn shown<T: Decode>(error: serde_json::Error) -> serde_json::Error {
+    if T::QUOTABLE {
+        return error;
+    }
+    serde_json::Error::custom(format!(
+        "{:?} error at line {} column {} (the text is withheld: the answer holds a secret)",
+        error.classify(),
+        error.line(),
+        error.column()
+    ))
 }
 
 /// Builds a value from a body's chunks.
@@ -85,12 +104,12 @@ macro_rules! decode_whole {
     )*};
 }
 
-decode_whole!(
-    UserResponse,
-    TemporaryPassword,
-    ListUsersResponse,
-    UserSchemaResponse,
-);
+decode_whole!(UserResponse, ListUsersResponse, UserSchemaResponse);
+
+impl Decode for TemporaryPassword {
+    type Decoder = WholeJson<TemporaryPassword>;
+    const QUOTABLE: bool = false;
+}
 
 impl<T: DeserializeOwned> Decode for Vec<T> {
     type Decoder = JsonArray<T>;

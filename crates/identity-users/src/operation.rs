@@ -34,18 +34,44 @@ macro_rules! operations {
     ($(
         $(#[$doc:meta])*
         $name:ident: $method:ident $path:literal, idempotent: $idempotent:literal => $output:ty;
-    )*) => {$(
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy)]
-        pub struct $name;
+    )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
 
-        impl Operation for $name {
-            type Output = $output;
-            const METHOD: Method = Method::$method;
-            const INFO: OperationInfo =
-                OperationInfo::new(stringify!($name), $path, $idempotent);
-        }
-    )*};
+            impl Operation for $name {
+                type Output = $output;
+                const METHOD: Method = Method::$method;
+                const INFO: OperationInfo =
+                    OperationInfo::new(stringify!($name), $path, $idempotent);
+            }
+        )*
+
+        /// Every operation of the table.
+        pub const ALL: &[OperationInfo] = &[$(<$name as Operation>::INFO),*];
+    };
+}
+
+/// The operation whose own path `value`, put in `template`'s parameter,
+/// would address instead: `/api/users/{id}` with the id `schema` is the
+/// path of GetUserSchema and UpdateUserSchema. The service routes path
+/// segments after decoding them and without regard to case, so the value is
+/// compared as it is, ignoring case.
+pub(crate) fn route_taken_by(template: &str, value: &str) -> Option<&'static str> {
+    let (before, after) = template.split_once('{')?;
+    let (_, after) = after.split_once('}')?;
+    ALL.iter()
+        .find(|other| {
+            let path = other.path_template;
+            path.len() == before.len() + value.len() + after.len()
+                && path.is_char_boundary(before.len())
+                && path.is_char_boundary(before.len() + value.len())
+                && path[..before.len()].eq_ignore_ascii_case(before)
+                && path[before.len()..before.len() + value.len()].eq_ignore_ascii_case(value)
+                && path[before.len() + value.len()..].eq_ignore_ascii_case(after)
+        })
+        .map(|other| other.name)
 }
 
 operations! {
@@ -81,4 +107,44 @@ operations! {
     UpdateUser: PUT "/api/users/{id}", idempotent: true => UserResponse;
     /// UpdateUserSchema: replaces the alternative-user-id properties (experimental).
     UpdateUserSchema: PUT "/api/users/schema", idempotent: true => UserSchemaResponse;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_spell_a_sibling_route_are_recognised() {
+        assert_eq!(
+            route_taken_by("/api/users/{id}", "schema"),
+            Some("GetUserSchema")
+        );
+        assert_eq!(
+            route_taken_by("/api/users/{id}", "SCHEMA"),
+            Some("GetUserSchema")
+        );
+        assert_eq!(
+            route_taken_by("/api/users/{id}", "$runnable"),
+            Some("ListRunnableUsers")
+        );
+        assert_eq!(route_taken_by("/api/users/{id}", "00u1"), None);
+        assert_eq!(route_taken_by("/api/users/{id}", "sché"), None);
+        assert_eq!(
+            route_taken_by("/api/users/{id}/lifecycle/$unlock", "schema"),
+            None
+        );
+        assert_eq!(
+            route_taken_by("/api/users/fromlogin/{login}", "schema"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_table_has_every_operation_once() {
+        assert_eq!(ALL.len(), 16);
+        let mut names: Vec<_> = ALL.iter().map(|info| info.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 16);
+    }
 }
