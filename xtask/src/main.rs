@@ -7,9 +7,12 @@
 //! - `cargo xtask bench [--quick] [--target-url URL --access-token TOKEN]`:
 //!   the client against the floor (a bare hyper-util client) and reqwest.
 //! - `cargo xtask soak`: the long form of the fault soak test.
+//! - `cargo xtask compat`: FINBOURNE's official Python SDK against the
+//!   emulator, unchanged.
 
 mod bench;
 mod ci;
+mod compat;
 mod soak;
 
 use std::process::ExitCode;
@@ -25,8 +28,9 @@ fn main() -> ExitCode {
         "demo" => ci::cargo(&["run", "--quiet", "-p", "identity-cli", "--", "demo"]),
         "bench" => bench::run(rest),
         "soak" => soak::run(rest),
+        "compat" => compat::run(rest),
         _ => {
-            eprintln!("usage: cargo xtask <ci | demo | bench | soak>");
+            eprintln!("usage: cargo xtask <ci | demo | bench | soak | compat>");
             return ExitCode::from(2);
         }
     };
