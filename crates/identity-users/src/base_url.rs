@@ -5,6 +5,8 @@
 //! exactly once, as the official SDKs append `/api/...` to the URL they are
 //! given.
 
+use std::sync::Arc;
+
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
@@ -15,8 +17,9 @@ use crate::Error;
 pub struct BaseUrl {
     scheme: Scheme,
     authority: Authority,
-    /// The path without its trailing slash: empty, or `/identity`.
-    prefix: String,
+    /// The path without its trailing slash: empty, or `/identity`; shared,
+    /// since every call clones the base URL.
+    prefix: Arc<str>,
 }
 
 impl BaseUrl {
@@ -51,7 +54,7 @@ impl BaseUrl {
         if uri.query().is_some() || url.contains('#') {
             return Err(invalid("it must not have a query or a fragment"));
         }
-        let prefix = uri.path().trim_end_matches('/').to_owned();
+        let prefix = Arc::from(uri.path().trim_end_matches('/'));
         Ok(Self {
             scheme,
             authority,

@@ -148,6 +148,9 @@ where
             return Err(ApiError::new(name, parts.status, parts.headers, body).into());
         }
         let mut decoder = <O::Output as Decode>::Decoder::default();
+        if let Some(length) = body.size_hint().exact() {
+            decoder.expect_bytes(length);
+        }
         let mut head = Bytes::new();
         let decode_error = |head: &Bytes, source| Error::Decode {
             operation: name,

@@ -40,6 +40,9 @@ pub(crate) fn shown<T: Decode>(error: serde_json::Error) -> serde_json::Error {
 pub trait BodyDecoder {
     /// What it builds.
     type Output;
+    /// How long the body will be, when the answer says (`Content-Length`),
+    /// given before the first chunk so that the output can be sized once.
+    fn expect_bytes(&mut self, _length: u64) {}
     /// Takes the next chunk of the body.
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error>;
     /// The body has ended: the value.
@@ -86,6 +89,10 @@ impl<T> Default for WholeJson<T> {
 impl<T: DeserializeOwned> BodyDecoder for WholeJson<T> {
     type Output = T;
 
+    fn expect_bytes(&mut self, length: u64) {
+        self.body.reserve(usize::try_from(length).unwrap_or(0).min(MAX_RESERVE));
+    }
+
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
         self.body.extend_from_slice(&chunk);
         Ok(())
@@ -115,11 +122,19 @@ impl<T: DeserializeOwned> Decode for Vec<T> {
     type Decoder = JsonArray<T>;
 }
 
+/// The most a decoder reserves ahead on the word of `Content-Length`.
+const MAX_RESERVE: usize = 256 * 1024 * 1024;
+
 /// Decodes a JSON array element by element as its bytes arrive.
+///
+/// With the body's length known, the list is sized once from the first
+/// element's length, instead of growing by doubling (which holds up to
+/// twice the list while it copies, and leaves its slack allocated).
 #[derive(Debug)]
 pub struct JsonArray<T> {
     elements: JsonArrayElements,
     decoded: Vec<T>,
+    expected_bytes: Option<u64>,
 }
 
 impl<T> Default for JsonArray<T> {
@@ -127,6 +142,7 @@ impl<T> Default for JsonArray<T> {
         Self {
             elements: JsonArrayElements::default(),
             decoded: Vec::new(),
+            expected_bytes: None,
         }
     }
 }
@@ -134,9 +150,25 @@ impl<T> Default for JsonArray<T> {
 impl<T: DeserializeOwned> BodyDecoder for JsonArray<T> {
     type Output = Vec<T>;
 
+    fn expect_bytes(&mut self, length: u64) {
+        self.expected_bytes = Some(length);
+    }
+
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
         let decoded = &mut self.decoded;
+        let expected_bytes = &mut self.expected_bytes;
         self.elements.push(chunk, |element| {
+            if let Some(body) = expected_bytes.take() {
+                // Elements of one list are alike: the first one's length
+                // (and its separator) tells how many the body holds.
+                let estimate = body / (element.len() as u64 + 1);
+                let estimate = estimate + estimate / 32 + 1;
+                decoded.reserve(
+                    usize::try_from(estimate)
+                        .unwrap_or(0)
+                        .min(MAX_RESERVE / std::mem::size_of::<T>().max(1)),
+                );
+            }
             decoded.push(serde_json::from_slice(element)?);
             Ok(())
         })
@@ -258,16 +290,23 @@ impl JsonArrayElements {
     /// Moves past a string's content from `index`, up to and including its
     /// closing quote if it is in the buffer.
     fn skip_string(&mut self, mut index: usize) -> usize {
-        while index < self.buffer.len() {
-            let byte = self.buffer[index];
-            index += 1;
+        let buffer = &self.buffer[..];
+        while index < buffer.len() {
             if self.escaped {
                 self.escaped = false;
-            } else if byte == b'\\' {
-                self.escaped = true;
-            } else if byte == b'"' {
-                self.in_string = false;
-                break;
+                index += 1;
+                continue;
+            }
+            match memchr::memchr2(b'"', b'\\', &buffer[index..]) {
+                None => return buffer.len(),
+                Some(offset) => {
+                    index += offset + 1;
+                    if buffer[index - 1] == b'"' {
+                        self.in_string = false;
+                        return index;
+                    }
+                    self.escaped = true;
+                }
             }
         }
         index
