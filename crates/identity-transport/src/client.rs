@@ -12,6 +12,7 @@
 
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -55,6 +56,14 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// ```
 #[derive(Clone, Debug)]
 pub struct HttpClient {
+    /// One allocation shared by the clones: every call clones the client
+    /// (each layer above keeps a copy of its inner service), and hyper's
+    /// client is several hundred bytes of `Arc`s and settings.
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     client: Client<Connector, Full<Bytes>>,
     max_response_bytes: u64,
 }
@@ -177,8 +186,10 @@ impl HttpClientBuilder {
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
             .build(connector);
         Ok(HttpClient {
-            client,
-            max_response_bytes: self.max_response_bytes,
+            shared: Arc::new(Shared {
+                client,
+                max_response_bytes: self.max_response_bytes,
+            }),
         })
     }
 }
@@ -197,11 +208,11 @@ impl Service<http::Request<Bytes>> for HttpClient {
             return ResponseFuture::failed(error);
         }
         let limits = BodyLimits {
-            max_bytes: self.max_response_bytes,
+            max_bytes: self.shared.max_response_bytes,
             read_timeout: ReadTimeout::of(&request),
             deadline: Deadline::of(&request).map(Deadline::instant),
         };
-        ResponseFuture::sending(self.client.request(request.map(Full::new)), limits)
+        ResponseFuture::sending(self.shared.client.request(request.map(Full::new)), limits)
     }
 }
 

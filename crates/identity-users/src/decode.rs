@@ -7,7 +7,7 @@
 //! users never holds the whole body and the whole list at once; the same
 //! decoder backs the streaming call, which holds neither.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
 use serde::de::{DeserializeOwned, Error as _};
 
@@ -73,14 +73,21 @@ impl BodyDecoder for Ignore {
 /// Decodes one JSON value once the body is whole.
 #[derive(Debug)]
 pub struct WholeJson<T> {
-    body: BytesMut,
+    /// The body while it is one chunk: kept as it came, never copied.
+    first: Bytes,
+    /// The body once a second chunk came.
+    joined: BytesMut,
+    /// The body's length, when the answer said.
+    expected: usize,
     output: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T> Default for WholeJson<T> {
     fn default() -> Self {
         Self {
-            body: BytesMut::new(),
+            first: Bytes::new(),
+            joined: BytesMut::new(),
+            expected: 0,
             output: std::marker::PhantomData,
         }
     }
@@ -90,16 +97,31 @@ impl<T: DeserializeOwned> BodyDecoder for WholeJson<T> {
     type Output = T;
 
     fn expect_bytes(&mut self, length: u64) {
-        self.body.reserve(usize::try_from(length).unwrap_or(0).min(MAX_RESERVE));
+        self.expected = usize::try_from(length).unwrap_or(0).min(MAX_RESERVE);
     }
 
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
-        self.body.extend_from_slice(&chunk);
+        if self.first.is_empty() && self.joined.is_empty() {
+            // Most answers come in one chunk: decoded from it, no copy.
+            self.first = chunk;
+            return Ok(());
+        }
+        if self.joined.is_empty() {
+            let first = std::mem::take(&mut self.first);
+            self.joined
+                .reserve(self.expected.max(first.len() + chunk.len()));
+            self.joined.extend_from_slice(&first);
+        }
+        self.joined.extend_from_slice(&chunk);
         Ok(())
     }
 
     fn finish(self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
+        if self.joined.is_empty() {
+            serde_json::from_slice(&self.first)
+        } else {
+            serde_json::from_slice(&self.joined)
+        }
     }
 }
 
@@ -125,14 +147,16 @@ impl<T: DeserializeOwned> Decode for Vec<T> {
 /// The most a decoder reserves ahead on the word of `Content-Length`.
 const MAX_RESERVE: usize = 256 * 1024 * 1024;
 
-/// Decodes a JSON array element by element as its bytes arrive.
+/// Decodes a JSON array element by element as its bytes arrive, each
+/// element parsed once, straight from the chunk it lies in
+/// ([`ArrayItems`](crate::array::ArrayItems)).
 ///
 /// With the body's length known, the list is sized once from the first
-/// element's length, instead of growing by doubling (which holds up to
-/// twice the list while it copies, and leaves its slack allocated).
+/// chunk's elements, instead of growing by doubling (which leaves its slack
+/// allocated).
 #[derive(Debug)]
 pub struct JsonArray<T> {
-    elements: JsonArrayElements,
+    items: crate::array::ArrayItems<T>,
     decoded: Vec<T>,
     expected_bytes: Option<u64>,
 }
@@ -140,7 +164,7 @@ pub struct JsonArray<T> {
 impl<T> Default for JsonArray<T> {
     fn default() -> Self {
         Self {
-            elements: JsonArrayElements::default(),
+            items: crate::array::ArrayItems::default(),
             decoded: Vec::new(),
             expected_bytes: None,
         }
@@ -156,170 +180,28 @@ impl<T: DeserializeOwned> BodyDecoder for JsonArray<T> {
 
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
         let decoded = &mut self.decoded;
-        let expected_bytes = &mut self.expected_bytes;
-        self.elements.push(chunk, |element| {
-            if let Some(body) = expected_bytes.take() {
-                // Elements of one list are alike: the first one's length
-                // (and its separator) tells how many the body holds.
-                let estimate = body / (element.len() as u64 + 1);
-                let estimate = estimate + estimate / 32 + 1;
-                decoded.reserve(
-                    usize::try_from(estimate)
-                        .unwrap_or(0)
-                        .min(MAX_RESERVE / std::mem::size_of::<T>().max(1)),
-                );
-            }
-            decoded.push(serde_json::from_slice(element)?);
-            Ok(())
-        })
-    }
-
-    fn finish(self) -> Result<Vec<T>, serde_json::Error> {
-        self.elements.finish()?;
-        Ok(self.decoded)
-    }
-}
-
-/// Splits a JSON array, arriving in chunks, into the bytes of its elements.
-///
-/// It follows strings (with their escapes) and nesting only as far as it
-/// needs to find where each top-level element ends; each element is then
-/// parsed by serde_json, which judges it fully. Bytes of elements already
-/// handed out are dropped, so it holds at most one element and one chunk.
-#[derive(Debug, Default)]
-pub struct JsonArrayElements {
-    buffer: BytesMut,
-    /// Where scanning resumes in `buffer`.
-    scanned: usize,
-    /// Where the element being scanned starts in `buffer`.
-    element_start: Option<usize>,
-    state: ArrayState,
-    /// Nesting inside the current element (0 between elements).
-    depth: usize,
-    in_string: bool,
-    escaped: bool,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum ArrayState {
-    /// Before the opening `[`.
-    #[default]
-    Start,
-    /// Right after `[`: an element or `]`.
-    AfterOpen,
-    /// After a `,`: an element must follow.
-    AfterComma,
-    /// After an element: `,` or `]`.
-    AfterElement,
-    /// After the closing `]`: only white space may follow.
-    Done,
-}
-
-impl JsonArrayElements {
-    /// Takes the next chunk; calls `element` with each element it completes.
-    pub fn push(
-        &mut self,
-        chunk: Bytes,
-        mut element: impl FnMut(&[u8]) -> Result<(), serde_json::Error>,
-    ) -> Result<(), serde_json::Error> {
-        use ArrayState::*;
-        self.buffer.extend_from_slice(&chunk);
-        let mut index = self.scanned;
-        while index < self.buffer.len() {
-            let byte = self.buffer[index];
-            if let Some(start) = self.element_start {
-                if self.in_string {
-                    index = self.skip_string(index);
-                    continue;
-                }
-                match byte {
-                    b'"' => self.in_string = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' if self.depth > 0 => self.depth -= 1,
-                    b',' | b']' if self.depth == 0 => {
-                        element(&self.buffer[start..index])?;
-                        self.element_start = None;
-                        self.state = if byte == b',' { AfterComma } else { Done };
-                    }
-                    _ => {}
-                }
-            } else if !byte.is_ascii_whitespace() {
-                match (self.state, byte) {
-                    (Start, b'[') => self.state = AfterOpen,
-                    (Start, _) => return Err(serde_json::Error::custom("expected a JSON array")),
-                    (AfterOpen | AfterElement, b']') => self.state = Done,
-                    (AfterElement, b',') => self.state = AfterComma,
-                    (AfterOpen | AfterComma, b',' | b']') => {
-                        return Err(serde_json::Error::custom(
-                            "a JSON array has an empty element",
-                        ));
-                    }
-                    (AfterOpen | AfterComma, _) => {
-                        // The element starts here: scan this byte as its first.
-                        self.element_start = Some(index);
-                        self.state = AfterElement;
-                        continue;
-                    }
-                    (AfterElement | Done, _) => {
-                        return Err(serde_json::Error::custom(format!(
-                            "unexpected `{}` after an element of a JSON array",
-                            char::from(byte)
-                        )));
-                    }
-                }
-            }
-            index += 1;
+        self.items.push(chunk, &mut |item| decoded.push(item))?;
+        // Elements of one list are alike: those of the first chunk tell how
+        // many the body holds.
+        if let Some(body) = self.expected_bytes
+            && self.decoded.len() >= 8
+        {
+            self.expected_bytes = None;
+            let consumed = self.items.consumed().max(1);
+            let estimate = body.saturating_mul(self.decoded.len() as u64) / consumed;
+            let estimate = usize::try_from(estimate + estimate / 32 + 8)
+                .unwrap_or(0)
+                .min(MAX_RESERVE / std::mem::size_of::<T>().max(1));
+            self.decoded
+                .reserve_exact(estimate.saturating_sub(self.decoded.len()));
         }
-        self.compact(index);
         Ok(())
     }
 
-    /// The body has ended: fails unless the array was complete.
-    pub fn finish(&self) -> Result<(), serde_json::Error> {
-        match self.state {
-            ArrayState::Done => Ok(()),
-            ArrayState::Start => Err(serde_json::Error::custom(
-                "expected a JSON array, got an empty body",
-            )),
-            _ => Err(serde_json::Error::custom(
-                "the JSON array ended early (truncated body)",
-            )),
-        }
-    }
-
-    /// Moves past a string's content from `index`, up to and including its
-    /// closing quote if it is in the buffer.
-    fn skip_string(&mut self, mut index: usize) -> usize {
-        let buffer = &self.buffer[..];
-        while index < buffer.len() {
-            if self.escaped {
-                self.escaped = false;
-                index += 1;
-                continue;
-            }
-            match memchr::memchr2(b'"', b'\\', &buffer[index..]) {
-                None => return buffer.len(),
-                Some(offset) => {
-                    index += offset + 1;
-                    if buffer[index - 1] == b'"' {
-                        self.in_string = false;
-                        return index;
-                    }
-                    self.escaped = true;
-                }
-            }
-        }
-        index
-    }
-
-    /// Drops the bytes no element needs any more.
-    fn compact(&mut self, scanned: usize) {
-        let keep_from = self.element_start.unwrap_or(scanned);
-        self.buffer.advance(keep_from);
-        self.scanned = scanned - keep_from;
-        if let Some(start) = &mut self.element_start {
-            *start -= keep_from;
-        }
+    fn finish(mut self) -> Result<Vec<T>, serde_json::Error> {
+        let decoded = &mut self.decoded;
+        self.items.finish(&mut |item| decoded.push(item))?;
+        Ok(self.decoded)
     }
 }
 
@@ -378,23 +260,6 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
-    }
-
-    #[test]
-    fn consumed_elements_are_dropped() {
-        let mut elements = JsonArrayElements::default();
-        let mut count = 0;
-        elements.push(Bytes::from_static(b"["), |_| Ok(())).unwrap();
-        for _ in 0..1000 {
-            elements
-                .push(Bytes::from_static(br#"{"id":"00u1","login":"x"},"#), |_| {
-                    count += 1;
-                    Ok(())
-                })
-                .unwrap();
-        }
-        assert_eq!(count, 1000);
-        assert!(elements.buffer.len() < 64, "{}", elements.buffer.len());
     }
 
     fn json_value() -> impl Strategy<Value = Value> {

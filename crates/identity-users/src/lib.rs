@@ -34,6 +34,7 @@
 //! ```
 
 mod api;
+mod array;
 mod base_url;
 mod call;
 pub mod decode;

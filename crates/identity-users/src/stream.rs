@@ -12,8 +12,8 @@ use http_body::Body;
 use identity_models::UserResponse;
 use tower_service::Service;
 
+use crate::array::ArrayItems;
 use crate::call::{collect, next_chunk};
-use crate::decode::JsonArrayElements;
 use crate::error::{ApiError, snippet};
 use crate::operation::{ListUsers, Operation};
 use crate::{BoxError, Call, Error};
@@ -42,7 +42,7 @@ where
             Ok(Users {
                 status: parts.status,
                 body: Some(body),
-                elements: JsonArrayElements::default(),
+                elements: ArrayItems::default(),
                 ready: VecDeque::new(),
             })
         })
@@ -60,7 +60,7 @@ struct Users<B> {
     status: http::StatusCode,
     /// `None` once the body has ended or failed.
     body: Option<Pin<Box<B>>>,
-    elements: JsonArrayElements,
+    elements: ArrayItems<UserResponse>,
     ready: VecDeque<Result<UserResponse, Error>>,
 }
 
@@ -90,18 +90,17 @@ where
                 }
                 Ok(None) => {
                     self.body = None;
-                    if let Err(source) = self.elements.finish() {
+                    let ready = &mut self.ready;
+                    if let Err(source) = self.elements.finish(&mut |user| ready.push_back(Ok(user)))
+                    {
                         self.ready.push_back(Err(decode_error(&[], source)));
                     }
                 }
                 Ok(Some(chunk)) => {
                     let ready = &mut self.ready;
-                    let pushed = self.elements.push(chunk, |element| {
-                        let user = serde_json::from_slice(element)
-                            .map_err(|source| decode_error(element, source));
-                        ready.push_back(user);
-                        Ok(())
-                    });
+                    let pushed = self
+                        .elements
+                        .push(chunk, &mut |user| ready.push_back(Ok(user)));
                     if let Err(source) = pushed {
                         self.body = None;
                         self.ready.push_back(Err(decode_error(&[], source)));

@@ -1,0 +1,263 @@
+//! A JSON array decoded element by element as its chunks arrive, each
+//! element parsed once, straight from the chunk it lies in.
+//!
+//! serde_json parses each element from where it starts and says where it
+//! ended; only the bytes of an element cut by the end of a chunk are kept
+//! (and completed with as little of the next chunk as it needs), so memory
+//! holds one chunk and one element, and no byte is scanned twice.
+
+use std::marker::PhantomData;
+
+use bytes::{Buf, Bytes, BytesMut};
+use serde::de::{DeserializeOwned, Error as _};
+
+/// Where the array is, between elements.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the opening `[`.
+    #[default]
+    Start,
+    /// Right after `[`: an element or `]`.
+    AfterOpen,
+    /// After a `,`: an element must follow.
+    AfterComma,
+    /// After an element: `,` or `]`.
+    AfterElement,
+    /// After the closing `]`: only white space may follow.
+    Done,
+}
+
+/// The elements of a JSON array of `T`, as its chunks arrive.
+#[derive(Debug)]
+pub(crate) struct ArrayItems<T> {
+    /// The start of an element (or token) cut by the end of a chunk.
+    carry: BytesMut,
+    /// How long `carry` must be before it is parsed again: twice what it
+    /// was when last found short, so that an element spanning many chunks
+    /// is parsed O(1) times over, not once per chunk.
+    next_try: usize,
+    state: State,
+    /// Bytes consumed so far (elements and delimiters).
+    consumed: u64,
+    items: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for ArrayItems<T> {
+    fn default() -> Self {
+        Self {
+            carry: BytesMut::new(),
+            next_try: 0,
+            state: State::Start,
+            consumed: 0,
+            items: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> ArrayItems<T> {
+    /// Bytes of the body consumed so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Takes the next chunk; calls `each` with every element it completes.
+    pub(crate) fn push(
+        &mut self,
+        chunk: Bytes,
+        each: &mut impl FnMut(T),
+    ) -> Result<(), serde_json::Error> {
+        let mut taken = 0;
+        if !self.carry.is_empty() {
+            // Complete the cut element with as little of the chunk as it needs.
+            loop {
+                let want = self.next_try.saturating_sub(self.carry.len()).max(1);
+                let more = want.min(chunk.len() - taken);
+                self.carry.extend_from_slice(&chunk[taken..taken + more]);
+                taken += more;
+                if self.carry.len() < self.next_try {
+                    return Ok(()); // the chunk ran out first
+                }
+                let carry = std::mem::take(&mut self.carry);
+                let used = self.parse(&carry, false, each)?;
+                self.carry = carry;
+                let left = self.carry.len() - used;
+                if used > 0 && left <= taken {
+                    // What the carry still holds came from this chunk: read
+                    // it from there.
+                    taken -= left;
+                    self.carry.clear();
+                    break;
+                }
+                // The element still cut starts before this chunk.
+                self.carry.advance(used);
+                self.next_try = Self::retry_length(self.carry.len());
+                if taken == chunk.len() {
+                    return Ok(());
+                }
+            }
+        }
+        let rest = &chunk[taken..];
+        let used = self.parse(rest, false, each)?;
+        self.carry.extend_from_slice(&rest[used..]);
+        self.next_try = Self::retry_length(self.carry.len());
+        Ok(())
+    }
+
+    /// The length a carry of `length` bytes, found short, must reach before
+    /// it is parsed again.
+    fn retry_length(length: usize) -> usize {
+        length.saturating_mul(2).max(length + 4096)
+    }
+
+    /// The body has ended: the last element, and a check that the array was
+    /// complete.
+    pub(crate) fn finish(&mut self, each: &mut impl FnMut(T)) -> Result<(), serde_json::Error> {
+        let carry = std::mem::take(&mut self.carry);
+        let used = self.parse(&carry, true, each)?;
+        if used < carry.len() {
+            return Err(serde_json::Error::custom(
+                "the JSON array ended early (truncated body)",
+            ));
+        }
+        match self.state {
+            State::Done => Ok(()),
+            State::Start => Err(serde_json::Error::custom(
+                "expected a JSON array, got an empty body",
+            )),
+            _ => Err(serde_json::Error::custom(
+                "the JSON array ended early (truncated body)",
+            )),
+        }
+    }
+
+    /// Parses what `input` holds whole; returns how many bytes that was.
+    fn parse(
+        &mut self,
+        input: &[u8],
+        at_end: bool,
+        each: &mut impl FnMut(T),
+    ) -> Result<usize, serde_json::Error> {
+        use State::*;
+        let mut at = 0;
+        while at < input.len() {
+            let byte = input[at];
+            if byte.is_ascii_whitespace() {
+                at += 1;
+                continue;
+            }
+            match (self.state, byte) {
+                (Start, b'[') => self.state = AfterOpen,
+                (Start, _) => return Err(serde_json::Error::custom("expected a JSON array")),
+                (AfterOpen | AfterElement, b']') => self.state = Done,
+                (AfterElement, b',') => self.state = AfterComma,
+                (AfterOpen | AfterComma, b',' | b']') => {
+                    return Err(serde_json::Error::custom(
+                        "a JSON array has an empty element",
+                    ));
+                }
+                (AfterOpen | AfterComma, _) => {
+                    let mut values =
+                        serde_json::Deserializer::from_slice(&input[at..]).into_iter::<T>();
+                    match values.next() {
+                        Some(Ok(value)) => {
+                            let end = at + values.byte_offset();
+                            // A value that ends with the input may go on in the
+                            // next chunk (a number): wait for it.
+                            if end == input.len() && !at_end {
+                                break;
+                            }
+                            each(value);
+                            self.state = AfterElement;
+                            self.consumed += (end - at) as u64;
+                            at = end;
+                            continue;
+                        }
+                        Some(Err(error)) if error.is_eof() && !at_end => break,
+                        Some(Err(error)) => return Err(error),
+                        None => break,
+                    }
+                }
+                (AfterElement | Done, _) => {
+                    return Err(serde_json::Error::custom(format!(
+                        "unexpected `{}` after an element of a JSON array",
+                        char::from(byte)
+                    )));
+                }
+            }
+            at += 1;
+        }
+        self.consumed += at as u64;
+        Ok(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn decode<T: DeserializeOwned>(body: &[u8], size: usize) -> Result<Vec<T>, serde_json::Error> {
+        let mut items = ArrayItems::<T>::default();
+        let mut out = Vec::new();
+        for chunk in body.chunks(size) {
+            items.push(Bytes::copy_from_slice(chunk), &mut |item| out.push(item))?;
+        }
+        items.finish(&mut |item| out.push(item))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn long_elements_across_many_small_chunks() {
+        let values: Vec<Value> = (0..40)
+            .map(|n| json!({"id": n, "text": "x\"y\\".repeat(n * 200), "n": [n, 1.5, null]}))
+            .collect();
+        let body = serde_json::to_vec(&values).unwrap();
+        for size in [3, 100, 4095, 4097, 20_000, body.len()] {
+            assert_eq!(
+                decode::<Value>(&body, size).unwrap(),
+                values,
+                "chunks of {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_cut_by_a_chunk_are_read_whole() {
+        let body = b" [123456789, 2 ,33333333333,4 ] ";
+        for size in 1..body.len() {
+            assert_eq!(
+                decode::<u64>(body, size).unwrap(),
+                vec![123_456_789, 2, 33_333_333_333, 4],
+                "chunks of {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_element_that_never_ends_is_parsed_a_few_times_not_once_a_chunk() {
+        let mut items = ArrayItems::<Value>::default();
+        let mut count = 0;
+        items
+            .push(Bytes::from_static(b"[\""), &mut |_| count += 1)
+            .unwrap();
+        let mut tries = 0;
+        let mut last = 0;
+        for _ in 0..10_000 {
+            items
+                .push(Bytes::from_static(b"0123456789"), &mut |_| count += 1)
+                .unwrap();
+            if items.next_try != last {
+                tries += 1;
+                last = items.next_try;
+            }
+        }
+        assert!(
+            tries < 20,
+            "{tries} parses of 100 kB arriving 10 bytes at a time"
+        );
+        assert!(items.finish(&mut |_| count += 1).is_err());
+        assert_eq!(count, 0);
+    }
+}
