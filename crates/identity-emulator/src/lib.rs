@@ -126,4 +126,4 @@ pub use config::{
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultRule, FaultWhen};
-pub use log::RecordedRequest;
+pub use log::{REQUEST_LOG_CAPACITY, RecordedRequest};

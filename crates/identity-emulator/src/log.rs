@@ -5,7 +5,7 @@
 //! when the answer leaves; a call whose connection was dropped (a close fault,
 //! or the client going away) keeps `status: None`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -87,8 +87,14 @@ fn mask(value: &str) -> String {
     }
 }
 
-/// The log itself: entries in arrival order, each with a sequence number so
-/// that completing one is safe even after the log was cleared.
+/// How many requests the log keeps: the most recent ones, so that an
+/// emulator left running does not grow without bound (an entry is about a
+/// kilobyte).
+pub const REQUEST_LOG_CAPACITY: usize = 100_000;
+
+/// The log itself: the latest [`REQUEST_LOG_CAPACITY`] entries in arrival
+/// order, each with a sequence number so that completing one is safe even
+/// after the log was cleared or the entry dropped.
 #[derive(Debug, Default)]
 pub(crate) struct RequestLog {
     entries: Mutex<LogEntries>,
@@ -97,7 +103,8 @@ pub(crate) struct RequestLog {
 #[derive(Debug, Default)]
 struct LogEntries {
     next: u64,
-    entries: Vec<(u64, RecordedRequest)>,
+    /// Consecutive sequence numbers, oldest first.
+    entries: VecDeque<(u64, RecordedRequest)>,
 }
 
 /// Identifies one entry of the log.
@@ -114,14 +121,23 @@ impl RequestLog {
         let mut log = self.lock();
         let id = log.next;
         log.next += 1;
-        log.entries.push((id, request));
+        if log.entries.len() == REQUEST_LOG_CAPACITY {
+            log.entries.pop_front();
+        }
+        log.entries.push_back((id, request));
         EntryId(id)
     }
 
     /// Sets the status answered to an entry (a no-op if the log was cleared).
     pub(crate) fn complete(&self, id: EntryId, status: u16) {
         let mut log = self.lock();
-        if let Some((_, entry)) = log.entries.iter_mut().rev().find(|(seq, _)| *seq == id.0) {
+        let Some(&(oldest, _)) = log.entries.front() else {
+            return;
+        };
+        let index =
+            id.0.checked_sub(oldest)
+                .and_then(|index| usize::try_from(index).ok());
+        if let Some((_, entry)) = index.and_then(|index| log.entries.get_mut(index)) {
             entry.status = Some(status);
         }
     }
@@ -171,6 +187,28 @@ mod tests {
         assert!(!text.contains("secret-token") && !text.contains("dXNlcjpwYXNz"));
         assert!(text.contains("\"elapsedMs\":12.5"));
         assert!(time::OffsetDateTime::parse(&entry.time, &Rfc3339).is_ok());
+    }
+
+    #[test]
+    fn the_log_keeps_the_latest_entries_only() {
+        let log = RequestLog::default();
+        let request = parts(http::Request::get("/x").body(()).unwrap());
+        let first = log.push(RecordedRequest::arriving(&request, None, 0.0));
+        let mut last = first;
+        for n in 1..REQUEST_LOG_CAPACITY + 5 {
+            last = log.push(RecordedRequest::arriving(&request, None, n as f64));
+        }
+        log.complete(first, 500); // dropped: a no-op
+        log.complete(last, 200);
+        let entries = log.snapshot();
+        assert_eq!(entries.len(), REQUEST_LOG_CAPACITY);
+        assert_eq!(entries[0].elapsed_ms, 5.0, "the five oldest were dropped");
+        assert!(
+            entries[..REQUEST_LOG_CAPACITY - 1]
+                .iter()
+                .all(|entry| entry.status.is_none())
+        );
+        assert_eq!(entries[REQUEST_LOG_CAPACITY - 1].status, Some(200));
     }
 
     #[test]
