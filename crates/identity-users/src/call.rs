@@ -21,7 +21,7 @@ use tower_service::Service;
 use crate::decode::{BodyDecoder, Decode, shown};
 use crate::encode::push_query_pair;
 use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
-use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation};
+use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation, split_template};
 use crate::{BaseUrl, UsersApi};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -83,16 +83,16 @@ impl<S, O: Operation, E> Call<S, O, E> {
     /// The HTTP request this call sends, without sending it.
     pub fn into_request(self) -> Result<(S, Request<Bytes>), Error> {
         let operation = O::INFO;
-        let path = match self.segment? {
-            Some(segment) => {
-                let (before, after) = split_template(operation.path_template);
+        let template = operation.path_template;
+        let path = match (self.segment?, split_template(template)) {
+            (Some(segment), Some((before, after))) => {
                 let mut path = String::with_capacity(before.len() + segment.len() + after.len());
                 path.push_str(before);
                 path.push_str(&segment);
                 path.push_str(after);
                 path
             }
-            None => operation.path_template.to_owned(),
+            _ => template.to_owned(),
         };
         let uri = self.base_url.join(&path, &self.query)?;
         let body = match self.body {
@@ -239,14 +239,6 @@ where
     }
 }
 
-/// Splits a path template around its one `{parameter}`.
-fn split_template(template: &'static str) -> (&'static str, &'static str) {
-    match (template.find('{'), template.find('}')) {
-        (Some(open), Some(close)) if open < close => (&template[..open], &template[close + 1..]),
-        _ => (template, ""),
-    }
-}
-
 impl<S, E> Call<S, GetUser, E> {
     /// Fills the `roles` of the answer (`includeRoles`).
     pub fn include_roles(self, include: bool) -> Self {
@@ -272,19 +264,5 @@ impl<S, E> Call<S, CreateUser, E> {
     /// Answers only once the new user is visible in ListUsers (`waitForReindex`).
     pub fn wait_for_reindex(self, wait: bool) -> Self {
         self.flag("waitForReindex", wait)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_split_around_their_parameter() {
-        assert_eq!(
-            split_template("/api/users/{id}/lifecycle/$unlock"),
-            ("/api/users/", "/lifecycle/$unlock")
-        );
-        assert_eq!(split_template("/api/users"), ("/api/users", ""));
     }
 }

@@ -59,8 +59,7 @@ macro_rules! operations {
 /// segments after decoding them and without regard to case, so the value is
 /// compared as it is, ignoring case.
 pub(crate) fn route_taken_by(template: &str, value: &str) -> Option<&'static str> {
-    let (before, after) = template.split_once('{')?;
-    let (_, after) = after.split_once('}')?;
+    let (before, after) = split_template(template)?;
     ALL.iter()
         .find(|other| {
             let path = other.path_template;
@@ -109,6 +108,14 @@ operations! {
     UpdateUserSchema: PUT "/api/users/schema", idempotent: true => UserSchemaResponse;
 }
 
+/// A path template split around its one `{parameter}`: the text before and
+/// after it, or `None` when it has none.
+pub(crate) fn split_template(template: &str) -> Option<(&str, &str)> {
+    let (before, rest) = template.split_once('{')?;
+    let (_, after) = rest.split_once('}')?;
+    Some((before, after))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +144,15 @@ mod tests {
             route_taken_by("/api/users/fromlogin/{login}", "schema"),
             None
         );
+    }
+
+    #[test]
+    fn templates_split_around_their_parameter() {
+        assert_eq!(
+            split_template("/api/users/{id}/lifecycle/$unlock"),
+            Some(("/api/users/", "/lifecycle/$unlock"))
+        );
+        assert_eq!(split_template("/api/users"), None);
     }
 
     #[test]
