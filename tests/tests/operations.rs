@@ -321,3 +321,24 @@ async fn nothing_listening_is_no_answer_and_provably_not_sent() {
     assert_eq!(error.kind(), ErrorKind::NoAnswer, "{error:?}");
     assert!(!error.may_have_been_sent(), "{error:?}");
 }
+
+#[tokio::test]
+async fn clones_of_a_client_share_one_token() {
+    let emulator = emulator().await;
+    let client = password_client(&emulator);
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let clone = client.clone();
+            tokio::spawn(async move { clone.users().list_users().send().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let token_requests = emulator
+        .requests()
+        .iter()
+        .filter(|request| request.operation.as_deref() == Some("Token"))
+        .count();
+    assert_eq!(token_requests, 1, "eight clones, one token cache");
+}
