@@ -88,22 +88,19 @@ where
 {
     /// Sends the requests and merges their answers.
     pub async fn send(self) -> Result<ListUsersResponse, E> {
-        let mut merged = ListUsersResponse::default();
-        if self.ids.is_empty() {
-            return Ok(merged);
-        }
-        let answers = stream::iter(self.requests())
+        stream::iter(self.requests())
             .map(Call::send)
-            .buffer_unordered(self.concurrency);
-        let answers: Vec<ListUsersResponse> = answers.try_collect().await?;
-        for answer in answers {
-            merge(&mut merged.values, answer.values);
-            merge(&mut merged.failed, answer.failed);
-            if merged.href.is_none() {
-                merged.href = answer.href;
-            }
-        }
-        Ok(merged)
+            .buffer_unordered(self.concurrency)
+            .try_fold(
+                ListUsersResponse::default(),
+                |mut merged, answer| async move {
+                    merge(&mut merged.values, answer.values);
+                    merge(&mut merged.failed, answer.failed);
+                    merged.href = merged.href.or(answer.href);
+                    Ok(merged)
+                },
+            )
+            .await
     }
 }
 
