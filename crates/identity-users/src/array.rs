@@ -172,7 +172,15 @@ impl<T: DeserializeOwned> ArrayItems<T> {
                             at = end;
                             continue;
                         }
-                        Some(Err(error)) if error.is_eof() && !at_end => break,
+                        // Cut short by the end of the chunk: wait for more.
+                        // A number cut after `-`, `.` or `e` is reported as
+                        // invalid rather than as the end of the input.
+                        Some(Err(error))
+                            if !at_end
+                                && (error.is_eof() || fails_at_end(&input[at..], &error)) =>
+                        {
+                            break;
+                        }
                         Some(Err(error)) => return Err(error),
                         None => break,
                     }
@@ -189,6 +197,17 @@ impl<T: DeserializeOwned> ArrayItems<T> {
         self.consumed += at as u64;
         Ok(at)
     }
+}
+
+/// Whether serde_json's `error`, from parsing `input`, is at its very end
+/// (serde_json counts a column in bytes from the start of its line).
+fn fails_at_end(input: &[u8], error: &serde_json::Error) -> bool {
+    let line_start = input
+        .split_inclusive(|&byte| byte == b'\n')
+        .take(error.line().saturating_sub(1))
+        .map(<[u8]>::len)
+        .sum::<usize>();
+    line_start + error.column() >= input.len()
 }
 
 #[cfg(test)]
@@ -233,6 +252,36 @@ mod tests {
                 "chunks of {size}"
             );
         }
+    }
+
+    #[test]
+    fn numbers_cut_after_a_sign_a_point_or_an_exponent_are_read_whole() {
+        // Fields a type does not know are skipped by another path of
+        // serde_json, which calls a number cut after `-`, `.` or `e`
+        // invalid rather than unfinished.
+        let body = b"[{\"a\": -2.5e+263},\n{\"b\":\n-1.75E-134}, {\"c\": [-0.5e7, 1.0]}]";
+        for size in 1..body.len() {
+            let skipped = decode::<serde::de::IgnoredAny>(body, size);
+            assert_eq!(skipped.unwrap().len(), 3, "chunks of {size}");
+            let read: Vec<Value> = decode(body, size).unwrap();
+            assert_eq!(read, serde_json::from_slice::<Vec<Value>>(body).unwrap());
+        }
+    }
+
+    #[test]
+    fn an_invalid_number_is_still_an_error_when_its_chunk_goes_on() {
+        let body = b"[{\"a\": -x}, {\"b\": 1.}, 3]";
+        for size in 1..=body.len() {
+            assert!(
+                decode::<serde::de::IgnoredAny>(body, size).is_err(),
+                "chunks of {size}"
+            );
+        }
+        let mut items = ArrayItems::<serde::de::IgnoredAny>::default();
+        let error = items
+            .push(Bytes::from_static(b"[{\"a\": 1.x, \"b\": 2}"), &mut |_| {})
+            .unwrap_err();
+        assert!(error.to_string().contains("invalid number"), "{error}");
     }
 
     #[test]
