@@ -6,7 +6,8 @@
 //! SdkHeadersLayer        User-Agent, X-LUSID-SDK-Language/-Version, X-LUSID-Application, CorrelationId
 //! TotalTimeoutLayer      one deadline for the whole call, backoff waits included
 //! RetryLayer             classifies each outcome, waits, replays the Bytes body
-//! AuthLayer              bearer token per attempt; on 401 a new token and one replay
+//! AuthLayer              bearer token per attempt; on 401 a new token, and a mark
+//!                        that has the retry layer replay the call once
 //! AttemptTimeoutLayer    read timeout of one attempt, clipped to the time left
 //! TraceLayer::attempt()  a span per attempt
 //! HttpClient             pooled keep-alive HTTP/1.1 and HTTP/2 over rustls, proxy
@@ -68,7 +69,8 @@ pub(crate) fn build(
             config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT),
         ))
         .layer(RetryLayer::new(retry))
-        .layer(AuthLayer::new(tokens))
+        // The retry layer replays a 401 from the copy it keeps anyway.
+        .layer(AuthLayer::new(tokens).replay_through_retry())
         .layer(AttemptTimeoutLayer::new(
             config.read_timeout().unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
         ))

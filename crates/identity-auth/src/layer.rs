@@ -1,6 +1,6 @@
 //! [`AuthLayer`]: puts the bearer token on each request; on 401, drops the
-//! token it sent (unless another call already has), gets a new one and
-//! replays the request once.
+//! token it sent (unless another call already has), gets a new one and,
+//! when it is a different token, has the request sent again once.
 //!
 //! It sits inside the retry layer, so every attempt gets the current token:
 //!
@@ -13,10 +13,19 @@
 //! # }
 //! ```
 //!
-//! The fast path, with a fresh cached token, costs a lock-free load, a clone
-//! of the inner service and of the request's head (kept for the replay; the
-//! `Bytes` body is shared), and no boxing; the slow paths (fetching a token,
-//! replaying) are boxed futures.
+//! Who sends the request again:
+//!
+//! - by default, this layer: it keeps a copy of each request (its head;
+//!   the `Bytes` body is shared) and of the inner service for the replay;
+//! - with [`AuthLayer::replay_through_retry`], the retry layer above it
+//!   (`identity-transport`'s `RetryLayer`): this layer marks the 401
+//!   [`ReplayWithNewToken`] and the retry layer replays it once, at once,
+//!   from the copy it keeps anyway. The client's own stack does this: one
+//!   copy of each request instead of two.
+//!
+//! The fast path, with a fresh cached token, costs a lock-free load and no
+//! boxing; the slow paths (fetching a token, answering a 401) are boxed
+//! futures.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +35,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::AUTHORIZATION;
 use http::{Request, Response, StatusCode};
+use identity_options::ReplayWithNewToken;
 use pin_project_lite::pin_project;
 use tower::{BoxError, ServiceExt};
 use tower_layer::Layer;
@@ -33,16 +43,38 @@ use tower_service::Service;
 
 use crate::{BearerToken, TokenCache};
 
+/// Who sends a request again after a 401 that a new token can fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Replayer {
+    /// The auth layer, from its own copy.
+    Auth,
+    /// The retry layer above, told by [`ReplayWithNewToken`].
+    Retry,
+}
+
 /// Layer that authenticates requests with the tokens of a [`TokenCache`].
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
     tokens: TokenCache,
+    replayer: Replayer,
 }
 
 impl AuthLayer {
-    /// Authenticates with the tokens of `tokens`.
+    /// Authenticates with the tokens of `tokens`, and replays a request
+    /// refused with 401 once, with a new token.
     pub fn new(tokens: TokenCache) -> Self {
-        Self { tokens }
+        Self {
+            tokens,
+            replayer: Replayer::Auth,
+        }
+    }
+
+    /// Leaves the replay after a 401 to the retry layer above (which must
+    /// be there): the answer is marked [`ReplayWithNewToken`] instead, and
+    /// this layer keeps no copy of the request. See the [module docs](self).
+    pub fn replay_through_retry(mut self) -> Self {
+        self.replayer = Replayer::Retry;
+        self
     }
 }
 
@@ -53,24 +85,27 @@ impl<S> Layer<S> for AuthLayer {
         AuthService {
             inner,
             tokens: self.tokens.clone(),
+            replayer: self.replayer,
         }
     }
 }
 
-/// Service that sets `Authorization: Bearer <token>` on each request, and
-/// replays a request refused with 401 once with a new token.
+/// Service that sets `Authorization: Bearer <token>` on each request and,
+/// after a 401 that a new token can fix, replays the request once or marks
+/// the answer [`ReplayWithNewToken`] (see [`AuthLayer`]).
 ///
 /// An `Authorization` header already on the request is replaced.
 #[derive(Clone, Debug)]
 pub struct AuthService<S> {
     inner: S,
     tokens: TokenCache,
+    replayer: Replayer,
 }
 
 impl<S> AuthService<S> {
-    /// Wraps `inner`.
+    /// Wraps `inner`; it replays a request refused with 401 itself.
     pub fn new(inner: S, tokens: TokenCache) -> Self {
-        Self { inner, tokens }
+        AuthLayer::new(tokens).layer(inner)
     }
 
     /// The wrapped service.
@@ -95,32 +130,52 @@ where
     }
 
     fn call(&mut self, mut request: Request<Bytes>) -> Self::Future {
-        // Take the service that was made ready; leave a clone in its place.
-        let clone = self.inner.clone();
-        let mut service = std::mem::replace(&mut self.inner, clone);
         let tokens = self.tokens.clone();
-        match tokens.fresh() {
-            Some(token) => {
-                let replay = request.clone();
-                set_bearer(&mut request, &token);
-                let future = service.call(request);
-                ResponseFuture {
-                    state: State::Sending { future },
-                    replay: Some(Replay {
-                        tokens,
-                        service,
-                        request: replay,
-                        sent: token,
-                    }),
-                }
-            }
-            None => ResponseFuture {
+        // A replay the retry layer makes after a 401: its own 401 stands.
+        let replayer = match request.extensions().get::<ReplayWithNewToken>() {
+            Some(_) => None,
+            None => Some(self.replayer),
+        };
+        let Some(token) = tokens.fresh() else {
+            let service = self.take_ready_service();
+            let future = fetch_then_send(tokens, service, request, replayer);
+            return ResponseFuture {
                 state: State::Slow {
-                    future: Box::pin(fetch_then_send(tokens, service, request)),
+                    future: Box::pin(future),
                 },
-                replay: None,
-            },
+                after_401: None,
+            };
+        };
+        let mut after_401 = match replayer {
+            None => None,
+            Some(Replayer::Retry) => Some(After401::Mark {
+                tokens,
+                sent: token.clone(),
+            }),
+            Some(Replayer::Auth) => Some(After401::Replay(Replay {
+                tokens,
+                service: self.take_ready_service(),
+                request: request.clone(),
+                sent: token.clone(),
+            })),
+        };
+        set_bearer(&mut request, &token);
+        let future = match &mut after_401 {
+            Some(After401::Replay(replay)) => replay.service.call(request),
+            _ => self.inner.call(request),
+        };
+        ResponseFuture {
+            state: State::Sending { future },
+            after_401,
         }
+    }
+}
+
+impl<S: Clone> AuthService<S> {
+    /// The service `poll_ready` made ready, leaving a clone in its place.
+    fn take_ready_service(&mut self) -> S {
+        let clone = self.inner.clone();
+        std::mem::replace(&mut self.inner, clone)
     }
 }
 
@@ -130,32 +185,93 @@ fn set_bearer(request: &mut Request<Bytes>, token: &BearerToken) {
         .insert(AUTHORIZATION, token.header_value().clone());
 }
 
-/// Without a fresh token: get one, send, and replay once after a 401.
+/// Without a fresh token: get one, send, and deal with a 401 (unless the
+/// request is the retry layer's replay after one: `replayer` is `None`).
 async fn fetch_then_send<S, B>(
     tokens: TokenCache,
     mut service: S,
     mut request: Request<Bytes>,
+    replayer: Option<Replayer>,
 ) -> Result<Response<B>, BoxError>
 where
     S: Service<Request<Bytes>, Response = Response<B>>,
     S::Error: Into<BoxError>,
 {
     let token = tokens.bearer().await?;
-    let replay = request.clone();
+    let replay = (replayer == Some(Replayer::Auth)).then(|| request.clone());
     set_bearer(&mut request, &token);
     // `service` was made ready by `poll_ready` before `call`.
     let response = service.call(request).await.map_err(Into::into)?;
-    if response.status() != StatusCode::UNAUTHORIZED {
+    if response.status() != StatusCode::UNAUTHORIZED || replayer.is_none() {
         return Ok(response);
     }
-    Replay {
-        tokens,
-        service,
-        request: replay,
-        sent: token,
+    match replay {
+        Some(request) => {
+            let replay = Replay {
+                tokens,
+                service,
+                request,
+                sent: token,
+            };
+            replay.run(response).await
+        }
+        None => mark_if_replaced(tokens, token, response).await,
     }
-    .run(response)
-    .await
+}
+
+/// What to do with a 401 answer to the request sent with a cached token.
+// Held once per call, in its future: boxing the larger variant would cost
+// an allocation per call.
+#[allow(clippy::large_enum_variant)]
+enum After401<S> {
+    /// Mark it for the retry layer.
+    Mark {
+        tokens: TokenCache,
+        sent: BearerToken,
+    },
+    /// Replay it from this copy.
+    Replay(Replay<S>),
+}
+
+impl<S> After401<S> {
+    fn run<B>(self, refused: Response<B>) -> BoxFuture<'static, Result<Response<B>, BoxError>>
+    where
+        S: Service<Request<Bytes>, Response = Response<B>> + Send + 'static,
+        S::Future: Send,
+        S::Error: Into<BoxError>,
+        B: Send + 'static,
+    {
+        match self {
+            After401::Mark { tokens, sent } => Box::pin(mark_if_replaced(tokens, sent, refused)),
+            After401::Replay(replay) => Box::pin(replay.run(refused)),
+        }
+    }
+}
+
+/// Drops `sent` if it is still cached and gets the current token: `None`
+/// when the provider gave the same token again (a personal access token),
+/// for which the 401 stands.
+async fn replacement(
+    tokens: &TokenCache,
+    sent: &BearerToken,
+) -> Result<Option<BearerToken>, BoxError> {
+    tokens.invalidate_if(sent);
+    let current = tokens.bearer().await?;
+    Ok((current.header_value() != sent.header_value()).then_some(current))
+}
+
+/// A 401 refused `sent`: marks the answer for a replay by the retry layer
+/// when a different token replaced it.
+async fn mark_if_replaced<B>(
+    tokens: TokenCache,
+    sent: BearerToken,
+    mut refused: Response<B>,
+) -> Result<Response<B>, BoxError> {
+    if replacement(&tokens, &sent).await?.is_some() {
+        tracing::debug!("a 401 refused a token that is now replaced: marking it for a replay");
+        refused.extensions_mut().insert(ReplayWithNewToken);
+    }
+    Ok(refused)
 }
 
 /// What a 401 needs to replay the request.
@@ -167,19 +283,15 @@ struct Replay<S> {
 }
 
 impl<S> Replay<S> {
-    /// Drops the refused token if it is still cached, and sends the request
-    /// again with a new one. When the provider gives the same token again (a
-    /// personal access token), the 401 stands.
+    /// Sends the request again with the token that replaced the refused one.
     async fn run<B>(mut self, refused: Response<B>) -> Result<Response<B>, BoxError>
     where
         S: Service<Request<Bytes>, Response = Response<B>>,
         S::Error: Into<BoxError>,
     {
-        self.tokens.invalidate_if(&self.sent);
-        let token = self.tokens.bearer().await?;
-        if token.header_value() == self.sent.header_value() {
+        let Some(token) = replacement(&self.tokens, &self.sent).await? else {
             return Ok(refused);
-        }
+        };
         drop(refused);
         tracing::debug!("replaying a request refused with 401 with a new token");
         set_bearer(&mut self.request, &token);
@@ -193,7 +305,8 @@ pin_project! {
     pub struct ResponseFuture<F, S, B> {
         #[pin]
         state: State<F, B>,
-        replay: Option<Replay<S>>,
+        // What to do with a 401 to the request sent with a cached token.
+        after_401: Option<After401<S>>,
     }
 }
 
@@ -202,7 +315,7 @@ pin_project! {
     enum State<F, B> {
         // The request went out with a fresh cached token.
         Sending { #[pin] future: F },
-        // Fetching a token first, or replaying after a 401.
+        // Fetching a token first, or answering a 401.
         Slow { future: BoxFuture<'static, Result<Response<B>, BoxError>> },
     }
 }
@@ -225,10 +338,10 @@ where
                 StateProjection::Sending { future } => {
                     let response = ready!(future.poll(cx)).map_err(Into::into)?;
                     if response.status() == StatusCode::UNAUTHORIZED
-                        && let Some(replay) = this.replay.take()
+                        && let Some(after_401) = this.after_401.take()
                     {
                         this.state.set(State::Slow {
-                            future: Box::pin(replay.run(response)),
+                            future: after_401.run(response),
                         });
                         continue;
                     }

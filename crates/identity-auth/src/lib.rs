@@ -7,8 +7,10 @@
 //! - [`token`]: [`TokenProvider`]s ([`StaticToken`], [`TokenFile`],
 //!   [`PasswordGrant`]) and the [`TokenCache`] that refreshes ahead of expiry
 //!   with one fetch in flight.
-//! - [`AuthLayer`]: the tower layer that puts the token on each request and
-//!   replays a request once after a 401.
+//! - [`AuthLayer`]: the tower layer that puts the token on each request and,
+//!   after a 401, gets a new token and replays the request once (itself, or
+//!   through the retry layer above with
+//!   [`replay_through_retry`](AuthLayer::replay_through_retry)).
 //!
 //! This crate picks no HTTP client: the password grant talks to the token
 //! endpoint through any tower service ([`TokenHttp`]), and the layer wraps

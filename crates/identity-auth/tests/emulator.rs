@@ -72,6 +72,15 @@ fn token_calls(emulator: &Emulator) -> Vec<(GrantType, Option<u16>)> {
 /// GET /api/users through the auth layer over a real HTTP client.
 async fn list_users(emulator: &Emulator, tokens: &TokenCache) -> StatusCode {
     let service = AuthLayer::new(tokens.clone()).layer(HttpClient::new().unwrap());
+    send_list_users(emulator, service).await
+}
+
+/// GET /api/users through `service`.
+async fn send_list_users<S>(emulator: &Emulator, service: S) -> StatusCode
+where
+    S: tower::Service<Request<Bytes>, Response = http::Response<identity_transport::ResponseBody>>,
+    S::Error: std::fmt::Debug,
+{
     let request = Request::get(format!("{}/api/users", emulator.base_url()))
         .body(Bytes::new())
         .unwrap();
@@ -218,28 +227,43 @@ async fn a_thousand_calls_through_an_expired_token_make_one_token_request() {
 
 #[tokio::test]
 async fn a_revoked_token_is_replaced_and_the_call_replayed_after_a_401() {
-    let emulator = emulator(Duration::from_secs(3600)).await;
-    let tokens = cache(&emulator);
-    let revoked = tokens.bearer().await.unwrap();
-    emulator.reset(); // the cached token is now unknown to the service
+    for through_retry in [false, true] {
+        let emulator = emulator(Duration::from_secs(3600)).await;
+        let tokens = cache(&emulator);
+        let revoked = tokens.bearer().await.unwrap();
+        emulator.reset(); // the cached token is now unknown to the service
 
-    assert_eq!(list_users(&emulator, &tokens).await, StatusCode::OK);
-    let calls: Vec<(Option<String>, Option<u16>)> = emulator
-        .requests()
-        .into_iter()
-        .map(|request| (request.operation, request.status))
-        .collect();
-    assert_eq!(
-        calls,
-        [
-            (Some("ListUsers".to_owned()), Some(401)),
-            (Some("Token".to_owned()), Some(400)), // the refresh token went too
-            (Some("Token".to_owned()), Some(200)),
-            (Some("ListUsers".to_owned()), Some(200)),
-        ]
-    );
-    assert_ne!(tokens.fresh().unwrap().id(), revoked.id());
-    emulator.shutdown().await;
+        let status = if through_retry {
+            let service = tower::ServiceBuilder::new()
+                .layer(identity_transport::RetryLayer::default())
+                .layer(AuthLayer::new(tokens.clone()).replay_through_retry())
+                .service(HttpClient::new().unwrap());
+            send_list_users(&emulator, service).await
+        } else {
+            list_users(&emulator, &tokens).await
+        };
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "through the retry layer: {through_retry}"
+        );
+        let calls: Vec<(Option<String>, Option<u16>)> = emulator
+            .requests()
+            .into_iter()
+            .map(|request| (request.operation, request.status))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                (Some("ListUsers".to_owned()), Some(401)),
+                (Some("Token".to_owned()), Some(400)), // the refresh token went too
+                (Some("Token".to_owned()), Some(200)),
+                (Some("ListUsers".to_owned()), Some(200)),
+            ]
+        );
+        assert_ne!(tokens.fresh().unwrap().id(), revoked.id());
+        emulator.shutdown().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]

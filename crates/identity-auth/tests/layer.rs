@@ -1,5 +1,7 @@
-//! The auth layer over a tower-test mock: the header it sets, the replay
-//! after a 401, and when it does not replay.
+//! The auth layer over a tower-test mock: the header it sets, and the
+//! replay after a 401 that a new token can fix, in both of its ways: by the
+//! layer itself, and (`replay_through_retry`) by the retry layer of
+//! `identity-transport` above it, told by the mark on the answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -13,7 +15,10 @@ use http::{Request, Response, StatusCode};
 use identity_auth::{
     AccessToken, AuthError, AuthLayer, SecretString, StaticToken, TokenCache, TokenProvider,
 };
-use tower::{Layer, ServiceExt};
+use identity_options::ReplayWithNewToken;
+use identity_transport::RetryLayer;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, Layer, ServiceBuilder, ServiceExt};
 use tower_test::mock;
 
 /// Hands out `token-1`, `token-2`, ... and counts them.
@@ -48,6 +53,26 @@ fn response(status: StatusCode) -> Response<&'static str> {
 }
 
 type Handle = mock::Handle<Request<Bytes>, Response<&'static str>>;
+type Stack = BoxCloneSyncService<Request<Bytes>, Response<&'static str>, BoxError>;
+
+/// The two ways the replay after a 401 is made, each over its own mock:
+/// by the auth layer alone, and by the retry layer over the auth layer (as
+/// in the client's stack).
+fn stacks(tokens: &TokenCache) -> [(&'static str, Stack, Handle); 2] {
+    let (inner, alone) = mock::pair();
+    let by_auth = BoxCloneSyncService::new(AuthLayer::new(tokens.clone()).layer(inner));
+    let (inner, under_retry) = mock::pair();
+    let by_retry = BoxCloneSyncService::new(
+        ServiceBuilder::new()
+            .layer(RetryLayer::default())
+            .layer(AuthLayer::new(tokens.clone()).replay_through_retry())
+            .service(inner),
+    );
+    [
+        ("replayed by the auth layer", by_auth, alone),
+        ("replayed by the retry layer", by_retry, under_retry),
+    ]
+}
 
 /// Answers the next request with `status` and returns its Authorization header.
 async fn answer(handle: &mut Handle, status: StatusCode) -> String {
@@ -74,99 +99,144 @@ async fn sets_a_sensitive_bearer_header_and_reuses_the_token() {
     assert_eq!(provider.fetches.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test]
-async fn a_401_drops_the_sent_token_and_replays_once_with_a_new_one() {
+/// A cache of [`Numbered`] tokens, and its provider.
+fn numbered() -> (Arc<Numbered>, TokenCache) {
     let provider = Arc::new(Numbered::default());
-    let tokens = TokenCache::new(provider.clone());
-    let (inner, mut handle) = mock::pair();
-    let service = AuthLayer::new(tokens.clone()).layer(inner);
+    (provider.clone(), TokenCache::new(provider))
+}
 
-    // Warm the cache, so that the call takes the fast path.
-    tokens.bearer().await.unwrap();
-    let call = tokio::spawn(service.clone().oneshot(request()));
-    assert_eq!(
-        answer(&mut handle, StatusCode::UNAUTHORIZED).await,
-        "Bearer token-1"
-    );
-    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
-    assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
+/// Each way of replaying, over a cache of its own.
+fn each_way() -> Vec<(Arc<Numbered>, TokenCache, &'static str, Stack, Handle)> {
+    (0..2)
+        .map(|way| {
+            let (provider, tokens) = numbered();
+            let (name, service, handle) = stacks(&tokens).into_iter().nth(way).unwrap();
+            (provider, tokens, name, service, handle)
+        })
+        .collect()
+}
 
-    // Replayed once only: a second 401 is the answer.
-    let call = tokio::spawn(service.clone().oneshot(request()));
-    assert_eq!(
-        answer(&mut handle, StatusCode::UNAUTHORIZED).await,
-        "Bearer token-2"
-    );
-    assert_eq!(
-        answer(&mut handle, StatusCode::UNAUTHORIZED).await,
-        "Bearer token-3"
-    );
-    assert_eq!(
-        call.await.unwrap().unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+#[tokio::test]
+async fn a_401_drops_the_sent_token_and_the_call_is_replayed_once_with_a_new_one() {
+    for (provider, tokens, way, service, mut handle) in each_way() {
+        // Warm the cache, so that the call takes the fast path.
+        tokens.bearer().await.unwrap();
+        let call = tokio::spawn(service.clone().oneshot(request()));
+        assert_eq!(
+            answer(&mut handle, StatusCode::UNAUTHORIZED).await,
+            "Bearer token-1",
+            "{way}"
+        );
+        assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
+        assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
+
+        // Replayed once only: a second 401 is the answer.
+        let call = tokio::spawn(service.oneshot(request()));
+        assert_eq!(
+            answer(&mut handle, StatusCode::UNAUTHORIZED).await,
+            "Bearer token-2"
+        );
+        assert_eq!(
+            answer(&mut handle, StatusCode::UNAUTHORIZED).await,
+            "Bearer token-3",
+            "{way}"
+        );
+        assert_eq!(
+            call.await.unwrap().unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{way}"
+        );
+        // The 401 to the replay stands: no token is fetched for it.
+        assert_eq!(provider.fetches.load(Ordering::SeqCst), 3, "{way}");
+    }
 }
 
 #[tokio::test]
 async fn the_slow_path_replays_too() {
-    let provider = Arc::new(Numbered::default());
-    let (inner, mut handle) = mock::pair();
-    let service = AuthLayer::new(TokenCache::new(provider.clone())).layer(inner);
-
-    // Empty cache: the token is fetched inside the call.
-    let call = tokio::spawn(service.oneshot(request()));
-    assert_eq!(
-        answer(&mut handle, StatusCode::UNAUTHORIZED).await,
-        "Bearer token-1"
-    );
-    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
-    assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
+    for (_, _, way, service, mut handle) in each_way() {
+        // Empty cache: the token is fetched inside the call.
+        let call = tokio::spawn(service.oneshot(request()));
+        assert_eq!(
+            answer(&mut handle, StatusCode::UNAUTHORIZED).await,
+            "Bearer token-1",
+            "{way}"
+        );
+        assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
+        assert_eq!(
+            call.await.unwrap().unwrap().status(),
+            StatusCode::OK,
+            "{way}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_token_refreshed_by_another_call_is_kept_and_used_for_the_replay() {
-    let provider = Arc::new(Numbered::default());
-    let tokens = TokenCache::new(provider.clone());
-    let (inner, mut handle) = mock::pair();
-    let service = AuthLayer::new(tokens.clone()).layer(inner);
-
-    tokens.bearer().await.unwrap();
-    let first = tokio::spawn(service.clone().oneshot(request()));
-    let second = tokio::spawn(service.clone().oneshot(request()));
-    let (request_a, send_a) = handle.next_request().await.unwrap();
-    let (request_b, send_b) = handle.next_request().await.unwrap();
-    assert_eq!(request_a.headers()[AUTHORIZATION], "Bearer token-1");
-    assert_eq!(request_b.headers()[AUTHORIZATION], "Bearer token-1");
-    // Both were refused with token-1: one fetch only, both replays use token-2.
-    send_a.send_response(response(StatusCode::UNAUTHORIZED));
-    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
-    send_b.send_response(response(StatusCode::UNAUTHORIZED));
-    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
-    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
-    assert_eq!(second.await.unwrap().unwrap().status(), StatusCode::OK);
-    assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
+    for (provider, tokens, way, service, mut handle) in each_way() {
+        tokens.bearer().await.unwrap();
+        let first = tokio::spawn(service.clone().oneshot(request()));
+        let second = tokio::spawn(service.oneshot(request()));
+        let (request_a, send_a) = handle.next_request().await.unwrap();
+        let (request_b, send_b) = handle.next_request().await.unwrap();
+        assert_eq!(request_a.headers()[AUTHORIZATION], "Bearer token-1");
+        assert_eq!(request_b.headers()[AUTHORIZATION], "Bearer token-1");
+        // Both were refused with token-1: one fetch only, both replays use token-2.
+        send_a.send_response(response(StatusCode::UNAUTHORIZED));
+        assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
+        send_b.send_response(response(StatusCode::UNAUTHORIZED));
+        assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
+        assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+        assert_eq!(second.await.unwrap().unwrap().status(), StatusCode::OK);
+        assert_eq!(provider.fetches.load(Ordering::SeqCst), 2, "{way}");
+    }
 }
 
 #[tokio::test]
 async fn a_static_token_refused_with_401_is_not_replayed() {
     let tokens = TokenCache::from_provider(StaticToken::new(SecretString::from("pat")));
-    let (inner, mut handle) = mock::pair();
-    let service = AuthLayer::new(tokens).layer(inner);
+    for (way, service, mut handle) in stacks(&tokens) {
+        let call = tokio::spawn(service.oneshot(request()));
+        assert_eq!(
+            answer(&mut handle, StatusCode::UNAUTHORIZED).await,
+            "Bearer pat"
+        );
+        let refused = call.await.unwrap().unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{way}");
+        assert!(!ReplayWithNewToken::is_on(&refused), "{way}");
+        // The service is gone with the call: the mock's queue holds no replay.
+        assert!(
+            matches!(handle.next_request().now_or_never(), None | Some(None)),
+            "{way}: no replay was sent"
+        );
+    }
+}
 
-    let call = tokio::spawn(service.oneshot(request()));
+#[tokio::test]
+async fn leaving_the_replay_to_the_retry_layer_marks_the_401_and_sends_nothing_more() {
+    let (provider, tokens) = numbered();
+    let (inner, mut handle) = mock::pair();
+    let service = AuthLayer::new(tokens.clone())
+        .replay_through_retry()
+        .layer(inner);
+
+    let call = tokio::spawn(service.clone().oneshot(request()));
     assert_eq!(
         answer(&mut handle, StatusCode::UNAUTHORIZED).await,
-        "Bearer pat"
+        "Bearer token-1"
     );
-    assert_eq!(
-        call.await.unwrap().unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    // The service is gone with the call: the mock's queue holds no replay.
+    let refused = call.await.unwrap().unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(ReplayWithNewToken::is_on(&refused));
     assert!(
         matches!(handle.next_request().now_or_never(), None | Some(None)),
         "no replay was sent"
     );
+    // The next call goes out with the new token.
+    let call = tokio::spawn(service.oneshot(request()));
+    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
+    let answered = call.await.unwrap().unwrap();
+    assert!(!ReplayWithNewToken::is_on(&answered));
+    assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

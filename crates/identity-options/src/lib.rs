@@ -7,6 +7,8 @@
 //! `identity-transport` and `identity-auth` read them back. This small crate is
 //! the vocabulary both sides share, so that the operations crate does not
 //! depend on the transport crate nor the transport on the operations.
+//! One value travels the other way, on an answer: [`ReplayWithNewToken`],
+//! from the auth layer to the retry layer.
 //!
 //! ```
 //! use std::time::Duration;
@@ -137,6 +139,27 @@ impl OperationInfo {
     /// The operation a request carries, if any.
     pub fn of<B>(request: &http::Request<B>) -> Option<&OperationInfo> {
         request.extensions().get::<OperationInfo>()
+    }
+}
+
+/// The mark of a 401 answer that sending the same request again can fix.
+///
+/// The auth layer of `identity-auth`, built with `replay_through_retry()`,
+/// puts it in the extensions of a 401 answer when the token the request
+/// carried has since been replaced (it drops the refused token and gets a
+/// new one first). The retry layer of `identity-transport` replays a marked
+/// answer once, at once: the service refused the request without acting on
+/// it, so this is safe for any request. It puts the mark on the replayed
+/// request too, and the auth layer lets a 401 to that one stand. Leaving the replay to the retry
+/// layer means the request is copied once per call, by the layer that keeps
+/// a copy anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayWithNewToken;
+
+impl ReplayWithNewToken {
+    /// Whether `response` carries the mark.
+    pub fn is_on<B>(response: &http::Response<B>) -> bool {
+        response.extensions().get::<ReplayWithNewToken>().is_some()
     }
 }
 

@@ -8,7 +8,8 @@
 //! SdkHeadersLayer         User-Agent, X-LUSID-SDK-*, CorrelationId  (headers)
 //! TotalTimeoutLayer       one Deadline for the whole call       (timeout)
 //! RetryLayer              classify, wait, replay the Bytes body (retry)
-//!   [AuthLayer]           bearer token per attempt              (identity-auth)
+//!   [AuthLayer]           bearer token per attempt; a new one   (identity-auth)
+//!                         after a 401, replayed by the retry layer
 //! AttemptTimeoutLayer     read timeout of one attempt           (timeout)
 //! TraceLayer::attempt()   span per attempt                      (trace)
 //! HttpClient              pooled HTTP/1.1 + HTTP/2, rustls, proxy (client)

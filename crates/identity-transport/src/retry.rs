@@ -31,6 +31,10 @@
 //! - Every wait is capped by `max_wait` (60 s); no wait ends past the
 //!   call's [`Deadline`](crate::Deadline): the call ends with its last
 //!   answer or error instead.
+//! - A 401 that the auth layer marked
+//!   [`ReplayWithNewToken`](identity_options::ReplayWithNewToken) (its token
+//!   is replaced) is replayed once, at once, whatever the counts and the
+//!   budget: the service refused it without acting on it.
 //! - After the last retry an error answer (a 503, say) is returned as the
 //!   response, never turned into an error.
 //!

@@ -15,6 +15,11 @@
 //! 6. withdraws from the budget (every call deposits once, before its
 //!    first attempt); gives up when it is empty;
 //! 7. marks the next attempt ([`RetryAttempt`]) and sleeps.
+//!
+//! Before all of these, a 401 the auth layer marked
+//! [`ReplayWithNewToken`] is replayed at once, once per call, whatever the
+//! counts, the budget and the idempotency: the service refused the request
+//! without acting on it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -29,7 +34,7 @@ use super::RetryConfig;
 use super::after::retry_after;
 use super::classify::{Outcome, RetryReason, Verdict};
 use crate::extensions::{Deadline, RetryAttempt};
-use identity_options::{RequestOptions, is_idempotent};
+use identity_options::{ReplayWithNewToken, RequestOptions, is_idempotent};
 
 /// The retry policy of [`RetryLayer`](super::RetryLayer), usable on its own
 /// with `tower::retry::Retry` over any service whose error is a `BoxError`.
@@ -49,6 +54,8 @@ struct Shared {
 #[derive(Clone, Debug, Default)]
 struct CallState {
     attempts: u32,
+    /// Whether a 401 was already replayed with a new token.
+    replayed_with_new_token: bool,
     rate_limit_retries: u32,
     transient_retries: u32,
     rng: Option<HasherRng>,
@@ -69,19 +76,22 @@ impl RetryPolicy {
         &self.shared.config
     }
 
-    /// Whether a call may be retried at all: else tower need not keep a
-    /// copy of its request.
-    fn may_retry(&self, request: &http::Request<Bytes>) -> bool {
-        let options = RequestOptions::of(request);
-        let config = &self.shared.config;
-        options
-            .rate_limit_retries
-            .unwrap_or(config.rate_limit_retries)
-            > 0
-            || options
-                .transient_retries
-                .unwrap_or(config.transient_retries)
-                > 0
+    /// Whether `result` is a 401 that a new token can fix, not yet replayed
+    /// in this call, with time left to replay it.
+    fn replays_with_new_token<B>(
+        &mut self,
+        request: &http::Request<Bytes>,
+        result: &Result<http::Response<B>, BoxError>,
+    ) -> bool {
+        let marked = matches!(result, Ok(response) if ReplayWithNewToken::is_on(response));
+        if !marked || self.call.replayed_with_new_token {
+            return false;
+        }
+        if Deadline::of(request).is_some_and(|deadline| deadline.remaining().is_zero()) {
+            return false;
+        }
+        self.call.replayed_with_new_token = true;
+        true
     }
 
     /// The wait before the next attempt, or `None` to end the call with
@@ -174,25 +184,36 @@ impl<B> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, BoxError> 
         result: &mut Result<http::Response<B>, BoxError>,
     ) -> Option<Self::Future> {
         self.call.attempts += 1;
-        let outcome = match result {
-            Ok(response) => Outcome::Response {
-                status: response.status(),
-                headers: response.headers(),
-            },
-            Err(error) => Outcome::Error(&**error),
+        let replaying_with_new_token = self.replays_with_new_token(request, result);
+        let (reason, wait) = if replaying_with_new_token {
+            ("the token was replaced after a 401", Duration::ZERO)
+        } else {
+            let outcome = match result {
+                Ok(response) => Outcome::Response {
+                    status: response.status(),
+                    headers: response.headers(),
+                },
+                Err(error) => Outcome::Error(&**error),
+            };
+            let (reason, wait) = self.decide(request, &outcome)?;
+            (reason.as_str(), wait)
         };
-        let (reason, wait) = self.decide(request, &outcome)?;
         let next = RetryAttempt {
             number: self.call.attempts + 1,
             waited: wait,
         };
         tracing::debug!(
             attempt = next.number,
-            reason = reason.as_str(),
+            reason,
             wait_ms = wait.as_secs_f64() * 1000.0,
             "retrying the call"
         );
-        request.extensions_mut().insert(next);
+        let extensions = request.extensions_mut();
+        extensions.insert(next);
+        if replaying_with_new_token {
+            // The auth layer lets the 401 to this replay stand.
+            extensions.insert(ReplayWithNewToken);
+        }
         Some(tokio::time::sleep(wait))
     }
 
@@ -204,9 +225,8 @@ impl<B> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, BoxError> 
         {
             budget.deposit();
         }
-        if !self.may_retry(request) {
-            return None;
-        }
+        // Kept even when the retry counts are 0: a 401 that a new token
+        // can fix is replayed whatever they are.
         let mut copy = http::Request::new(request.body().clone());
         *copy.method_mut() = request.method().clone();
         *copy.uri_mut() = request.uri().clone();

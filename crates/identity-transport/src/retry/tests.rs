@@ -28,6 +28,8 @@ enum Reply {
     Error(TransportErrorKind),
     /// Never answers (the attempt timeout must end it).
     Silence,
+    /// A 401 the auth layer marked: a new token can fix it.
+    MarkedUnauthorized,
 }
 
 /// What a call did: its result, and when each attempt started.
@@ -116,6 +118,13 @@ where
             ),
             Reply::Error(kind) => respond.send_error(TransportError::new(kind, "scripted failure")),
             Reply::Silence => silent.push(respond),
+            Reply::MarkedUnauthorized => {
+                let mut response = http::Response::builder().status(401).body(()).unwrap();
+                response
+                    .extensions_mut()
+                    .insert(identity_options::ReplayWithNewToken);
+                respond.send_response(response)
+            }
         }
     }
     let result = call.await.unwrap();
@@ -457,4 +466,50 @@ async fn every_attempt_is_the_same_request_with_its_attempt_number() {
     );
     let run = run_with(quick_backoff(), get(), &[Reply::Status(500)]).await;
     assert_eq!(run.attempts[1].1.headers()["x-test"], "kept");
+}
+
+// ----- 401 with a replaced token -----
+
+#[tokio::test(start_paused = true)]
+async fn a_marked_401_is_replayed_once_at_once_whatever_the_counts() {
+    let no_retries = quick_backoff()
+        .rate_limit_retries(0)
+        .transient_retries(0)
+        .budget(None);
+    let run = run_with(no_retries, post(), &[Reply::MarkedUnauthorized]).await;
+    assert_eq!(run.count(), 2, "a non-idempotent call is replayed too");
+    assert_eq!(run.waits(), [Duration::ZERO]);
+    assert_eq!(run.status(), 200);
+    assert_eq!(RetryAttempt::of(&run.attempts[1].1).number, 2);
+
+    let twice = [Reply::MarkedUnauthorized, Reply::MarkedUnauthorized];
+    let run = run_with(quick_backoff(), get(), &twice).await;
+    assert_eq!(run.count(), 2, "once per call");
+    assert_eq!(run.status(), 401);
+
+    let run = run_with(quick_backoff(), get(), &[Reply::Status(401)]).await;
+    assert_eq!(run.count(), 1, "an unmarked 401 is the answer");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_marked_401_is_not_replayed_past_the_deadline() {
+    let (service, handle) = retry(quick_backoff());
+    let mut request = get();
+    request
+        .extensions_mut()
+        .insert(Deadline::after(Duration::from_secs(1)).unwrap());
+    let answering = tokio::spawn(async move {
+        let mut handle: Handle = handle;
+        let (_sent, respond) = handle.next_request().await.unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let mut response = http::Response::builder().status(401).body(()).unwrap();
+        response
+            .extensions_mut()
+            .insert(identity_options::ReplayWithNewToken);
+        respond.send_response(response);
+        handle.next_request().await.is_some()
+    });
+    let answer = service.oneshot(request).await.unwrap();
+    assert_eq!(answer.status(), 401, "the 401 is the answer");
+    assert!(!answering.await.unwrap(), "no replay was sent");
 }
