@@ -72,24 +72,30 @@ impl BaseUrl {
         &self.authority
     }
 
-    /// The URL of an operation: `path` (already encoded, starting with `/`)
-    /// joined to the base path, then `query` (already encoded) if not empty.
-    pub(crate) fn join(&self, path: &str, query: &str) -> Result<Uri, Error> {
+    /// The URL of an operation: the pieces of its `path` (already encoded,
+    /// the first starting with `/`) joined to the base path, then `query`
+    /// (already encoded) if not empty. One string is built, once.
+    pub(crate) fn join(&self, path: &[&str], query: &str) -> Result<Uri, Error> {
+        let path_length: usize = path.iter().map(|piece| piece.len()).sum();
+        let query_length = if query.is_empty() { 0 } else { query.len() + 1 };
+        // Exactly: `Bytes` takes a full buffer over without a new allocation.
         let mut path_and_query =
-            String::with_capacity(self.prefix.len() + path.len() + query.len() + 1);
+            String::with_capacity(self.prefix.len() + path_length + query_length);
         path_and_query.push_str(&self.prefix);
-        path_and_query.push_str(path);
+        for piece in path {
+            path_and_query.push_str(piece);
+        }
         if !query.is_empty() {
             path_and_query.push('?');
             path_and_query.push_str(query);
         }
         let path_and_query = PathAndQuery::try_from(path_and_query)
             .map_err(|error| Error::invalid_input("request path", error.to_string()))?;
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts)
             .map_err(|error| Error::invalid_input("request URL", error.to_string()))
     }
 }
@@ -122,13 +128,13 @@ mod tests {
         ] {
             let uri = BaseUrl::parse(base)
                 .unwrap()
-                .join("/api/users", "")
+                .join(&["/api/users"], "")
                 .unwrap();
             assert_eq!(uri, "https://acme.lusid.com/identity/api/users");
         }
         let uri = BaseUrl::parse("http://127.0.0.1:8080")
             .unwrap()
-            .join("/api/users", "includeDeactivated=true")
+            .join(&["/api", "/users"], "includeDeactivated=true")
             .unwrap();
         assert_eq!(
             uri,

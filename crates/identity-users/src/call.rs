@@ -84,17 +84,12 @@ impl<S, O: Operation, E> Call<S, O, E> {
     pub fn into_request(self) -> Result<(S, Request<Bytes>), Error> {
         let operation = O::INFO;
         let template = operation.path_template;
-        let path = match (self.segment?, split_template(template)) {
-            (Some(segment), Some((before, after))) => {
-                let mut path = String::with_capacity(before.len() + segment.len() + after.len());
-                path.push_str(before);
-                path.push_str(&segment);
-                path.push_str(after);
-                path
-            }
-            _ => template.to_owned(),
+        let uri = match (self.segment?, split_template(template)) {
+            (Some(segment), Some((before, after))) => self
+                .base_url
+                .join(&[before, &segment, after], &self.query)?,
+            _ => self.base_url.join(&[template], &self.query)?,
         };
-        let uri = self.base_url.join(&path, &self.query)?;
         let body = match self.body {
             Some(body) => Some(body.map_err(|source| Error::Serialize {
                 operation: operation.name,

@@ -28,7 +28,7 @@ pub(crate) fn path_segment(what: &'static str, value: &str) -> Result<String, Er
             what,
             "`.` and `..` are not a path segment (they address another resource)",
         )),
-        _ => Ok(utf8_percent_encode(value, NOT_UNRESERVED).to_string()),
+        _ => Ok(std::borrow::Cow::from(utf8_percent_encode(value, NOT_UNRESERVED)).into_owned()),
     }
 }
 
