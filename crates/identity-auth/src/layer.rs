@@ -152,12 +152,12 @@ where
                 tokens,
                 sent: token.clone(),
             }),
-            Some(Replayer::Auth) => Some(After401::Replay(Replay {
+            Some(Replayer::Auth) => Some(After401::Replay(Box::new(Replay {
                 tokens,
                 service: self.take_ready_service(),
                 request: request.clone(),
                 sent: token.clone(),
-            })),
+            }))),
         };
         set_bearer(&mut request, &token);
         let future = match &mut after_401 {
@@ -220,17 +220,16 @@ where
 }
 
 /// What to do with a 401 answer to the request sent with a cached token.
-// Held once per call, in its future: boxing the larger variant would cost
-// an allocation per call.
-#[allow(clippy::large_enum_variant)]
 enum After401<S> {
     /// Mark it for the retry layer.
     Mark {
         tokens: TokenCache,
         sent: BearerToken,
     },
-    /// Replay it from this copy.
-    Replay(Replay<S>),
+    /// Replay it from this copy. Boxed: inline, the copy of the request
+    /// would make every call's future (moved several times per call) a few
+    /// hundred bytes larger, replay or not.
+    Replay(Box<Replay<S>>),
 }
 
 impl<S> After401<S> {
