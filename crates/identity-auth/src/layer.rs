@@ -35,7 +35,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::AUTHORIZATION;
 use http::{Request, Response, StatusCode};
-use identity_options::ReplayWithNewToken;
+use identity_options::{CallContext, ReplayWithNewToken};
 use pin_project_lite::pin_project;
 use tower::{BoxError, ServiceExt};
 use tower_layer::Layer;
@@ -132,10 +132,8 @@ where
     fn call(&mut self, mut request: Request<Bytes>) -> Self::Future {
         let tokens = self.tokens.clone();
         // A replay the retry layer makes after a 401: its own 401 stands.
-        let replayer = match request.extensions().get::<ReplayWithNewToken>() {
-            Some(_) => None,
-            None => Some(self.replayer),
-        };
+        let replayed = CallContext::of(&request).is_some_and(|c| c.replay_with_new_token);
+        let replayer = (!replayed).then_some(self.replayer);
         let Some(token) = tokens.fresh() else {
             let service = self.take_ready_service();
             let future = fetch_then_send(tokens, service, request, replayer);

@@ -1,35 +1,41 @@
 //! What a FINBOURNE Identity call carries beside its HTTP request.
 //!
-//! `identity-users` builds each call as an `http::Request` and puts two values
-//! in its [`http::Extensions`]: the [`OperationInfo`] of the operation (its
-//! contract name, path template and whether replaying it is safe), and the
-//! caller's [`RequestOptions`] when there are any. The tower layers of
-//! `identity-transport` and `identity-auth` read them back. This small crate is
-//! the vocabulary both sides share, so that the operations crate does not
-//! depend on the transport crate nor the transport on the operations.
-//! One value travels the other way, on an answer: [`ReplayWithNewToken`],
-//! from the auth layer to the retry layer.
+//! `identity-users` builds each call as an `http::Request` and puts one
+//! value in its [`http::Extensions`], a [`CallContext`]: the
+//! [`OperationInfo`] of the operation (its contract name, path template and
+//! whether replaying it is safe) and the caller's [`RequestOptions`]. The
+//! tower layers of `identity-transport` and `identity-auth` read them, and
+//! fill in what they learn for the layers below (the deadline, the attempt).
+//! This small crate is the vocabulary both sides share, so that the
+//! operations crate does not depend on the transport crate nor the
+//! transport on the operations. One value travels the other way, on an
+//! answer: [`ReplayWithNewToken`], from the auth layer to the retry layer.
 //!
 //! ```
 //! use std::time::Duration;
 //! use identity_options::{OperationInfo, RequestOptions};
 //!
 //! let mut request = http::Request::new(());
-//! request.extensions_mut().insert(OperationInfo::new("GetUser", "/api/users/{id}", true));
-//! request
-//!     .extensions_mut()
-//!     .insert(RequestOptions::new().total_timeout(Duration::from_secs(5)).rate_limit_retries(0));
+//! OperationInfo::new("GetUser", "/api/users/{id}", true).set_on(&mut request);
+//! RequestOptions::new()
+//!     .total_timeout(Duration::from_secs(5))
+//!     .rate_limit_retries(0)
+//!     .set_on(&mut request);
 //!
 //! assert!(identity_options::is_idempotent(&request));
 //! assert_eq!(RequestOptions::of(&request).rate_limit_retries, Some(0));
 //! ```
+
+mod context;
+
+pub use context::CallContext;
 
 use std::time::Duration;
 
 /// Per-call overrides of the client's settings, as the official SDKs' `opts`.
 ///
 /// Every field left `None` keeps the client's setting. Put a value in a
-/// request's extensions (the operation builders of `identity-users` do it with
+/// request's [`CallContext`] (the operation builders of `identity-users` do it with
 /// `.options(...)`) and every layer of the stack reads the field it owns.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -67,10 +73,12 @@ impl RequestOptions {
             idempotent: None,
             correlation_id: None,
         };
-        request
-            .extensions()
-            .get::<RequestOptions>()
-            .unwrap_or(&NONE)
+        CallContext::of(request).map_or(&NONE, |context| &context.options)
+    }
+
+    /// Makes these the options of `request` (in its [`CallContext`]).
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        CallContext::of_mut(request).options = self;
     }
 
     /// Sets [`RequestOptions::total_timeout`].
@@ -138,7 +146,12 @@ impl OperationInfo {
 
     /// The operation a request carries, if any.
     pub fn of<B>(request: &http::Request<B>) -> Option<&OperationInfo> {
-        request.extensions().get::<OperationInfo>()
+        CallContext::of(request)?.operation.as_ref()
+    }
+
+    /// Makes this the operation of `request` (in its [`CallContext`]).
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        CallContext::of_mut(request).operation = Some(self);
     }
 }
 
@@ -210,15 +223,16 @@ mod tests {
     #[test]
     fn the_operation_overrides_the_method_and_the_options_override_both() {
         let mut post = request(http::Method::POST);
-        post.extensions_mut().insert(OperationInfo::new(
+        OperationInfo::new(
             "ResetFactors",
             "/api/users/{id}/lifecycle/$resetfactors",
             true,
-        ));
+        )
+        .set_on(&mut post);
         assert!(is_idempotent(&post));
-        post.extensions_mut()
-            .insert(RequestOptions::new().idempotent(false));
+        RequestOptions::new().idempotent(false).set_on(&mut post);
         assert!(!is_idempotent(&post));
+        assert_eq!(post.extensions().len(), 1, "one context, not a value each");
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! Values the layers leave in a request's [`http::Extensions`] for the
-//! layers below them.
+//! Values the layers leave in a request's
+//! [`CallContext`](identity_options::CallContext) for the layers below
+//! them, with typed readers and writers.
 //!
-//! The retry layer copies a request's extensions into every attempt, so a
-//! value set above it (the [`Deadline`]) reaches every attempt, and a value
-//! it sets itself ([`RetryAttempt`]) reaches the attempt it starts.
+//! They travel in the call's one context rather than as extensions of
+//! their own: the retry layer copies a request's extensions into every
+//! attempt, so a value set above it (the [`Deadline`]) reaches every
+//! attempt, and a value it sets itself ([`RetryAttempt`]) reaches the
+//! attempt it starts, and one context is one allocation to make and to
+//! copy where a value each would be one each.
 
 use std::time::Duration;
 
+use identity_options::CallContext;
 use tokio::time::Instant;
 
 /// When the whole call must be over, every attempt and wait included.
@@ -33,7 +38,13 @@ impl Deadline {
 
     /// The deadline a request carries, if any.
     pub fn of<B>(request: &http::Request<B>) -> Option<Deadline> {
-        request.extensions().get::<Deadline>().copied()
+        let deadline = CallContext::of(request)?.deadline?;
+        Some(Self(Instant::from_std(deadline)))
+    }
+
+    /// Makes this the deadline of `request`.
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        CallContext::of_mut(request).deadline = Some(self.0.into_std());
     }
 
     /// The instant.
@@ -66,11 +77,20 @@ impl RetryAttempt {
 
     /// The attempt a request is.
     pub fn of<B>(request: &http::Request<B>) -> RetryAttempt {
-        request
-            .extensions()
-            .get::<RetryAttempt>()
-            .copied()
-            .unwrap_or(Self::FIRST)
+        match CallContext::of(request) {
+            Some(context) if context.attempt > 0 => RetryAttempt {
+                number: context.attempt,
+                waited: context.waited,
+            },
+            _ => Self::FIRST,
+        }
+    }
+
+    /// Makes `request` this attempt.
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        let context = CallContext::of_mut(request);
+        context.attempt = self.number;
+        context.waited = self.waited;
     }
 }
 
@@ -85,10 +105,12 @@ impl ReadTimeout {
     /// The read timeout a request carries: this value, else the call's
     /// [`RequestOptions::attempt_timeout`](identity_options::RequestOptions::attempt_timeout).
     pub fn of<B>(request: &http::Request<B>) -> Option<Duration> {
-        request
-            .extensions()
-            .get::<ReadTimeout>()
-            .map(|timeout| timeout.0)
-            .or_else(|| identity_options::RequestOptions::of(request).attempt_timeout)
+        let context = CallContext::of(request)?;
+        context.read_timeout.or(context.options.attempt_timeout)
+    }
+
+    /// Makes this the read timeout of `request`.
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        CallContext::of_mut(request).read_timeout = Some(self.0);
     }
 }

@@ -205,9 +205,9 @@ mod tests {
             ..HeadersConfig::default()
         };
         let mut request = get();
-        request
-            .extensions_mut()
-            .insert(RequestOptions::new().correlation_id("this-call"));
+        RequestOptions::new()
+            .correlation_id("this-call")
+            .set_on(&mut request);
         request
             .headers_mut()
             .insert(ACCEPT, HeaderValue::from_static("text/plain"));
@@ -237,9 +237,9 @@ mod tests {
         let layer = SdkHeadersLayer::new(HeadersConfig::default()).unwrap();
         let (mock, _handle) = tower_test::mock::pair::<http::Request<Bytes>, http::Response<()>>();
         let mut request = get();
-        request
-            .extensions_mut()
-            .insert(RequestOptions::new().correlation_id("bad\r\nvalue"));
+        RequestOptions::new()
+            .correlation_id("bad\r\nvalue")
+            .set_on(&mut request);
         let error = layer.layer(mock).oneshot(request).await.unwrap_err();
         let error = TransportError::from_box(&error).unwrap();
         assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);

@@ -242,9 +242,7 @@ mod tests {
                 .header("authorization", "Bearer hush-token")
                 .body(Bytes::new())
                 .unwrap();
-        request
-            .extensions_mut()
-            .insert(OperationInfo::new("GetUser", "/api/users/{id}", true));
+        OperationInfo::new("GetUser", "/api/users/{id}", true).set_on(&mut request);
         let call = tokio::spawn(service.oneshot(request));
         let (_, respond) = handle.next_request().await.unwrap();
         respond.send_response(answer(503, "req-1"));

@@ -58,7 +58,7 @@ fn list_users(emulator: &Emulator) -> http::Request<Bytes> {
         .header("authorization", "Bearer t")
         .body(Bytes::new())
         .unwrap();
-    request.extensions_mut().insert(LIST_USERS);
+    LIST_USERS.set_on(&mut request);
     request
 }
 
@@ -70,7 +70,7 @@ fn create_user(emulator: &Emulator) -> http::Request<Bytes> {
         .header("content-type", "application/json")
         .body(Bytes::from_static(body.as_bytes()))
         .unwrap();
-    request.extensions_mut().insert(CREATE_USER);
+    CREATE_USER.set_on(&mut request);
     request
 }
 

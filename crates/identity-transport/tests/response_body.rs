@@ -95,13 +95,15 @@ async fn a_streamed_body_over_the_limit_stops_at_the_limit() {
 
 /// A body that stops after 10 of its 100 bytes, read with `limits` in the
 /// request's extensions.
-async fn stalled_body(limit: impl FnOnce(&mut http::Extensions)) -> (TransportErrorKind, Duration) {
+async fn stalled_body(
+    limit: impl FnOnce(&mut http::Request<bytes::Bytes>),
+) -> (TransportErrorKind, Duration) {
     let addr =
         support::raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".to_vec())
             .await;
     let client = HttpClient::builder().connect_timeout(None).build().unwrap();
     let mut request = support::get(&format!("http://{addr}/"));
-    limit(request.extensions_mut());
+    limit(&mut request);
     let started = Instant::now();
     let response = client.oneshot(request).await.unwrap();
     let error = response.into_body().collect().await.unwrap_err();
@@ -110,8 +112,8 @@ async fn stalled_body(limit: impl FnOnce(&mut http::Extensions)) -> (TransportEr
 
 #[tokio::test(start_paused = true)]
 async fn a_body_that_stalls_ends_at_the_read_timeout() {
-    let (kind, elapsed) = stalled_body(|extensions| {
-        extensions.insert(ReadTimeout(Duration::from_secs(2)));
+    let (kind, elapsed) = stalled_body(|request| {
+        ReadTimeout(Duration::from_secs(2)).set_on(request);
     })
     .await;
     assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Attempt));
@@ -120,8 +122,10 @@ async fn a_body_that_stalls_ends_at_the_read_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn a_body_that_stalls_ends_at_the_call_deadline() {
-    let (kind, elapsed) = stalled_body(|extensions| {
-        extensions.insert(Deadline::after(Duration::from_secs(3)).unwrap());
+    let (kind, elapsed) = stalled_body(|request| {
+        Deadline::after(Duration::from_secs(3))
+            .unwrap()
+            .set_on(request);
     })
     .await;
     assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Total));

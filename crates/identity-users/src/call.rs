@@ -15,7 +15,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
-use identity_options::RequestOptions;
+use identity_options::{CallContext, RequestOptions};
 use tower_service::Service;
 
 use crate::decode::{BodyDecoder, Decode, shown};
@@ -106,10 +106,10 @@ impl<S, O: Operation, E> Call<S, O, E> {
         if has_body {
             headers.insert(CONTENT_TYPE, JSON);
         }
-        let extensions = request.extensions_mut();
-        extensions.insert(operation);
+        let context = CallContext::of_mut(&mut request);
+        context.operation = Some(operation);
         if let Some(options) = self.options {
-            extensions.insert(options);
+            context.options = options;
         }
         Ok((self.service, request))
     }

@@ -23,7 +23,7 @@ fn sent<O: identity_users::operation::Operation>(
     call: Call<(), O>,
 ) -> (Method, String, Option<String>, Bytes, &'static str) {
     let ((), request) = call.into_request().unwrap();
-    let name = request.extensions().get::<OperationInfo>().unwrap().name;
+    let name = OperationInfo::of(&request).unwrap().name;
     let content_type = request
         .headers()
         .get(http::header::CONTENT_TYPE)

@@ -176,9 +176,7 @@ impl Endpoint {
         if let Some(basic) = &form.basic {
             request.headers_mut().insert(AUTHORIZATION, basic.clone());
         }
-        request
-            .extensions_mut()
-            .insert(OperationInfo::new("Token", "{tokenUrl}", true));
+        OperationInfo::new("Token", "{tokenUrl}", true).set_on(&mut request);
         Ok(request)
     }
 

@@ -34,7 +34,7 @@ use super::RetryConfig;
 use super::after::retry_after;
 use super::classify::{Outcome, RetryReason, Verdict};
 use crate::extensions::{Deadline, RetryAttempt};
-use identity_options::{ReplayWithNewToken, RequestOptions, is_idempotent};
+use identity_options::{CallContext, ReplayWithNewToken, RequestOptions, is_idempotent};
 
 /// The retry policy of [`RetryLayer`](super::RetryLayer), usable on its own
 /// with `tower::retry::Retry` over any service whose error is a `BoxError`.
@@ -208,11 +208,10 @@ impl<B> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, BoxError> 
             wait_ms = wait.as_secs_f64() * 1000.0,
             "retrying the call"
         );
-        let extensions = request.extensions_mut();
-        extensions.insert(next);
+        next.set_on(request);
         if replaying_with_new_token {
             // The auth layer lets the 401 to this replay stand.
-            extensions.insert(ReplayWithNewToken);
+            CallContext::of_mut(request).replay_with_new_token = true;
         }
         Some(tokio::time::sleep(wait))
     }

@@ -84,7 +84,7 @@ fn post() -> Request {
 }
 
 fn with_options(mut request: Request, options: RequestOptions) -> Request {
-    request.extensions_mut().insert(options);
+    options.set_on(&mut request);
     request
 }
 
@@ -398,9 +398,9 @@ async fn max_wait_caps_the_backoff_too() {
 #[tokio::test(start_paused = true)]
 async fn no_wait_goes_past_the_deadline() {
     let mut request = get();
-    request
-        .extensions_mut()
-        .insert(Deadline::after(Duration::from_secs(5)).unwrap());
+    Deadline::after(Duration::from_secs(5))
+        .unwrap()
+        .set_on(&mut request);
     let replies = [Reply::RetryAfter(429, "10".into())];
     let run = run_with(quick_backoff(), request, &replies).await;
     assert_eq!(run.count(), 1);
@@ -495,9 +495,9 @@ async fn a_marked_401_is_replayed_once_at_once_whatever_the_counts() {
 async fn a_marked_401_is_not_replayed_past_the_deadline() {
     let (service, handle) = retry(quick_backoff());
     let mut request = get();
-    request
-        .extensions_mut()
-        .insert(Deadline::after(Duration::from_secs(1)).unwrap());
+    Deadline::after(Duration::from_secs(1))
+        .unwrap()
+        .set_on(&mut request);
     let answering = tokio::spawn(async move {
         let mut handle: Handle = handle;
         let (_sent, respond) = handle.next_request().await.unwrap();

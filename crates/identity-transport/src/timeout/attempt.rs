@@ -86,7 +86,7 @@ where
         let from_options = RequestOptions::of(&request).attempt_timeout;
         let timeout = from_options.unwrap_or(self.default);
         if from_options != Some(timeout) {
-            request.extensions_mut().insert(ReadTimeout(timeout));
+            ReadTimeout(timeout).set_on(&mut request);
         }
         let attempt_ends = Instant::now().checked_add(timeout);
         let (until, kind) = match (attempt_ends, Deadline::of(&request).map(Deadline::instant)) {
@@ -131,9 +131,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_call_options_override_the_default() {
         let mut request = http::Request::new(Bytes::new());
-        request
-            .extensions_mut()
-            .insert(RequestOptions::new().attempt_timeout(Duration::from_secs(2)));
+        RequestOptions::new()
+            .attempt_timeout(Duration::from_secs(2))
+            .set_on(&mut request);
         let (elapsed, kind, sent) = timeout_of(request).await;
         assert_eq!(elapsed, Duration::from_secs(2));
         assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Attempt));
@@ -143,9 +143,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_attempt_is_clipped_to_the_deadline_and_then_fails_as_total() {
         let mut request = http::Request::new(Bytes::new());
-        request
-            .extensions_mut()
-            .insert(Deadline::after(Duration::from_secs(3)).unwrap());
+        Deadline::after(Duration::from_secs(3))
+            .unwrap()
+            .set_on(&mut request);
         let (elapsed, kind, _) = timeout_of(request).await;
         assert_eq!(elapsed, Duration::from_secs(3));
         assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Total));

@@ -87,7 +87,7 @@ where
             (ours, existing) => ours.or(existing),
         };
         if let Some(deadline) = deadline.filter(|&d| Some(d) != existing) {
-            request.extensions_mut().insert(deadline);
+            deadline.set_on(&mut request);
         }
         TimeoutFuture::new(
             self.inner.call(request),
@@ -139,9 +139,9 @@ mod tests {
         let (service, mut handle) = service(Duration::from_secs(5));
         let started = Instant::now();
         let mut request = request();
-        request
-            .extensions_mut()
-            .insert(RequestOptions::new().total_timeout(Duration::from_millis(300)));
+        RequestOptions::new()
+            .total_timeout(Duration::from_millis(300))
+            .set_on(&mut request);
         let call = tokio::spawn(service.oneshot(request));
         let (_sent, _respond) = handle.next_request().await.unwrap();
         assert!(call.await.unwrap().is_err());
@@ -153,7 +153,7 @@ mod tests {
         let (service, mut handle) = service(Duration::from_secs(5));
         let earlier = Deadline::after(Duration::from_secs(1)).unwrap();
         let mut request = request();
-        request.extensions_mut().insert(earlier);
+        earlier.set_on(&mut request);
         let call = tokio::spawn(service.oneshot(request));
         let (sent, _respond) = handle.next_request().await.unwrap();
         assert_eq!(Deadline::of(&sent), Some(earlier));
