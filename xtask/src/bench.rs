@@ -2,7 +2,7 @@
 //! the same server, in the same run.
 //!
 //! ```text
-//! cargo xtask bench                 # every scenario (about 1.5 minutes)
+//! cargo xtask bench                 # every scenario (about 70 s on 2 cores)
 //! cargo xtask bench --quick         # the same, briefly: a smoke test for CI
 //! cargo xtask bench --target-url http://127.0.0.1:8080/identity \
 //!     --access-token TOKEN [--user-id ID]   # GetUser and ListUsers against a running server
