@@ -144,20 +144,22 @@ where
                 after_401: None,
             };
         };
+        // The replay's copy may keep this token's header: the replay sets
+        // the new one over it.
+        set_bearer(&mut request, &token);
         let mut after_401 = match replayer {
             None => None,
             Some(Replayer::Retry) => Some(After401::Mark {
                 tokens,
-                sent: token.clone(),
+                sent: token,
             }),
             Some(Replayer::Auth) => Some(After401::Replay(Box::new(Replay {
                 tokens,
                 service: self.take_ready_service(),
                 request: request.clone(),
-                sent: token.clone(),
+                sent: token,
             }))),
         };
-        set_bearer(&mut request, &token);
         let future = match &mut after_401 {
             Some(After401::Replay(replay)) => replay.service.call(request),
             _ => self.inner.call(request),
