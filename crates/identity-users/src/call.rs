@@ -131,16 +131,23 @@ where
     /// problem details the service sent. The body is decoded as it arrives
     /// (a list element by element), so a large answer is never held twice.
     pub async fn send(self) -> Result<O::Output, E> {
-        self.send_inner().await.map_err(E::from)
-    }
-
-    async fn send_inner(self) -> Result<O::Output, Error> {
+        // One async fn, not a wrapper that maps the error of another: every
+        // level of nesting is one more copy of the whole future per call.
         let name = O::INFO.name;
-        let (parts, body) = self.respond().await?.into_parts();
+        let (mut service, request) = self.into_request()?;
+        poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .map_err(service_failed::<S>(name))?;
+        let response = service
+            .call(request)
+            .await
+            .map_err(service_failed::<S>(name))?;
+        let (parts, body) = response.into_parts();
         let mut body = std::pin::pin!(body);
         if !parts.status.is_success() {
             let body = collect(name, parts.status, body.as_mut()).await?;
-            return Err(ApiError::new(name, parts.status, parts.headers, body).into());
+            let error = ApiError::new(name, parts.status, parts.headers, body);
+            return Err(E::from(error.into()));
         }
         let mut decoder = <O::Output as Decode>::Decoder::default();
         if let Some(length) = body.size_hint().exact() {
@@ -167,21 +174,34 @@ where
         }
         decoder
             .finish()
-            .map_err(|source| decode_error(&head, source))
+            .map_err(|source| E::from(decode_error(&head, source)))
     }
 
-    /// Sends the call and returns the answer's head and unread body.
+    /// Sends the call and returns the answer's head and unread body (what
+    /// `send` does first, written out there rather than awaited: every
+    /// level of nesting is one more copy of the whole future per call).
     pub(crate) async fn respond(self) -> Result<Response<B>, Error> {
         let name = O::INFO.name;
         let (mut service, request) = self.into_request()?;
-        let no_answer = |source: S::Error| Error::Service {
-            operation: name,
-            source: source.into(),
-        };
         poll_fn(|cx| service.poll_ready(cx))
             .await
-            .map_err(no_answer)?;
-        service.call(request).await.map_err(no_answer)
+            .map_err(service_failed::<S>(name))?;
+        service
+            .call(request)
+            .await
+            .map_err(service_failed::<S>(name))
+    }
+}
+
+/// The error of a call whose service failed to answer.
+fn service_failed<S>(operation: &'static str) -> impl Fn(S::Error) -> Error
+where
+    S: Service<Request<Bytes>>,
+    S::Error: Into<BoxError>,
+{
+    move |source| Error::Service {
+        operation,
+        source: source.into(),
     }
 }
 
