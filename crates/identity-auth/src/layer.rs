@@ -53,6 +53,18 @@ enum Replayer {
 }
 
 /// Layer that authenticates requests with the tokens of a [`TokenCache`].
+///
+/// On a 401, it drops the token it sent (unless another call already has)
+/// and gets a new one; when that is a different token, the request is sent
+/// again once:
+///
+/// - by default, by this layer, from a copy of each request it keeps (its
+///   head; the `Bytes` body is shared) with a clone of the inner service;
+/// - with [`replay_through_retry`](Self::replay_through_retry), by the retry
+///   layer above (`identity-transport`'s `RetryLayer`), told by the mark
+///   [`ReplayWithNewToken`] on the answer, from the copy of the request it
+///   keeps anyway. The client's own stack does this: one copy of each
+///   request instead of two.
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
     tokens: TokenCache,
@@ -71,7 +83,7 @@ impl AuthLayer {
 
     /// Leaves the replay after a 401 to the retry layer above (which must
     /// be there): the answer is marked [`ReplayWithNewToken`] instead, and
-    /// this layer keeps no copy of the request. See the [module docs](self).
+    /// this layer keeps no copy of the request.
     pub fn replay_through_retry(mut self) -> Self {
         self.replayer = Replayer::Retry;
         self

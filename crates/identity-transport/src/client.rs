@@ -8,7 +8,7 @@
 //! allowed (the emulator, a local proxy). Failures come out as
 //! [`TransportError`]s and the answer's body as a [`ResponseBody`] limited
 //! by [`HttpClientBuilder::max_response_bytes`] and by the read timeout and
-//! deadline the request carries in its extensions.
+//! deadline the request carries in its [`CallContext`](identity_options::CallContext).
 
 use std::path::PathBuf;
 use std::pin::Pin;

@@ -21,7 +21,8 @@
 //! `BoxError` as its own error: errors of other layers pass through
 //! unchanged, and [`TransportError::from_box`] finds this crate's again.
 //! Request bodies are [`Bytes`](bytes::Bytes), so an attempt can be
-//! replayed. Per-call settings ride in the request's extensions as
+//! replayed. Per-call settings ride in the request's
+//! [`CallContext`](identity_options::CallContext) as
 //! [`identity_options::RequestOptions`]; the layers leave values there for
 //! the layers below ([`Deadline`], [`RetryAttempt`], [`ReadTimeout`]).
 //!

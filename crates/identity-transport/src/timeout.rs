@@ -2,7 +2,7 @@
 //!
 //! - [`TotalTimeoutLayer`], outside the retry layer: one [`Deadline`](crate::Deadline)
 //!   for the whole call, every attempt and every wait included; it puts the
-//!   deadline in the request's extensions so that the layers below respect it.
+//!   deadline in the request's call context so that the layers below respect it.
 //! - [`AttemptTimeoutLayer`], inside the retry and auth layers: the read
 //!   timeout of one attempt (time to the answer's headers), clipped to the
 //!   time left before the deadline. [`ResponseBody`](crate::ResponseBody)

@@ -149,7 +149,7 @@ const MAX_RESERVE: usize = 256 * 1024 * 1024;
 
 /// Decodes a JSON array element by element as its bytes arrive, each
 /// element parsed once, straight from the chunk it lies in
-/// ([`ArrayItems`](crate::array::ArrayItems)).
+/// (the array module's `ArrayItems`).
 ///
 /// With the body's length known, the list is sized once from the first
 /// chunk's elements, instead of growing by doubling (which leaves its slack

@@ -3,8 +3,9 @@
 //!
 //! [`UsersApi`] builds each call as an `http::Request<Bytes>` (the path
 //! percent-encoded segment by segment, the query, the JSON body, and the
-//! operation's [`OperationInfo`](identity_options::OperationInfo) and
-//! per-call [`RequestOptions`] in its extensions), sends it through the
+//! operation's [`OperationInfo`] and
+//! per-call [`RequestOptions`] in its
+//! [`CallContext`](identity_options::CallContext)), sends it through the
 //! service it was given, and decodes the answer into the operation's typed
 //! result or an [`Error`] that keeps all the service said.
 //!
