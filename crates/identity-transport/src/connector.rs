@@ -10,6 +10,7 @@
 //!     -> Transport: TcpConnector directly, or hyper-util's Tunnel over it
 //! ```
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tower::BoxError;
+use tower::{BoxError, ServiceExt};
 use tower_service::Service;
 
 use crate::error::{TimeoutKind, TransportError, TransportErrorKind, causes};
@@ -141,15 +142,23 @@ where
 
 /// The whole connect (TCP, tunnel, TLS) within the connect timeout, its
 /// failures as [`TransportError`]s.
+///
+/// hyper-util's client clones its connector for every request, in case the
+/// pool has no idle connection, and drops the clone when it has one: the
+/// TLS connector (several `Arc`s) is kept behind one `Arc`, cloned only when
+/// a connection is really opened.
 #[derive(Clone, Debug)]
 pub(crate) struct Connector {
-    https: HttpsConnector<Transport>,
+    https: Arc<HttpsConnector<Transport>>,
     timeout: Option<Duration>,
 }
 
 impl Connector {
     pub(crate) fn new(https: HttpsConnector<Transport>, timeout: Option<Duration>) -> Self {
-        Self { https, timeout }
+        Self {
+            https: Arc::new(https),
+            timeout,
+        }
     }
 }
 
@@ -158,16 +167,19 @@ impl Service<Uri> for Connector {
     type Error = TransportError;
     type Future = BoxFuture<'static, Result<Connection, TransportError>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.https
-            .poll_ready(cx)
-            .map_err(|error| tls_failure(error, ""))
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // The clone that connects is made ready in `call`.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, target: Uri) -> Self::Future {
-        let connecting = self.https.call(target.clone());
+        let mut https = HttpsConnector::clone(&self.https);
         let timeout = self.timeout;
         Box::pin(async move {
+            let connecting = async {
+                https.ready().await?;
+                https.call(target.clone()).await
+            };
             let connected = match timeout {
                 Some(limit) => tokio::time::timeout(limit, connecting)
                     .await
