@@ -118,17 +118,20 @@ where
             ),
             Reply::Error(kind) => respond.send_error(TransportError::new(kind, "scripted failure")),
             Reply::Silence => silent.push(respond),
-            Reply::MarkedUnauthorized => {
-                let mut response = http::Response::builder().status(401).body(()).unwrap();
-                response
-                    .extensions_mut()
-                    .insert(identity_options::ReplayWithNewToken);
-                respond.send_response(response)
-            }
+            Reply::MarkedUnauthorized => respond.send_response(marked_401()),
         }
     }
     let result = call.await.unwrap();
     Run { result, attempts }
+}
+
+/// A 401 the auth layer marked: a new token can fix it.
+fn marked_401() -> Response {
+    let mut response = http::Response::builder().status(401).body(()).unwrap();
+    response
+        .extensions_mut()
+        .insert(identity_options::ReplayWithNewToken);
+    response
 }
 
 fn retry(config: RetryConfig) -> (Retry<Mock>, Handle) {
@@ -459,6 +462,8 @@ async fn every_attempt_is_the_same_request_with_its_attempt_number() {
         assert_eq!(sent.body().as_ref(), b"{\"firstName\":\"Ann\"}");
         assert_eq!(RequestOptions::of(sent).idempotent, Some(true));
         assert_eq!(RetryAttempt::of(sent).number, number as u32 + 1);
+        // The options and the attempt share the call's one context.
+        assert_eq!(sent.extensions().len(), 1);
     }
     assert_eq!(
         RetryAttempt::of(&run.attempts[1].1).waited,
@@ -502,11 +507,7 @@ async fn a_marked_401_is_not_replayed_past_the_deadline() {
         let mut handle: Handle = handle;
         let (_sent, respond) = handle.next_request().await.unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
-        let mut response = http::Response::builder().status(401).body(()).unwrap();
-        response
-            .extensions_mut()
-            .insert(identity_options::ReplayWithNewToken);
-        respond.send_response(response);
+        respond.send_response(marked_401());
         handle.next_request().await.is_some()
     });
     let answer = service.oneshot(request).await.unwrap();
