@@ -11,8 +11,8 @@
 //!   `tower::retry::backoff` hands out a `Sleep` rather than a `Duration`,
 //!   and the policy must compare the wait with `Retry-After` and the
 //!   deadline first, so the duration is computed here;
-//! - [`RetryBudget`] ([`budget`]): tower's `TpsBudget`,
-//!   shared by every clone of one [`RetryLayer`], against retry storms;
+//! - [`RetryBudget`] ([`budget`]): tower's `TpsBudget` rules without its
+//!   lock, shared by every clone of one [`RetryLayer`], against retry storms;
 //! - `Retry-After`: seconds, fractional seconds (as FINBOURNE's services
 //!   send them) or an HTTP date; negative or unreadable values are ignored.
 //!

@@ -27,11 +27,11 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use tokio::time::{Instant, Sleep};
 use tower::BoxError;
-use tower::retry::budget::{Budget, TpsBudget};
 use tower::util::rng::HasherRng;
 
 use super::RetryConfig;
 use super::after::retry_after;
+use super::budget::Bucket;
 use super::classify::{Outcome, RetryReason, Verdict};
 use crate::extensions::{Deadline, RetryAttempt};
 use identity_options::{CallContext, ReplayWithNewToken, RequestOptions, is_idempotent};
@@ -47,7 +47,7 @@ pub struct RetryPolicy {
 #[derive(Debug)]
 struct Shared {
     config: RetryConfig,
-    budget: Option<TpsBudget>,
+    budget: Option<Bucket>,
 }
 
 /// What the policy knows of the call it was cloned for.
