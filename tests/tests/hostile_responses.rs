@@ -179,6 +179,29 @@ async fn an_answer_that_never_comes_ends_within_the_total_timeout() {
 }
 
 #[tokio::test]
+async fn a_token_endpoint_that_never_answers_ends_at_the_total_timeout() {
+    // The token endpoint's own timeout (30 s) is far longer: the call's
+    // deadline ends the wait for the token.
+    let server = always(Reply::Silence).await;
+    let client = settings(support::builder(&server.base_url()))
+        .token_url(format!("{}/oauth2/token", server.root_url()))
+        .username("raw-user")
+        .password("raw-password")
+        .client_id("raw-client")
+        .client_secret("raw-secret")
+        .build()
+        .unwrap();
+
+    let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
+    let error = result.unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert_eq!(error.kind(), ErrorKind::NoAnswer, "{error}");
+    assert!(!error.may_have_been_sent(), "no token, so nothing was sent");
+    assert!(elapsed < TOTAL_TIMEOUT + MARGIN, "{elapsed:?}");
+    assert_eq!(api_requests(&server), 0);
+}
+
+#[tokio::test]
 async fn an_html_502_page_is_an_api_error_with_the_page() {
     let page = "<html><body><h1>502 Bad Gateway</h1>nginx</body></html>";
     let server = always(Reply::Bytes(full(

@@ -135,10 +135,13 @@ impl Error {
         self.api().is_some_and(ApiError::is_validation)
     }
 
-    /// A timeout ended the call (connect, attempt or total).
+    /// A timeout ended the call (connect, attempt or total), or the token
+    /// endpoint did not answer in time (its own timeout, or the call's
+    /// deadline while the call waited for a token).
     pub fn is_timeout(&self) -> bool {
         self.transport()
             .is_some_and(|error| matches!(error.kind(), TransportErrorKind::Timeout(_)))
+            || matches!(self.auth(), Some(AuthError::Timeout { .. }))
     }
 
     /// Whether the request may have reached the service, so that its effect
@@ -254,11 +257,13 @@ mod tests {
             reason: "no access_token".into(),
         });
         assert_eq!(refused.kind(), ErrorKind::Auth);
+        assert!(!refused.is_timeout());
         assert!(!refused.may_have_been_sent());
         let slow = no_answer(AuthError::Timeout {
             timeout: Duration::from_secs(30),
         });
         assert_eq!(slow.kind(), ErrorKind::NoAnswer);
+        assert!(slow.is_timeout());
         assert!(!slow.may_have_been_sent());
         let unreachable = no_answer(AuthError::Unreachable {
             source: std::sync::Arc::new(TransportError::new(TransportErrorKind::Connect, "down")),

@@ -4,7 +4,8 @@
 //! ```text
 //! TraceLayer::call()     a span per call
 //! SdkHeadersLayer        User-Agent, X-LUSID-SDK-Language/-Version, X-LUSID-Application, CorrelationId
-//! TotalTimeoutLayer      one deadline for the whole call, backoff waits included
+//! TotalTimeoutLayer      one deadline for the whole call, backoff waits included;
+//!                        every wait below ends by it, so it arms no timer itself
 //! RetryLayer             classifies each outcome, waits, replays the Bytes body
 //! AuthLayer              bearer token per attempt; on 401 a new token, and a mark
 //!                        that has the retry layer replay the call once
@@ -17,6 +18,11 @@
 //! same `CorrelationId`; auth sits inside it so that each attempt gets a
 //! valid token; the attempt timeout sits inside auth so that waiting for a
 //! token is bounded by the total deadline, not by one attempt's.
+//! The deadline needs no timer of its own: the retry layer never waits past
+//! it, the auth layer ends a wait for a token at it, the attempt timeout is
+//! clipped to it and so is every read of the body; one timer per attempt
+//! instead of two (each costs a call an insertion into tokio's timer wheel
+//! and a removal).
 //! The stack is a concrete type ([`DefaultStack`]): no boxing per call.
 
 use http::Uri;
@@ -65,9 +71,10 @@ pub(crate) fn build(
     Ok(ServiceBuilder::new()
         .layer(TraceLayer::call())
         .layer(headers)
-        .layer(TotalTimeoutLayer::new(
-            config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT),
-        ))
+        .layer(
+            TotalTimeoutLayer::new(config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT))
+                .clipped_below(),
+        )
         .layer(RetryLayer::new(retry))
         // The retry layer replays a 401 from the copy it keeps anyway.
         .layer(AuthLayer::new(tokens).replay_through_retry())

@@ -25,7 +25,11 @@
 //!
 //! The fast path, with a fresh cached token, costs a lock-free load and no
 //! boxing; the slow paths (fetching a token, answering a 401) are boxed
-//! futures.
+//! futures. A wait for a token never outlives the call's deadline (in its
+//! [`CallContext`]): it fails with [`AuthError::Timeout`] then, so that the
+//! deadline holds even when the total-timeout layer above arms no timer of
+//! its own (`TotalTimeoutLayer::clipped_below` of `identity-transport`, as
+//! in the client's stack).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,11 +41,12 @@ use http::header::AUTHORIZATION;
 use http::{Request, Response, StatusCode};
 use identity_options::{CallContext, ReplayWithNewToken};
 use pin_project_lite::pin_project;
+use tokio::time::Instant;
 use tower::{BoxError, ServiceExt};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{BearerToken, TokenCache};
+use crate::{AuthError, BearerToken, TokenCache};
 
 /// Who sends a request again after a 401 that a new token can fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +169,7 @@ where
             Some(Replayer::Retry) => Some(After401::Mark {
                 tokens,
                 sent: token,
+                deadline: deadline_of(&request),
             }),
             Some(Replayer::Auth) => Some(After401::Replay(Box::new(Replay {
                 tokens,
@@ -197,6 +203,27 @@ fn set_bearer(request: &mut Request<Bytes>, token: &BearerToken) {
         .insert(AUTHORIZATION, token.header_value().clone());
 }
 
+/// The call's deadline, if it has one.
+fn deadline_of(request: &Request<Bytes>) -> Option<Instant> {
+    let deadline = CallContext::of(request)?.deadline?;
+    Some(Instant::from_std(deadline))
+}
+
+/// The token of `fetch`, unless the call's `deadline` passes first: then
+/// the token endpoint did not answer within the time the call had left.
+async fn by_deadline(
+    deadline: Option<Instant>,
+    fetch: impl Future<Output = Result<BearerToken, AuthError>>,
+) -> Result<BearerToken, AuthError> {
+    let Some(deadline) = deadline else {
+        return fetch.await;
+    };
+    let timeout = deadline.saturating_duration_since(Instant::now());
+    tokio::time::timeout_at(deadline, fetch)
+        .await
+        .unwrap_or(Err(AuthError::Timeout { timeout }))
+}
+
 /// Without a fresh token: get one, send, and deal with a 401 (unless the
 /// request is the retry layer's replay after one: `replayer` is `None`).
 async fn fetch_then_send<S, B>(
@@ -209,7 +236,8 @@ where
     S: Service<Request<Bytes>, Response = Response<B>>,
     S::Error: Into<BoxError>,
 {
-    let token = tokens.bearer().await?;
+    let deadline = deadline_of(&request);
+    let token = by_deadline(deadline, tokens.bearer()).await?;
     let replay = (replayer == Some(Replayer::Auth)).then(|| request.clone());
     set_bearer(&mut request, &token);
     // `service` was made ready by `poll_ready` before `call`.
@@ -227,7 +255,7 @@ where
             };
             replay.run(response).await
         }
-        None => mark_if_replaced(tokens, token, response).await,
+        None => mark_if_replaced(tokens, token, deadline, response).await,
     }
 }
 
@@ -237,6 +265,7 @@ enum After401<S> {
     Mark {
         tokens: TokenCache,
         sent: BearerToken,
+        deadline: Option<Instant>,
     },
     /// Replay it from this copy. Boxed: inline, the copy of the request
     /// would make every call's future (moved several times per call) a few
@@ -253,7 +282,11 @@ impl<S> After401<S> {
         B: Send + 'static,
     {
         match self {
-            After401::Mark { tokens, sent } => Box::pin(mark_if_replaced(tokens, sent, refused)),
+            After401::Mark {
+                tokens,
+                sent,
+                deadline,
+            } => Box::pin(mark_if_replaced(tokens, sent, deadline, refused)),
             After401::Replay(replay) => Box::pin(replay.run(refused)),
         }
     }
@@ -265,9 +298,10 @@ impl<S> After401<S> {
 async fn replacement(
     tokens: &TokenCache,
     sent: &BearerToken,
+    deadline: Option<Instant>,
 ) -> Result<Option<BearerToken>, BoxError> {
     tokens.invalidate_if(sent);
-    let current = tokens.bearer().await?;
+    let current = by_deadline(deadline, tokens.bearer()).await?;
     Ok((current.header_value() != sent.header_value()).then_some(current))
 }
 
@@ -276,9 +310,10 @@ async fn replacement(
 async fn mark_if_replaced<B>(
     tokens: TokenCache,
     sent: BearerToken,
+    deadline: Option<Instant>,
     mut refused: Response<B>,
 ) -> Result<Response<B>, BoxError> {
-    if replacement(&tokens, &sent).await?.is_some() {
+    if replacement(&tokens, &sent, deadline).await?.is_some() {
         tracing::debug!("a 401 refused a token that is now replaced: marking it for a replay");
         refused.extensions_mut().insert(ReplayWithNewToken);
     }
@@ -300,7 +335,8 @@ impl<S> Replay<S> {
         S: Service<Request<Bytes>, Response = Response<B>>,
         S::Error: Into<BoxError>,
     {
-        let Some(token) = replacement(&self.tokens, &self.sent).await? else {
+        let deadline = deadline_of(&self.request);
+        let Some(token) = replacement(&self.tokens, &self.sent, deadline).await? else {
             return Ok(refused);
         };
         drop(refused);

@@ -15,7 +15,7 @@ use http::{Request, Response, StatusCode};
 use identity_auth::{
     AccessToken, AuthError, AuthLayer, SecretString, StaticToken, TokenCache, TokenProvider,
 };
-use identity_options::ReplayWithNewToken;
+use identity_options::{CallContext, ReplayWithNewToken};
 use identity_transport::RetryLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Layer, ServiceBuilder, ServiceExt};
@@ -261,4 +261,72 @@ async fn errors_of_the_provider_and_of_the_inner_service_are_passed_on() {
     send.send_error("connection reset");
     let error = call.await.unwrap().unwrap_err();
     assert_eq!(error.to_string(), "connection reset");
+}
+
+/// Hands out `token-1`, then never answers again.
+#[derive(Default)]
+struct OnceThenSilent {
+    fetches: AtomicUsize,
+}
+
+impl TokenProvider for OnceThenSilent {
+    fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        if self.fetches.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Box::pin(futures_util::future::pending());
+        }
+        Box::pin(async { Ok(AccessToken::new(SecretString::from("token-1"), None)) })
+    }
+}
+
+/// `call`, under a guard far past the deadline, so that a wait that does
+/// not end fails the test instead of hanging it.
+async fn guarded<T>(call: impl Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(60), call)
+        .await
+        .expect("the guard fired: the wait did not end at the deadline")
+}
+
+/// A request whose call must end 3 s from now.
+fn request_with_deadline() -> Request<Bytes> {
+    let mut request = request();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    CallContext::of_mut(&mut request).deadline = Some(deadline.into_std());
+    request
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_for_a_token_ends_at_the_call_deadline() {
+    let ends_at_deadline = |result: Result<Response<&str>, BoxError>, started, way| {
+        let error = result.unwrap_err();
+        let error = error.downcast_ref::<AuthError>().expect("an AuthError");
+        assert!(matches!(error, AuthError::Timeout { .. }), "{way}: {error}");
+        assert_eq!(
+            tokio::time::Instant::now() - started,
+            std::time::Duration::from_secs(3),
+            "{way}"
+        );
+    };
+    for way in 0..2 {
+        // No token yet, and the fetch never ends.
+        let silent = TokenCache::new(Arc::new(OnceThenSilent {
+            fetches: AtomicUsize::new(1),
+        }));
+        let (name, service, _handle) = stacks(&silent).into_iter().nth(way).unwrap();
+        let started = tokio::time::Instant::now();
+        let result = guarded(service.oneshot(request_with_deadline())).await;
+        ends_at_deadline(result, started, name);
+
+        // A 401, and the fetch of the token that would replace it never ends.
+        let tokens = TokenCache::new(Arc::new(OnceThenSilent::default()));
+        tokens.bearer().await.unwrap();
+        let (name, service, mut handle) = stacks(&tokens).into_iter().nth(way).unwrap();
+        let started = tokio::time::Instant::now();
+        let call = tokio::spawn(service.oneshot(request_with_deadline()));
+        assert_eq!(
+            answer(&mut handle, StatusCode::UNAUTHORIZED).await,
+            "Bearer token-1"
+        );
+        let result = guarded(call).await;
+        ends_at_deadline(result.unwrap(), started, name);
+    }
 }

@@ -12,7 +12,10 @@
 //! and fail with a [`TransportError`] of kind
 //! [`Timeout`](crate::TransportErrorKind::Timeout): [`TimeoutKind::Total`]
 //! or [`TimeoutKind::Attempt`]. An attempt cut short by the deadline fails
-//! with `Total`, as the retry layer must not try again then.
+//! with `Total`, as the retry layer must not try again then. In the
+//! client's own stack the total-timeout layer arms no timer
+//! ([`TotalTimeoutLayer::clipped_below`]): every wait below it already
+//! ends by the deadline.
 
 mod attempt;
 mod total;

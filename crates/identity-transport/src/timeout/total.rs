@@ -4,6 +4,13 @@
 //! [`RequestOptions::total_timeout`](identity_options::RequestOptions::total_timeout)
 //! from now, else the layer's default; when the request already carries an
 //! earlier [`Deadline`], that one stays.
+//!
+//! By default the layer arms a timer for the deadline, so that it bounds
+//! any inner service. With [`TotalTimeoutLayer::clipped_below`] it only
+//! sets the deadline, for a stack whose every wait below already ends by
+//! it (the client's own stack). A call then has one timer (its attempt's),
+//! not two: every timer costs a call an insertion into tokio's timer wheel
+//! and a removal, under the wheel's lock.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -31,12 +38,30 @@ pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 #[derive(Clone, Copy, Debug)]
 pub struct TotalTimeoutLayer {
     default: Duration,
+    timer: bool,
 }
 
 impl TotalTimeoutLayer {
     /// The layer, with `default` for calls that do not set their own.
     pub fn new(default: Duration) -> Self {
-        Self { default }
+        Self {
+            default,
+            timer: true,
+        }
+    }
+
+    /// Sets the deadline but arms no timer for it: only for a stack whose
+    /// layers below end every wait by the deadline, as the client's own
+    /// stack does (the retry layer never waits past it, the auth layer
+    /// ends a wait for a token at it, the attempt-timeout layer clips each
+    /// attempt to it and [`ResponseBody`](crate::ResponseBody) each read
+    /// of the body). Over any other service a call could outlive its
+    /// deadline.
+    pub fn clipped_below(self) -> Self {
+        Self {
+            timer: false,
+            ..self
+        }
     }
 }
 
@@ -53,6 +78,7 @@ impl<S> Layer<S> for TotalTimeoutLayer {
         TotalTimeout {
             inner,
             default: self.default,
+            timer: self.timer,
         }
     }
 }
@@ -62,6 +88,7 @@ impl<S> Layer<S> for TotalTimeoutLayer {
 pub struct TotalTimeout<S> {
     inner: S,
     default: Duration,
+    timer: bool,
 }
 
 impl<S, B> Service<http::Request<Bytes>> for TotalTimeout<S>
@@ -89,11 +116,8 @@ where
         if let Some(deadline) = deadline.filter(|&d| Some(d) != existing) {
             deadline.set_on(&mut request);
         }
-        TimeoutFuture::new(
-            self.inner.call(request),
-            deadline.map(Deadline::instant),
-            TimeoutKind::Total,
-        )
+        let timer = deadline.filter(|_| self.timer).map(Deadline::instant);
+        TimeoutFuture::new(self.inner.call(request), timer, TimeoutKind::Total)
     }
 }
 
@@ -167,5 +191,22 @@ mod tests {
         let (_sent, respond) = handle.next_request().await.unwrap();
         respond.send_response(http::Response::builder().status(503).body(()).unwrap());
         assert_eq!(call.await.unwrap().unwrap().status(), 503);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clipped_below_it_sets_the_deadline_and_arms_no_timer() {
+        let (mock, mut handle) = tower_test::mock::pair();
+        let service = TotalTimeoutLayer::new(Duration::from_secs(5))
+            .clipped_below()
+            .layer(mock);
+        let started = Instant::now();
+        let call = tokio::spawn(service.oneshot(request()));
+        let (sent, respond) = handle.next_request().await.unwrap();
+        let deadline = Deadline::of(&sent).unwrap();
+        assert_eq!(deadline.instant(), started + Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!call.is_finished(), "nothing of its own ends the call");
+        respond.send_response(http::Response::builder().status(200).body(()).unwrap());
+        assert_eq!(call.await.unwrap().unwrap().status(), 200);
     }
 }
