@@ -6,9 +6,7 @@
 
 use identity_models::{CreateUserRequest, UpdateUserRequest, UpdateUserSchemaRequest};
 
-use crate::encode::path_segment;
 use crate::find::FindUsers;
-use crate::operation::route_taken_by;
 use crate::operation::{
     CreateUser, DeleteUser, ExpirePassword, GetUser, GetUserFromLogin, GetUserSchema,
     ListRunnableUsers, ListUsers, Operation, ResetFactors, ResetPassword, SendActivationEmail,
@@ -83,18 +81,11 @@ impl<S: Clone, E> UsersApi<S, E> {
     }
 
     fn call<O: Operation>(&self) -> Call<S, O, E> {
-        Call::new(self)
+        Call::new(self, None)
     }
 
     fn call_for<O: Operation>(&self, what: &'static str, value: &str) -> Call<S, O, E> {
-        let segment = match route_taken_by(O::INFO.path_template, value) {
-            Some(other) => Err(Error::invalid_input(
-                what,
-                format!("`{value}` here would address {other}, not this user"),
-            )),
-            None => path_segment(what, value),
-        };
-        self.call().segment(segment)
+        Call::new(self, Some((what, value)))
     }
 
     /// CreateUser: creates a user (`POST /api/users`).

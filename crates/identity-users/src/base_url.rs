@@ -72,23 +72,15 @@ impl BaseUrl {
         &self.authority
     }
 
-    /// The URL of an operation: the pieces of its `path` (already encoded,
-    /// the first starting with `/`) joined to the base path, then `query`
-    /// (already encoded) if not empty. One string is built, once.
-    pub(crate) fn join(&self, path: &[&str], query: &str) -> Result<Uri, Error> {
-        let path_length: usize = path.iter().map(|piece| piece.len()).sum();
-        let query_length = if query.is_empty() { 0 } else { query.len() + 1 };
-        // Exactly: `Bytes` takes a full buffer over without a new allocation.
-        let mut path_and_query =
-            String::with_capacity(self.prefix.len() + path_length + query_length);
-        path_and_query.push_str(&self.prefix);
-        for piece in path {
-            path_and_query.push_str(piece);
-        }
-        if !query.is_empty() {
-            path_and_query.push('?');
-            path_and_query.push_str(query);
-        }
+    /// The base path (empty, or `/identity`), which an operation's path
+    /// follows.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The URL of an operation, from its path and query (built on
+    /// [`prefix`](Self::prefix), already encoded), without copying them.
+    pub(crate) fn uri(&self, path_and_query: String) -> Result<Uri, Error> {
         let path_and_query = PathAndQuery::try_from(path_and_query)
             .map_err(|error| Error::invalid_input("request path", error.to_string()))?;
         let mut parts = http::uri::Parts::default();
@@ -126,15 +118,16 @@ mod tests {
             "https://acme.lusid.com/identity",
             "https://acme.lusid.com/identity/",
         ] {
-            let uri = BaseUrl::parse(base)
-                .unwrap()
-                .join(&["/api/users"], "")
-                .unwrap();
+            let base = BaseUrl::parse(base).unwrap();
+            let uri = base.uri(format!("{}/api/users", base.prefix())).unwrap();
             assert_eq!(uri, "https://acme.lusid.com/identity/api/users");
         }
-        let uri = BaseUrl::parse("http://127.0.0.1:8080")
-            .unwrap()
-            .join(&["/api", "/users"], "includeDeactivated=true")
+        let base = BaseUrl::parse("http://127.0.0.1:8080").unwrap();
+        let uri = base
+            .uri(format!(
+                "{}/api/users?includeDeactivated=true",
+                base.prefix()
+            ))
             .unwrap();
         assert_eq!(
             uri,

@@ -19,9 +19,10 @@ use identity_options::{CallContext, RequestOptions};
 use tower_service::Service;
 
 use crate::decode::{BodyDecoder, Decode, shown};
+use crate::encode::push_path_segment;
 use crate::encode::push_query_pair;
 use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
-use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation, split_template};
+use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation, PathTemplate};
 use crate::{BaseUrl, UsersApi};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -31,8 +32,9 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 pub struct Call<S, O, E = Error> {
     service: S,
     base_url: BaseUrl,
-    /// The encoded path parameter, or why it was refused (reported by `send`).
-    segment: Result<Option<String>, Error>,
+    /// The path (the base path, then the operation's, its parameter
+    /// encoded), or why the parameter was refused (reported by `send`).
+    path: Result<String, Error>,
     query: String,
     body: Option<Result<Bytes, serde_json::Error>>,
     options: Option<RequestOptions>,
@@ -40,11 +42,14 @@ pub struct Call<S, O, E = Error> {
 }
 
 impl<S: Clone, O: Operation, E> Call<S, O, E> {
-    pub(crate) fn new(api: &UsersApi<S, E>) -> Self {
+    /// A call of `O`, with `parameter` (what it is, and its value) for the
+    /// operation's path parameter, if it has one.
+    pub(crate) fn new(api: &UsersApi<S, E>, parameter: Option<(&'static str, &str)>) -> Self {
+        let template = const { PathTemplate::of(O::INFO.path_template) };
         Self {
             service: api.service.clone(),
             base_url: api.base_url.clone(),
-            segment: Ok(None),
+            path: path(api.base_url.prefix(), template, parameter),
             query: String::new(),
             body: None,
             options: None,
@@ -53,12 +58,36 @@ impl<S: Clone, O: Operation, E> Call<S, O, E> {
     }
 }
 
-impl<S, O: Operation, E> Call<S, O, E> {
-    pub(crate) fn segment(mut self, segment: Result<String, Error>) -> Self {
-        self.segment = segment.map(Some);
-        self
+/// The path of a call: `prefix`, then `template` with `parameter`'s value
+/// encoded in it; refused when that value would address another route.
+fn path(
+    prefix: &str,
+    template: PathTemplate,
+    parameter: Option<(&'static str, &str)>,
+) -> Result<String, Error> {
+    let (before, after, (what, value)) = match (template, parameter) {
+        (PathTemplate::Fixed(path), None) => return Ok([prefix, path].concat()),
+        (PathTemplate::Parameter { before, after }, Some(parameter)) => (before, after, parameter),
+        (template, parameter) => {
+            let reason = format!("{template:?} does not take the parameter {parameter:?}");
+            return Err(Error::invalid_input("path parameter", reason));
+        }
+    };
+    if let Some(other) = template.route_taken_by(value) {
+        return Err(Error::invalid_input(
+            what,
+            format!("`{value}` here would address {other}, not this user"),
+        ));
     }
+    let mut path = String::with_capacity(prefix.len() + before.len() + value.len() + after.len());
+    path.push_str(prefix);
+    path.push_str(before);
+    push_path_segment(&mut path, what, value)?;
+    path.push_str(after);
+    Ok(path)
+}
 
+impl<S, O: Operation, E> Call<S, O, E> {
     pub(crate) fn json_body(mut self, body: &impl serde::Serialize) -> Self {
         self.body = Some(serde_json::to_vec(body).map(Bytes::from));
         self
@@ -83,13 +112,12 @@ impl<S, O: Operation, E> Call<S, O, E> {
     /// The HTTP request this call sends, without sending it.
     pub fn into_request(self) -> Result<(S, Request<Bytes>), Error> {
         let operation = O::INFO;
-        let template = operation.path_template;
-        let uri = match (self.segment?, split_template(template)) {
-            (Some(segment), Some((before, after))) => self
-                .base_url
-                .join(&[before, &segment, after], &self.query)?,
-            _ => self.base_url.join(&[template], &self.query)?,
-        };
+        let mut path_and_query = self.path?;
+        if !self.query.is_empty() {
+            path_and_query.push('?');
+            path_and_query.push_str(&self.query);
+        }
+        let uri = self.base_url.uri(path_and_query)?;
         let body = match self.body {
             Some(body) => Some(body.map_err(|source| Error::Serialize {
                 operation: operation.name,

@@ -20,15 +20,23 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Encodes `value` as one path segment, or refuses it when it cannot be one.
-pub(crate) fn path_segment(what: &'static str, value: &str) -> Result<String, Error> {
+/// Appends `value` to `path` as one path segment, encoded, or refuses it
+/// when it cannot be one.
+pub(crate) fn push_path_segment(
+    path: &mut String,
+    what: &'static str,
+    value: &str,
+) -> Result<(), Error> {
     match value {
         "" => Err(Error::invalid_input(what, "it is empty")),
         "." | ".." => Err(Error::invalid_input(
             what,
             "`.` and `..` are not a path segment (they address another resource)",
         )),
-        _ => Ok(std::borrow::Cow::from(utf8_percent_encode(value, NOT_UNRESERVED)).into_owned()),
+        _ => {
+            path.extend(utf8_percent_encode(value, NOT_UNRESERVED));
+            Ok(())
+        }
     }
 }
 
@@ -49,6 +57,11 @@ mod tests {
     use super::*;
     use percent_encoding::percent_decode_str;
     use proptest::prelude::*;
+
+    fn path_segment(what: &'static str, value: &str) -> Result<String, Error> {
+        let mut path = String::new();
+        push_path_segment(&mut path, what, value).map(|()| path)
+    }
 
     #[test]
     fn hostile_ids_stay_one_segment() {

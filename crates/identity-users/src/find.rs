@@ -68,7 +68,7 @@ impl<S: Clone, E> FindUsers<S, E> {
             .map(|chunk| {
                 let call = chunk
                     .iter()
-                    .fold(Call::new(&self.api), |call, id| call.query("id", id));
+                    .fold(Call::new(&self.api, None), |call, id| call.query("id", id));
                 match &self.options {
                     Some(options) => call.options(options.clone()),
                     None => call,

@@ -53,26 +53,6 @@ macro_rules! operations {
     };
 }
 
-/// The operation whose own path `value`, put in `template`'s parameter,
-/// would address instead: `/api/users/{id}` with the id `schema` is the
-/// path of GetUserSchema and UpdateUserSchema. The service routes path
-/// segments after decoding them and without regard to case, so the value is
-/// compared as it is, ignoring case.
-pub(crate) fn route_taken_by(template: &str, value: &str) -> Option<&'static str> {
-    let (before, after) = split_template(template)?;
-    ALL.iter()
-        .find(|other| {
-            let path = other.path_template;
-            path.len() == before.len() + value.len() + after.len()
-                && path.is_char_boundary(before.len())
-                && path.is_char_boundary(before.len() + value.len())
-                && path[..before.len()].eq_ignore_ascii_case(before)
-                && path[before.len()..before.len() + value.len()].eq_ignore_ascii_case(value)
-                && path[before.len() + value.len()..].eq_ignore_ascii_case(after)
-        })
-        .map(|other| other.name)
-}
-
 operations! {
     /// CreateUser: creates a user; answers the new user.
     CreateUser: POST "/api/users", idempotent: false => UserResponse;
@@ -108,17 +88,71 @@ operations! {
     UpdateUserSchema: PUT "/api/users/schema", idempotent: true => UserSchemaResponse;
 }
 
-/// A path template split around its one `{parameter}`: the text before and
-/// after it, or `None` when it has none.
-pub(crate) fn split_template(template: &str) -> Option<(&str, &str)> {
-    let (before, rest) = template.split_once('{')?;
-    let (_, after) = rest.split_once('}')?;
-    Some((before, after))
+/// A path template, split around its one `{parameter}` when it has one.
+///
+/// Made at compile time from the table (`const { PathTemplate::of(..) }`),
+/// so that a call does not search its template for the parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PathTemplate {
+    /// A path without a parameter.
+    Fixed(&'static str),
+    /// The text before the parameter and after it.
+    Parameter {
+        before: &'static str,
+        after: &'static str,
+    },
+}
+
+impl PathTemplate {
+    /// Splits `template` around its `{parameter}`.
+    pub(crate) const fn of(template: &'static str) -> Self {
+        let bytes = template.as_bytes();
+        let mut open = 0;
+        while open < bytes.len() && bytes[open] != b'{' {
+            open += 1;
+        }
+        let mut close = open;
+        while close < bytes.len() && bytes[close] != b'}' {
+            close += 1;
+        }
+        if close == bytes.len() {
+            return Self::Fixed(template);
+        }
+        let (before, _) = template.split_at(open);
+        let (_, after) = template.split_at(close + 1);
+        Self::Parameter { before, after }
+    }
+
+    /// The operation whose own path `value`, put in the parameter, would
+    /// address instead: `/api/users/{id}` with the id `schema` is the path
+    /// of GetUserSchema and UpdateUserSchema. The service routes path
+    /// segments after decoding them and without regard to case, so the
+    /// value is compared as it is, ignoring case.
+    pub(crate) fn route_taken_by(self, value: &str) -> Option<&'static str> {
+        let Self::Parameter { before, after } = self else {
+            return None;
+        };
+        ALL.iter()
+            .find(|other| {
+                let path = other.path_template;
+                path.len() == before.len() + value.len() + after.len()
+                    && path.is_char_boundary(before.len())
+                    && path.is_char_boundary(before.len() + value.len())
+                    && path[..before.len()].eq_ignore_ascii_case(before)
+                    && path[before.len()..before.len() + value.len()].eq_ignore_ascii_case(value)
+                    && path[before.len() + value.len()..].eq_ignore_ascii_case(after)
+            })
+            .map(|other| other.name)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn route_taken_by(template: &'static str, value: &str) -> Option<&'static str> {
+        PathTemplate::of(template).route_taken_by(value)
+    }
 
     #[test]
     fn ids_that_spell_a_sibling_route_are_recognised() {
@@ -144,15 +178,28 @@ mod tests {
             route_taken_by("/api/users/fromlogin/{login}", "schema"),
             None
         );
+        assert_eq!(route_taken_by("/api/users", "schema"), None);
     }
 
     #[test]
     fn templates_split_around_their_parameter() {
         assert_eq!(
-            split_template("/api/users/{id}/lifecycle/$unlock"),
-            Some(("/api/users/", "/lifecycle/$unlock"))
+            PathTemplate::of("/api/users/{id}/lifecycle/$unlock"),
+            PathTemplate::Parameter {
+                before: "/api/users/",
+                after: "/lifecycle/$unlock"
+            }
         );
-        assert_eq!(split_template("/api/users"), None);
+        assert_eq!(
+            PathTemplate::of("/api/users/{id}"),
+            PathTemplate::Parameter {
+                before: "/api/users/",
+                after: ""
+            }
+        );
+        for fixed in ["/api/users", "/api/users/{id", ""] {
+            assert_eq!(PathTemplate::of(fixed), PathTemplate::Fixed(fixed));
+        }
     }
 
     #[test]
