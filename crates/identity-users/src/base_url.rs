@@ -17,8 +17,8 @@ use crate::Error;
 pub struct BaseUrl {
     scheme: Scheme,
     authority: Authority,
-    /// The path without its trailing slash: empty, or `/identity`; shared,
-    /// since every call clones the base URL.
+    /// The path without its trailing slash: empty, or `/identity`; shared
+    /// by the clones of the API (a call copies it into its own path).
     prefix: Arc<str>,
 }
 
@@ -78,14 +78,32 @@ impl BaseUrl {
         &self.prefix
     }
 
+    /// The scheme and host of a call's URL.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
+            scheme: self.scheme.clone(),
+            authority: self.authority.clone(),
+        }
+    }
+}
+
+/// The scheme and host of one call's URL: what a call keeps of the base
+/// URL once its path (which starts with the base path) is built.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    scheme: Scheme,
+    authority: Authority,
+}
+
+impl Origin {
     /// The URL of an operation, from its path and query (built on
-    /// [`prefix`](Self::prefix), already encoded), without copying them.
-    pub(crate) fn uri(&self, path_and_query: String) -> Result<Uri, Error> {
+    /// [`BaseUrl::prefix`], already encoded), without copying them.
+    pub(crate) fn uri(self, path_and_query: String) -> Result<Uri, Error> {
         let path_and_query = PathAndQuery::try_from(path_and_query)
             .map_err(|error| Error::invalid_input("request path", error.to_string()))?;
         let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(self.scheme.clone());
-        parts.authority = Some(self.authority.clone());
+        parts.scheme = Some(self.scheme);
+        parts.authority = Some(self.authority);
         parts.path_and_query = Some(path_and_query);
         Uri::from_parts(parts)
             .map_err(|error| Error::invalid_input("request URL", error.to_string()))
@@ -119,11 +137,15 @@ mod tests {
             "https://acme.lusid.com/identity/",
         ] {
             let base = BaseUrl::parse(base).unwrap();
-            let uri = base.uri(format!("{}/api/users", base.prefix())).unwrap();
+            let uri = base
+                .origin()
+                .uri(format!("{}/api/users", base.prefix()))
+                .unwrap();
             assert_eq!(uri, "https://acme.lusid.com/identity/api/users");
         }
         let base = BaseUrl::parse("http://127.0.0.1:8080").unwrap();
         let uri = base
+            .origin()
             .uri(format!(
                 "{}/api/users?includeDeactivated=true",
                 base.prefix()

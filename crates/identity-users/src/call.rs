@@ -18,12 +18,13 @@ use http_body_util::BodyExt;
 use identity_options::{CallContext, RequestOptions};
 use tower_service::Service;
 
+use crate::UsersApi;
+use crate::base_url::Origin;
 use crate::decode::{BodyDecoder, Decode, shown};
 use crate::encode::push_path_segment;
 use crate::encode::push_query_pair;
 use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
 use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation, PathTemplate};
-use crate::{BaseUrl, UsersApi};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
@@ -31,7 +32,7 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 #[must_use = "a call does nothing until it is sent: `.send().await`"]
 pub struct Call<S, O, E = Error> {
     service: S,
-    base_url: BaseUrl,
+    origin: Origin,
     /// The path (the base path, then the operation's, its parameter
     /// encoded), or why the parameter was refused (reported by `send`).
     path: Result<String, Error>,
@@ -48,7 +49,7 @@ impl<S: Clone, O: Operation, E> Call<S, O, E> {
         let template = const { PathTemplate::of(O::INFO.path_template) };
         Self {
             service: api.service.clone(),
-            base_url: api.base_url.clone(),
+            origin: api.base_url.origin(),
             path: path(api.base_url.prefix(), template, parameter),
             query: String::new(),
             body: None,
@@ -117,7 +118,7 @@ impl<S, O: Operation, E> Call<S, O, E> {
             path_and_query.push('?');
             path_and_query.push_str(&self.query);
         }
-        let uri = self.base_url.uri(path_and_query)?;
+        let uri = self.origin.uri(path_and_query)?;
         let body = match self.body {
             Some(body) => Some(body.map_err(|source| Error::Serialize {
                 operation: operation.name,
