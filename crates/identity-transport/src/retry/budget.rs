@@ -82,7 +82,7 @@ pub(crate) struct Bucket {
     /// Window 0 starts here.
     origin: Instant,
     /// The length of a window, in nanoseconds (at least 100 ms).
-    window_nanos: u128,
+    window_nanos: u64,
     /// Window `n` lives in slot `n % WINDOWS`, packed by [`pack`].
     slots: [AtomicU64; WINDOWS],
     /// What a deposit adds, and what a retry takes.
@@ -110,7 +110,7 @@ impl Bucket {
             .saturating_mul(i64::from(withdraw_amount));
         Self {
             origin: Instant::now(),
-            window_nanos: (settings.ttl / WINDOWS as u32).as_nanos().max(1),
+            window_nanos: nanos(settings.ttl / WINDOWS as u32).max(1),
             slots: Default::default(),
             deposit_amount,
             withdraw_amount,
@@ -148,7 +148,7 @@ impl Bucket {
     /// over 13 years: a slot that old is long stale anyway).
     fn window_now(&self) -> u32 {
         let elapsed = Instant::now().saturating_duration_since(self.origin);
-        (elapsed.as_nanos() / self.window_nanos) as u32
+        (nanos(elapsed) / self.window_nanos) as u32
     }
 
     /// Adds `amount` to `window`'s balance, first emptying its slot if
@@ -166,6 +166,15 @@ impl Bucket {
             }
         }
     }
+}
+
+/// `duration` in nanoseconds, in 64 bits (584 years; a 128-bit division
+/// would cost every call far more than the rest of the deposit).
+fn nanos(duration: Duration) -> u64 {
+    duration
+        .as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(duration.subsec_nanos()))
 }
 
 /// A window's number in the high half, its balance in the low half.
