@@ -49,6 +49,9 @@ pub(crate) struct GlobalArgs {
 
     /// The service's base URL, e.g. https://acme.lusid.com/identity
     /// [env: FBN_IDENTITY_URL].
+    // The doc comment is the `--help` text, where a URL in `<>` would show
+    // its brackets.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
 
