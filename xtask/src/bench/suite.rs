@@ -76,7 +76,9 @@ impl Settings {
             rounds: 45,
             sequential_calls: 700,
             throughput_time: Duration::from_millis(170),
-            list_calls: 1,
+            // Three, not one: with one call a round, three runs put the
+            // SDK's ListUsers time ratio at 0.93, 0.84 and 1.01.
+            list_calls: 3,
             find_calls: 7,
             counted_calls: 1000,
         }
