@@ -42,6 +42,19 @@ fn client_of(server: &RawServer) -> IdentityClient {
         .unwrap()
 }
 
+/// A client of `server` with the password grant, at the server's own
+/// `/oauth2/token`, and the settings above.
+fn password_grant_client_of(server: &RawServer) -> IdentityClient {
+    settings(support::builder(&server.base_url()))
+        .token_url(format!("{}/oauth2/token", server.root_url()))
+        .username("raw-user")
+        .password("raw-password")
+        .client_id("raw-client")
+        .client_secret("raw-secret")
+        .build()
+        .unwrap()
+}
+
 /// Runs `call` under the guard, which must not fire; returns its result and
 /// how long it took.
 async fn guarded<T>(call: impl Future<Output = T>) -> (T, Duration) {
@@ -183,14 +196,7 @@ async fn a_token_endpoint_that_never_answers_ends_at_the_total_timeout() {
     // The token endpoint's own timeout (30 s) is far longer: the call's
     // deadline ends the wait for the token.
     let server = always(Reply::Silence).await;
-    let client = settings(support::builder(&server.base_url()))
-        .token_url(format!("{}/oauth2/token", server.root_url()))
-        .username("raw-user")
-        .password("raw-password")
-        .client_id("raw-client")
-        .client_secret("raw-secret")
-        .build()
-        .unwrap();
+    let client = password_grant_client_of(&server);
 
     let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
     let error = result.unwrap_err();
@@ -463,14 +469,7 @@ async fn a_401_forever_is_an_api_error_after_one_new_token() {
         }
     })
     .await;
-    let client = settings(support::builder(&server.base_url()))
-        .token_url(format!("{}/oauth2/token", server.root_url()))
-        .username("raw-user")
-        .password("raw-password")
-        .client_id("raw-client")
-        .client_secret("raw-secret")
-        .build()
-        .unwrap();
+    let client = password_grant_client_of(&server);
     let (result, _) = guarded(client.users().get_user("00u1").send()).await;
     let error = result.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api, "{error}");
