@@ -205,15 +205,16 @@ impl Api for Sdk {
     }
 }
 
-/// The bare hyper-util client.
-#[derive(Clone)]
-pub(crate) struct Floor {
-    client: HyperClient<HttpConnector, Empty<Bytes>>,
-    base_url: String,
-    authorization: HeaderValue,
+/// A client that makes the calls by hand: a GET of a path and query under
+/// the base URL, its JSON answer decoded. The floor and reqwest are both.
+trait GetJson {
+    fn get<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> impl Future<Output = Result<T, String>> + Send;
 }
 
-impl Api for Floor {
+impl<C: GetJson + Clone + Send + Sync + 'static> Api for C {
     async fn get_user(&self, id: &str) -> Result<UserResponse, String> {
         self.get(&format!("/api/users/{id}")).await
     }
@@ -227,6 +228,14 @@ impl Api for Floor {
     }
 }
 
+/// The bare hyper-util client.
+#[derive(Clone)]
+pub(crate) struct Floor {
+    client: HyperClient<HttpConnector, Empty<Bytes>>,
+    base_url: String,
+    authorization: HeaderValue,
+}
+
 impl Floor {
     pub(crate) fn new(base_url: &str, token: &str) -> Result<Self, String> {
         let (authorization, base_url) = authorization_and_base(base_url, token)?;
@@ -238,7 +247,9 @@ impl Floor {
             authorization,
         })
     }
+}
 
+impl GetJson for Floor {
     async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, String> {
         let uri: Uri = format!("{}{path_and_query}", self.base_url)
             .parse()
@@ -276,20 +287,6 @@ pub(crate) struct Plain {
     authorization: HeaderValue,
 }
 
-impl Api for Plain {
-    async fn get_user(&self, id: &str) -> Result<UserResponse, String> {
-        self.get(&format!("/api/users/{id}")).await
-    }
-
-    async fn list_users(&self) -> Result<Vec<UserResponse>, String> {
-        self.get("/api/users").await
-    }
-
-    async fn find_users(&self, ids: &[String]) -> Result<ListUsersResponse, String> {
-        split_and_merge(ids, |query| async move { self.get(&query).await }).await
-    }
-}
-
 impl Plain {
     pub(crate) fn new(base_url: &str, token: &str) -> Result<Self, String> {
         let (authorization, base_url) = authorization_and_base(base_url, token)?;
@@ -302,7 +299,9 @@ impl Plain {
             authorization,
         })
     }
+}
 
+impl GetJson for Plain {
     async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, String> {
         let mut request = self
             .client
