@@ -21,7 +21,6 @@ use tower_service::Service;
 use crate::UsersApi;
 use crate::base_url::Origin;
 use crate::decode::{BodyDecoder, Decode, shown};
-use crate::encode::push_path_segment;
 use crate::encode::push_query_pair;
 use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
 use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation, PathTemplate};
@@ -50,42 +49,13 @@ impl<S: Clone, O: Operation, E> Call<S, O, E> {
         Self {
             service: api.service.clone(),
             origin: api.base_url.origin(),
-            path: path(api.base_url.prefix(), template, parameter),
+            path: template.path(api.base_url.prefix(), parameter),
             query: String::new(),
             body: None,
             options: None,
             operation: PhantomData,
         }
     }
-}
-
-/// The path of a call: `prefix`, then `template` with `parameter`'s value
-/// encoded in it; refused when that value would address another route.
-fn path(
-    prefix: &str,
-    template: PathTemplate,
-    parameter: Option<(&'static str, &str)>,
-) -> Result<String, Error> {
-    let (before, after, (what, value)) = match (template, parameter) {
-        (PathTemplate::Fixed(path), None) => return Ok([prefix, path].concat()),
-        (PathTemplate::Parameter { before, after }, Some(parameter)) => (before, after, parameter),
-        (template, parameter) => {
-            let reason = format!("{template:?} does not take the parameter {parameter:?}");
-            return Err(Error::invalid_input("path parameter", reason));
-        }
-    };
-    if let Some(other) = template.route_taken_by(value) {
-        return Err(Error::invalid_input(
-            what,
-            format!("`{value}` here would address {other}, not this user"),
-        ));
-    }
-    let mut path = String::with_capacity(prefix.len() + before.len() + value.len() + after.len());
-    path.push_str(prefix);
-    path.push_str(before);
-    push_path_segment(&mut path, what, value)?;
-    path.push_str(after);
-    Ok(path)
 }
 
 impl<S, O: Operation, E> Call<S, O, E> {

@@ -18,7 +18,9 @@ use http::Method;
 use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
 use identity_options::OperationInfo;
 
+use crate::Error;
 use crate::decode::Decode;
+use crate::encode::push_path_segment;
 
 /// One operation of the Users API.
 pub trait Operation {
@@ -123,6 +125,38 @@ impl PathTemplate {
         Self::Parameter { before, after }
     }
 
+    /// A call's path: `prefix` (the base URL's path), then this template
+    /// with `parameter`'s value (what it is, and the value) encoded in it;
+    /// refused when that value would address another route, or when the
+    /// parameter is missing or not wanted.
+    pub(crate) fn path(
+        self,
+        prefix: &str,
+        parameter: Option<(&'static str, &str)>,
+    ) -> Result<String, Error> {
+        let (before, after, (what, value)) = match (self, parameter) {
+            (Self::Fixed(path), None) => return Ok([prefix, path].concat()),
+            (Self::Parameter { before, after }, Some(parameter)) => (before, after, parameter),
+            (template, parameter) => {
+                let reason = format!("{template:?} does not take the parameter {parameter:?}");
+                return Err(Error::invalid_input("path parameter", reason));
+            }
+        };
+        if let Some(other) = self.route_taken_by(value) {
+            return Err(Error::invalid_input(
+                what,
+                format!("`{value}` here would address {other}, not this user"),
+            ));
+        }
+        let mut path =
+            String::with_capacity(prefix.len() + before.len() + value.len() + after.len());
+        path.push_str(prefix);
+        path.push_str(before);
+        push_path_segment(&mut path, what, value)?;
+        path.push_str(after);
+        Ok(path)
+    }
+
     /// The operation whose own path `value`, put in the parameter, would
     /// address instead: `/api/users/{id}` with the id `schema` is the path
     /// of GetUserSchema and UpdateUserSchema. The service routes path
@@ -148,6 +182,8 @@ impl PathTemplate {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn route_taken_by(template: &'static str, value: &str) -> Option<&'static str> {
@@ -200,6 +236,24 @@ mod tests {
         for fixed in ["/api/users", "/api/users/{id", ""] {
             assert_eq!(PathTemplate::of(fixed), PathTemplate::Fixed(fixed));
         }
+    }
+
+    #[test]
+    fn paths_follow_the_prefix_with_the_parameter_encoded() {
+        let user = PathTemplate::of("/api/users/{id}/lifecycle/$unlock");
+        assert_eq!(
+            user.path("/identity", Some(("user id", "a/b"))).unwrap(),
+            "/identity/api/users/a%2Fb/lifecycle/$unlock"
+        );
+        let list = PathTemplate::of("/api/users");
+        assert_eq!(list.path("", None).unwrap(), "/api/users");
+        let error = PathTemplate::of("/api/users/{id}")
+            .path("", Some(("user id", "schema")))
+            .unwrap_err();
+        assert!(error.to_string().contains("GetUserSchema"), "{error}");
+        // A parameter missing, or one too many: an error, not a wrong path.
+        assert!(user.path("", None).is_err());
+        assert!(list.path("", Some(("user id", "00u1"))).is_err());
     }
 
     #[test]
