@@ -137,7 +137,7 @@ impl Bucket {
                 (age < WINDOWS as u32).then_some(i64::from(balance))
             })
             .sum();
-        if balance + self.reserve < i64::from(self.withdraw_amount) {
+        if balance.saturating_add(self.reserve) < i64::from(self.withdraw_amount) {
             return false;
         }
         self.add(window, -self.withdraw_amount);
@@ -152,12 +152,17 @@ impl Bucket {
     }
 
     /// Adds `amount` to `window`'s balance, first emptying its slot if
-    /// the slot still holds an older window.
+    /// the slot still holds an older window. If the slot has moved on to a
+    /// later window (this thread stalled for a whole ttl), the amount would
+    /// already have expired: it is dropped.
     fn add(&self, window: u32, amount: i32) {
         let slot = &self.slots[window as usize % WINDOWS];
         let mut current = slot.load(Ordering::Acquire);
         loop {
             let (number, balance) = unpack(current);
+            if number != window && number.wrapping_sub(window) < u32::MAX / 2 {
+                return;
+            }
             let balance = if number == window { balance } else { 0 };
             let next = pack(window, balance.saturating_add(amount));
             match slot.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
@@ -221,7 +226,7 @@ mod tests {
         assert!(!bucket.withdraw());
     }
 
-    fn bucket(ttl_secs: u64, min_per_sec: u32, percent: f32) -> Bucket {
+    fn bucket_with(ttl_secs: u64, min_per_sec: u32, percent: f32) -> Bucket {
         RetryBudget::new(Duration::from_secs(ttl_secs), min_per_sec, percent)
             .unwrap()
             .bucket()
@@ -233,7 +238,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_deposit_counts_for_the_ttl_and_then_expires() {
-        let bucket = bucket(10, 0, 1.0);
+        let bucket = bucket_with(10, 0, 1.0);
         bucket.deposit();
         tokio::time::advance(Duration::from_millis(9_900)).await;
         bucket.deposit();
@@ -245,7 +250,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_window_ten_windows_later_starts_empty_in_the_same_slot() {
-        let bucket = bucket(10, 0, 1.0);
+        let bucket = bucket_with(10, 0, 1.0);
         for _ in 0..5 {
             bucket.deposit();
         }
@@ -256,14 +261,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_reserve_allows_min_per_sec_for_the_ttl_without_deposits() {
-        assert_eq!(withdrawals(&bucket(10, 2, 1.0)), 20);
-        assert_eq!(withdrawals(&bucket(10, 0, 0.0)), 0);
+        assert_eq!(withdrawals(&bucket_with(10, 2, 1.0)), 20);
+        assert_eq!(withdrawals(&bucket_with(10, 0, 0.0)), 0);
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_percentage_sets_retries_per_deposit() {
         for (percent, deposits, retries) in [(0.2, 10, 2), (1.0, 3, 3), (2.5, 2, 5)] {
-            let bucket = bucket(10, 0, percent);
+            let bucket = bucket_with(10, 0, percent);
             for _ in 0..deposits {
                 bucket.deposit();
             }
@@ -271,9 +276,37 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn extreme_settings_neither_overflow_nor_panic() {
+        let bucket = RetryBudget::new(Duration::from_secs(60), i32::MAX as u32 - 1, 1e-9)
+            .unwrap()
+            .bucket();
+        // A reserve past i64::MAX, and a deposit on top of it.
+        bucket.deposit();
+        assert!(bucket.withdraw());
+        // 1000 retries a call.
+        let bucket = bucket_with(1, 0, 1000.0);
+        for _ in 0..3 {
+            bucket.deposit();
+        }
+        assert_eq!(withdrawals(&bucket), 3000);
+    }
+
+    #[test]
+    fn an_amount_for_a_window_its_slot_has_moved_past_is_dropped() {
+        let bucket = bucket_with(10, 0, 1.0);
+        bucket.add(10, 1);
+        // A thread that stalled for a whole ttl, with window 0's deposit.
+        bucket.add(0, 5);
+        assert_eq!(unpack(bucket.slots[0].load(Ordering::Acquire)), (10, 1));
+        // The slot's next window starts it afresh.
+        bucket.add(20, 2);
+        assert_eq!(unpack(bucket.slots[0].load(Ordering::Acquire)), (20, 2));
+    }
+
     #[test]
     fn deposits_from_many_threads_at_once_are_all_kept() {
-        let bucket = Arc::new(bucket(60, 0, 1.0));
+        let bucket = Arc::new(bucket_with(60, 0, 1.0));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let bucket = Arc::clone(&bucket);
