@@ -148,12 +148,14 @@ where
 
     fn call(&mut self, mut request: Request<Bytes>) -> Self::Future {
         let tokens = self.tokens.clone();
+        let context = CallContext::of(&request);
         // A replay the retry layer makes after a 401: its own 401 stands.
-        let replayed = CallContext::of(&request).is_some_and(|c| c.replay_with_new_token);
+        let replayed = context.is_some_and(|c| c.replay_with_new_token);
         let replayer = (!replayed).then_some(self.replayer);
+        let deadline = context.and_then(|c| c.deadline).map(Instant::from_std);
         let Some(token) = tokens.fresh() else {
             let service = self.take_ready_service();
-            let future = fetch_then_send(tokens, service, request, replayer);
+            let future = fetch_then_send(tokens, service, request, replayer, deadline);
             return ResponseFuture {
                 state: State::Slow {
                     future: Box::pin(future),
@@ -169,13 +171,14 @@ where
             Some(Replayer::Retry) => Some(After401::Mark {
                 tokens,
                 sent: token,
-                deadline: deadline_of(&request),
+                deadline,
             }),
             Some(Replayer::Auth) => Some(After401::Replay(Box::new(Replay {
                 tokens,
                 service: self.take_ready_service(),
                 request: request.clone(),
                 sent: token,
+                deadline,
             }))),
         };
         let future = match &mut after_401 {
@@ -203,12 +206,6 @@ fn set_bearer(request: &mut Request<Bytes>, token: &BearerToken) {
         .insert(AUTHORIZATION, token.header_value().clone());
 }
 
-/// The call's deadline, if it has one.
-fn deadline_of(request: &Request<Bytes>) -> Option<Instant> {
-    let deadline = CallContext::of(request)?.deadline?;
-    Some(Instant::from_std(deadline))
-}
-
 /// The token of `fetch`, unless the call's `deadline` passes first: then
 /// the token endpoint did not answer within the time the call had left.
 async fn by_deadline(
@@ -231,12 +228,12 @@ async fn fetch_then_send<S, B>(
     mut service: S,
     mut request: Request<Bytes>,
     replayer: Option<Replayer>,
+    deadline: Option<Instant>,
 ) -> Result<Response<B>, BoxError>
 where
     S: Service<Request<Bytes>, Response = Response<B>>,
     S::Error: Into<BoxError>,
 {
-    let deadline = deadline_of(&request);
     let token = by_deadline(deadline, tokens.bearer()).await?;
     let replay = (replayer == Some(Replayer::Auth)).then(|| request.clone());
     set_bearer(&mut request, &token);
@@ -252,6 +249,7 @@ where
                 service,
                 request,
                 sent: token,
+                deadline,
             };
             replay.run(response).await
         }
@@ -326,6 +324,8 @@ struct Replay<S> {
     service: S,
     request: Request<Bytes>,
     sent: BearerToken,
+    /// The call's deadline, which ends the wait for a new token.
+    deadline: Option<Instant>,
 }
 
 impl<S> Replay<S> {
@@ -335,8 +335,7 @@ impl<S> Replay<S> {
         S: Service<Request<Bytes>, Response = Response<B>>,
         S::Error: Into<BoxError>,
     {
-        let deadline = deadline_of(&self.request);
-        let Some(token) = replacement(&self.tokens, &self.sent, deadline).await? else {
+        let Some(token) = replacement(&self.tokens, &self.sent, self.deadline).await? else {
             return Ok(refused);
         };
         drop(refused);
