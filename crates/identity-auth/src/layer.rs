@@ -147,21 +147,13 @@ where
     }
 
     fn call(&mut self, mut request: Request<Bytes>) -> Self::Future {
-        let tokens = self.tokens.clone();
         let context = CallContext::of(&request);
         // A replay the retry layer makes after a 401: its own 401 stands.
         let replayed = context.is_some_and(|c| c.replay_with_new_token);
         let replayer = (!replayed).then_some(self.replayer);
         let deadline = context.and_then(|c| c.deadline).map(Instant::from_std);
-        let Some(token) = tokens.fresh() else {
-            let service = self.take_ready_service();
-            let future = fetch_then_send(tokens, service, request, replayer, deadline);
-            return ResponseFuture {
-                state: State::Slow {
-                    future: Box::pin(future),
-                },
-                after_401: None,
-            };
+        let Some(token) = self.tokens.fresh() else {
+            return self.fetch_then_send(request, replayer, deadline);
         };
         // The replay's copy may keep this token's header: the replay sets
         // the new one over it.
@@ -169,17 +161,11 @@ where
         let mut after_401 = match replayer {
             None => None,
             Some(Replayer::Retry) => Some(After401::Mark {
-                tokens,
+                tokens: self.tokens.clone(),
                 sent: token,
                 deadline,
             }),
-            Some(Replayer::Auth) => Some(After401::Replay(Box::new(Replay {
-                tokens,
-                service: self.take_ready_service(),
-                request: request.clone(),
-                sent: token,
-                deadline,
-            }))),
+            Some(Replayer::Auth) => Some(self.replay_copy(&request, token, deadline)),
         };
         let future = match &mut after_401 {
             Some(After401::Replay(replay)) => replay.service.call(request),
@@ -189,6 +175,53 @@ where
             state: State::Sending { future },
             after_401,
         }
+    }
+}
+
+// The paths below are rare: kept out of line, so that their large locals
+// do not grow the stack frame of every call (each cold stack line a call
+// touches is a cache miss).
+impl<S, B> AuthService<S>
+where
+    S: Service<Request<Bytes>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Send + 'static,
+{
+    /// No fresh token is cached: the call waits for one, then sends.
+    #[cold]
+    #[inline(never)]
+    fn fetch_then_send(
+        &mut self,
+        request: Request<Bytes>,
+        replayer: Option<Replayer>,
+        deadline: Option<Instant>,
+    ) -> ResponseFuture<S::Future, S, B> {
+        let service = self.take_ready_service();
+        let future = fetch_then_send(self.tokens.clone(), service, request, replayer, deadline);
+        ResponseFuture {
+            state: State::Slow {
+                future: Box::pin(future),
+            },
+            after_401: None,
+        }
+    }
+
+    /// What this layer needs to replay `request` itself after a 401.
+    #[inline(never)]
+    fn replay_copy(
+        &mut self,
+        request: &Request<Bytes>,
+        sent: BearerToken,
+        deadline: Option<Instant>,
+    ) -> After401<S> {
+        After401::Replay(Box::new(Replay {
+            tokens: self.tokens.clone(),
+            service: self.take_ready_service(),
+            request: request.clone(),
+            sent,
+            deadline,
+        }))
     }
 }
 
@@ -272,6 +305,8 @@ enum After401<S> {
 }
 
 impl<S> After401<S> {
+    #[cold]
+    #[inline(never)]
     fn run<B>(self, refused: Response<B>) -> BoxFuture<'static, Result<Response<B>, BoxError>>
     where
         S: Service<Request<Bytes>, Response = Response<B>> + Send + 'static,
