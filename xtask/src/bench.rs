@@ -7,6 +7,7 @@
 //! cargo xtask bench --target-url http://127.0.0.1:8080/identity \
 //!     --access-token TOKEN [--user-id ID]   # GetUser and ListUsers against a running server
 //! cargo xtask bench --profile sdk [--list] [--calls N]   # one client alone, for a profiler
+//! cargo xtask bench --layers        # what each layer of the stack costs alone
 //! ```
 //!
 //! Three clients make the same calls to the same loopback server and
@@ -37,6 +38,7 @@
 mod alloc;
 mod clients;
 mod fixtures;
+mod layers;
 mod measure;
 mod profile;
 mod report;
@@ -56,19 +58,25 @@ use self::target::Target;
 /// Worker threads of the runtime: the machine's 2 cores.
 const WORKER_THREADS: usize = 2;
 
+/// Rounds of `--layers` (a few seconds each on 2 cores).
+const LAYER_ROUNDS: usize = 40;
+
 /// The environment variable that carries the access token to the release
 /// build, rather than its command line (which other users can read).
 const TOKEN_VARIABLE: &str = "FBN_ACCESS_TOKEN";
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] \
 [--target-url URL [--access-token TOKEN] [--user-id ID]] [--profile CLIENT [--list] [--calls N]]
+  [--layers]
   --quick         every scenario, briefly (a smoke test; asserts nothing about speed)
   --target-url    measure GetUser and ListUsers against a running server instead
   --access-token  its bearer token (default: $FBN_ACCESS_TOKEN)
   --user-id       the user GetUser asks for (default: the first of ListUsers)
   --profile       only N GetUser calls (default 1000) of one client (floor, sdk or
                   reqwest), for a profiler such as valgrind --tool=callgrind
-  --list          with --profile: ListUsers of 10,000 users instead";
+  --list          with --profile: ListUsers of 10,000 users instead
+  --layers        what each layer of the SDK's stack costs a GetUser call alone
+                  (with --quick: 3 rounds instead of 40)";
 
 /// Runs `cargo xtask bench ARGS`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -82,6 +90,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     // Other work on the machine moves the figures: say how busy it was.
     let load_before = load_average();
+    if options.layers {
+        let rounds = if options.quick { 3 } else { LAYER_ROUNDS };
+        let figures = runtime()?.block_on(spawned(layers::run(rounds)))?;
+        let path = report::write_json(&output_dir(), "layers.json", &figures)?;
+        println!("written to {}", path.display());
+        return Ok(());
+    }
     if let Some((kind, calls)) = options.profile {
         return runtime()?.block_on(spawned(profile::run(kind, options.list, calls)));
     }
@@ -130,6 +145,8 @@ struct Options {
     profile: Option<(Kind, usize)>,
     /// `--list`: profile ListUsers rather than GetUser.
     list: bool,
+    /// `--layers`: the cost of each layer of the stack alone.
+    layers: bool,
 }
 
 impl Options {
@@ -151,6 +168,7 @@ impl Options {
             };
             match name {
                 "--quick" => options.quick = true,
+                "--layers" => options.layers = true,
                 "--list" => options.list = true,
                 "--help" | "-h" => options.help = true,
                 "--target-url" => url = Some(value("a URL")?),
@@ -193,6 +211,9 @@ impl Options {
                 ));
             }
         };
+        if options.layers && (profile.is_some() || options.target.is_some()) {
+            return Err(format!("--layers goes alone (or with --quick)\n{USAGE}"));
+        }
         if options.list && profile.is_none() {
             return Err(format!("--list goes with --profile\n{USAGE}"));
         }

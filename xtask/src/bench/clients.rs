@@ -9,16 +9,19 @@
 //! - `reqwest`: what a user would write instead, reqwest's `.json()`.
 
 use bytes::Bytes;
-use finbourne_identity::IdentityClient;
+use finbourne_identity::layers::users::{BoxError, Error as UsersError};
+use finbourne_identity::{IdentityClient, UsersApi};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
-use http::{Request, Uri};
+use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Empty};
+use hyper::body::Body;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use identity_models::{ListUsersResponse, UserResponse};
 use serde::de::DeserializeOwned;
+use tower::Service;
 
 /// The most ids FindUsersById takes in one request, and how many of those
 /// requests run at once (the SDK's default).
@@ -178,27 +181,47 @@ impl Sdk {
 
 impl Api for Sdk {
     async fn get_user(&self, id: &str) -> Result<UserResponse, String> {
-        self.0
-            .users()
-            .get_user(id)
+        Api::get_user(self.0.users(), id).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserResponse>, String> {
+        Api::list_users(self.0.users()).await
+    }
+
+    async fn find_users(&self, ids: &[String]) -> Result<ListUsersResponse, String> {
+        Api::find_users(self.0.users(), ids).await
+    }
+}
+
+/// The Users operations over any stack: the SDK's whole one (above), or
+/// some of its layers (`--layers`).
+impl<S, B, E> Api for UsersApi<S, E>
+where
+    S: Service<Request<Bytes>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    E: From<UsersError> + std::fmt::Display + Send + 'static,
+    UsersApi<S, E>: Sync,
+{
+    async fn get_user(&self, id: &str) -> Result<UserResponse, String> {
+        UsersApi::get_user(self, id)
             .send()
             .await
             .map_err(|e| e.to_string())
     }
 
     async fn list_users(&self) -> Result<Vec<UserResponse>, String> {
-        self.0
-            .users()
-            .list_users()
+        UsersApi::list_users(self)
             .send()
             .await
             .map_err(|e| e.to_string())
     }
 
     async fn find_users(&self, ids: &[String]) -> Result<ListUsersResponse, String> {
-        self.0
-            .users()
-            .find_users_by_id(ids.iter().cloned())
+        self.find_users_by_id(ids.iter().cloned())
             .send()
             .await
             .map_err(|e| e.to_string())

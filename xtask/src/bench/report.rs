@@ -306,12 +306,16 @@ impl Report {
 
     /// Writes the JSON to `dir/name` and returns its path.
     pub(crate) fn write_json(&self, dir: &Path, name: &str) -> Result<PathBuf, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("could not create {}: {e}", dir.display()))?;
-        let path = dir.join(name);
-        let text = serde_json::to_string_pretty(&self.to_json()).map_err(|e| e.to_string())?;
-        std::fs::write(&path, text + "\n")
-            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
-        Ok(path)
+        write_json(dir, name, &self.to_json())
     }
+}
+
+/// Writes `value` as `dir/name`, pretty-printed; returns the file's path.
+pub(crate) fn write_json(dir: &Path, name: &str, value: &Value) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    Ok(path)
 }
