@@ -9,7 +9,6 @@ use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 use tower::BoxError;
-use tower_service::Service;
 
 pub use crate::client::ResponseFuture;
 pub use crate::retry::RetryFuture;
@@ -71,36 +70,5 @@ where
 impl<F> std::fmt::Debug for BoxErrorFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoxErrorFuture").finish_non_exhaustive()
-    }
-}
-
-/// A service with its error boxed: what `tower::retry::Retry` wraps, so
-/// that its policy sees `BoxError`s.
-#[derive(Clone, Debug)]
-pub(crate) struct BoxErrorService<S> {
-    inner: S,
-}
-
-impl<S> BoxErrorService<S> {
-    pub(crate) fn new(inner: S) -> Self {
-        Self { inner }
-    }
-}
-
-impl<S, R> Service<R> for BoxErrorService<S>
-where
-    S: Service<R>,
-    S::Error: Into<BoxError>,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = BoxErrorFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, request: R) -> Self::Future {
-        BoxErrorFuture::called(self.inner.call(request))
     }
 }

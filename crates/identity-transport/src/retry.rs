@@ -1,7 +1,11 @@
 //! The retry layer: tries a call again when that can help and is safe.
 //!
-//! Built on `tower::retry::Retry` with [`RetryPolicy`] as its policy: the
-//! request body is `Bytes`, so every attempt replays the same request.
+//! [`Retry`] runs [`RetryPolicy`], which is also a `tower::retry::Policy`
+//! for use with `tower::retry::Retry`. The request body is `Bytes`, so
+//! every attempt replays the same request. The layer's own future rather
+//! than tower's: it keeps the call's context as a value instead of copying
+//! the request's extensions, and drops the copy unseen when the outcome is
+//! final (most are).
 //! The parts are separate values a caller can swap, as in google-cloud-rust's
 //! `gax`:
 //!
@@ -62,16 +66,17 @@ pub mod classify;
 mod policy;
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use pin_project_lite::pin_project;
+use tokio::time::Sleep;
 use tower::BoxError;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::future::BoxErrorService;
+use policy::KeptRequest;
 
 pub use backoff::Backoff;
 pub use budget::RetryBudget;
@@ -175,7 +180,8 @@ impl<S> Layer<S> for RetryLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         Retry {
-            inner: tower::retry::Retry::new(self.policy.clone(), BoxErrorService::new(inner)),
+            policy: self.policy.clone(),
+            inner,
         }
     }
 }
@@ -183,7 +189,8 @@ impl<S> Layer<S> for RetryLayer {
 /// The service of [`RetryLayer`].
 #[derive(Clone, Debug)]
 pub struct Retry<S> {
-    inner: tower::retry::Retry<RetryPolicy, BoxErrorService<S>>,
+    policy: RetryPolicy,
+    inner: S,
 }
 
 impl<S, B> Service<http::Request<Bytes>> for Retry<S>
@@ -196,46 +203,105 @@ where
     type Future = RetryFuture<S>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: http::Request<Bytes>) -> Self::Future {
+        // A clone of the policy holds the call's own counts.
+        let mut policy = self.policy.clone();
+        let kept = policy.keep(&request);
+        let future = self.inner.call(request);
         RetryFuture {
-            inner: self.inner.call(request),
+            state: State::Called { future },
+            kept: Some(kept),
+            policy,
+            service: self.inner.clone(),
         }
     }
 }
 
 pin_project! {
-    /// The future of [`Retry`].
+    /// The future of [`Retry`]: an attempt, then as the policy says a wait
+    /// and another attempt, from the copy of the request kept before each.
     pub struct RetryFuture<S>
     where
         S: Service<http::Request<Bytes>>,
-        S::Error: Into<BoxError>,
-        RetryPolicy: tower::retry::Policy<http::Request<Bytes>, S::Response, BoxError>,
     {
         #[pin]
-        inner: tower::retry::future::ResponseFuture<RetryPolicy, BoxErrorService<S>, http::Request<Bytes>>,
+        state: State<S::Future>,
+        kept: Option<KeptRequest>,
+        policy: RetryPolicy,
+        // A clone of the service, made ready before each replay.
+        service: S,
+    }
+}
+
+pin_project! {
+    #[project = StateProjection]
+    enum State<F> {
+        // An attempt is in flight.
+        Called { #[pin] future: F },
+        // Waiting before the next attempt. The request is boxed: retries
+        // are rare, and inline it would grow every call's future.
+        Waiting { #[pin] sleep: Sleep, request: Option<Box<http::Request<Bytes>>> },
+        // Waiting for the service to be ready for the next attempt.
+        Replaying { request: Option<Box<http::Request<Bytes>>> },
     }
 }
 
 impl<S, B> Future for RetryFuture<S>
 where
-    S: Service<http::Request<Bytes>, Response = http::Response<B>> + Clone,
+    S: Service<http::Request<Bytes>, Response = http::Response<B>>,
     S::Error: Into<BoxError>,
 {
     type Output = Result<http::Response<B>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProjection::Called { future } => {
+                    let result = ready!(future.poll(cx)).map_err(Into::into);
+                    // Most outcomes are final: the copy is dropped unseen.
+                    let Some(look) = this.policy.first_look(&result) else {
+                        return Poll::Ready(result);
+                    };
+                    let Some(kept) = this.kept.take() else {
+                        return Poll::Ready(result);
+                    };
+                    let mut request = kept.into_request();
+                    let Some(sleep) = this.policy.retry_after(look, &mut request, &result) else {
+                        return Poll::Ready(result);
+                    };
+                    this.state.set(State::Waiting {
+                        sleep,
+                        request: Some(Box::new(request)),
+                    });
+                }
+                StateProjection::Waiting { sleep, request } => {
+                    ready!(sleep.poll(cx));
+                    let request = request.take();
+                    this.state.set(State::Replaying { request });
+                }
+                StateProjection::Replaying { request } => {
+                    ready!(this.service.poll_ready(cx)).map_err(Into::into)?;
+                    let Some(request) = request.take() else {
+                        return Poll::Ready(Err(
+                            "the retry future was polled after it completed".into()
+                        ));
+                    };
+                    *this.kept = Some(this.policy.keep(&request));
+                    let future = this.service.call(*request);
+                    this.state.set(State::Called { future });
+                }
+            }
+        }
     }
 }
 
 impl<S> std::fmt::Debug for RetryFuture<S>
 where
     S: Service<http::Request<Bytes>>,
-    S::Error: Into<BoxError>,
-    RetryPolicy: tower::retry::Policy<http::Request<Bytes>, S::Response, BoxError>,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RetryFuture").finish_non_exhaustive()

@@ -76,17 +76,9 @@ impl RetryPolicy {
         &self.shared.config
     }
 
-    /// Whether `result` is a 401 that a new token can fix, not yet replayed
-    /// in this call, with time left to replay it.
-    fn replays_with_new_token<B>(
-        &mut self,
-        request: &http::Request<Bytes>,
-        result: &Result<http::Response<B>, BoxError>,
-    ) -> bool {
-        let marked = matches!(result, Ok(response) if ReplayWithNewToken::is_on(response));
-        if !marked || self.call.replayed_with_new_token {
-            return false;
-        }
+    /// Whether the marked 401 can be replayed: there is time left for it.
+    /// Once per call.
+    fn replays_with_new_token(&mut self, request: &http::Request<Bytes>) -> bool {
         if Deadline::of(request).is_some_and(|deadline| deadline.remaining().is_zero()) {
             return false;
         }
@@ -99,13 +91,10 @@ impl RetryPolicy {
     fn decide(
         &mut self,
         request: &http::Request<Bytes>,
+        reason: RetryReason,
         outcome: &Outcome<'_>,
-    ) -> Option<(RetryReason, Duration)> {
+    ) -> Option<Duration> {
         let config = &self.shared.config;
-        let reason = match config.classifiers.classify(outcome) {
-            Verdict::Retry(reason) => reason,
-            Verdict::DontRetry | Verdict::NoOpinion => return None,
-        };
         if !reason.safe_for_any_request() && !is_idempotent(request) {
             tracing::debug!(
                 reason = reason.as_str(),
@@ -171,7 +160,7 @@ impl RetryPolicy {
         } else {
             self.call.transient_retries += 1;
         }
-        Some((reason, wait))
+        Some(wait)
     }
 }
 
@@ -183,19 +172,115 @@ impl<B> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, BoxError> 
         request: &mut http::Request<Bytes>,
         result: &mut Result<http::Response<B>, BoxError>,
     ) -> Option<Self::Future> {
+        let look = self.first_look(result)?;
+        self.retry_after(look, request, result)
+    }
+
+    fn clone_request(&mut self, request: &http::Request<Bytes>) -> Option<http::Request<Bytes>> {
+        Some(self.keep(request).into_request())
+    }
+}
+
+/// Why an outcome may be retried, before the request is looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Look {
+    /// A 401 the auth layer marked, not yet replayed in this call.
+    NewToken,
+    /// A classifier said so.
+    Retry(RetryReason),
+}
+
+/// The copy of a request a call keeps to replay it: its head and body,
+/// and its [`CallContext`] kept as a value rather than in a copy of its
+/// extensions (a copy of `http::Extensions` is two allocations per call,
+/// the map and the boxed context). Extensions other than the context are
+/// copied as they are.
+#[derive(Debug)]
+pub(crate) struct KeptRequest {
+    request: http::Request<Bytes>,
+    context: Option<CallContext>,
+}
+
+impl KeptRequest {
+    /// The request to send again.
+    pub(crate) fn into_request(self) -> http::Request<Bytes> {
+        let mut request = self.request;
+        if let Some(context) = self.context {
+            request.extensions_mut().insert(context);
+        }
+        request
+    }
+}
+
+impl RetryPolicy {
+    /// The copy of `request` to replay it from, kept before each attempt
+    /// (even when the retry counts are 0: a 401 that a new token can fix
+    /// is replayed whatever they are). Before the first attempt, the call
+    /// pays into the budget.
+    pub(crate) fn keep(&mut self, request: &http::Request<Bytes>) -> KeptRequest {
+        if self.call.attempts == 0
+            && let Some(budget) = &self.shared.budget
+        {
+            budget.deposit();
+        }
+        let mut copy = http::Request::new(request.body().clone());
+        *copy.method_mut() = request.method().clone();
+        *copy.uri_mut() = request.uri().clone();
+        *copy.version_mut() = request.version();
+        *copy.headers_mut() = request.headers().clone();
+        let extensions = request.extensions();
+        let mut context = CallContext::of(request).cloned();
+        if extensions.len() > usize::from(context.is_some()) {
+            *copy.extensions_mut() = extensions.clone();
+            context = None;
+        }
+        KeptRequest {
+            request: copy,
+            context,
+        }
+    }
+
+    /// Whether `result` may be retried at all: `None` ends the call with
+    /// it, and the copy of the request need not be looked at.
+    pub(crate) fn first_look<B>(
+        &self,
+        result: &Result<http::Response<B>, BoxError>,
+    ) -> Option<Look> {
+        if !self.call.replayed_with_new_token
+            && matches!(result, Ok(response) if ReplayWithNewToken::is_on(response))
+        {
+            return Some(Look::NewToken);
+        }
+        match self.shared.config.classifiers.classify(&outcome(result)) {
+            Verdict::Retry(reason) => Some(Look::Retry(reason)),
+            Verdict::DontRetry | Verdict::NoOpinion => None,
+        }
+    }
+
+    /// After [`first_look`](Self::first_look) found a reason: the wait
+    /// before the next attempt, with `request` (the copy) marked for it;
+    /// or `None` to end the call with `result`.
+    pub(crate) fn retry_after<B>(
+        &mut self,
+        look: Look,
+        request: &mut http::Request<Bytes>,
+        result: &Result<http::Response<B>, BoxError>,
+    ) -> Option<Sleep> {
         self.call.attempts += 1;
-        let replaying_with_new_token = self.replays_with_new_token(request, result);
-        let (reason, wait) = if replaying_with_new_token {
+        let with_new_token = look == Look::NewToken && self.replays_with_new_token(request);
+        let (reason, wait) = if with_new_token {
             ("the token was replaced after a 401", Duration::ZERO)
         } else {
-            let outcome = match result {
-                Ok(response) => Outcome::Response {
-                    status: response.status(),
-                    headers: response.headers(),
+            let outcome = outcome(result);
+            let reason = match look {
+                Look::Retry(reason) => reason,
+                // Out of time for the replay: the 401 is judged as any answer.
+                Look::NewToken => match self.shared.config.classifiers.classify(&outcome) {
+                    Verdict::Retry(reason) => reason,
+                    Verdict::DontRetry | Verdict::NoOpinion => return None,
                 },
-                Err(error) => Outcome::Error(&**error),
             };
-            let (reason, wait) = self.decide(request, &outcome)?;
+            let wait = self.decide(request, reason, &outcome)?;
             (reason.as_str(), wait)
         };
         let next = RetryAttempt {
@@ -209,29 +294,21 @@ impl<B> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, BoxError> 
             "retrying the call"
         );
         next.set_on(request);
-        if replaying_with_new_token {
+        if with_new_token {
             // The auth layer lets the 401 to this replay stand.
             CallContext::of_mut(request).replay_with_new_token = true;
         }
         Some(tokio::time::sleep(wait))
     }
+}
 
-    fn clone_request(&mut self, request: &http::Request<Bytes>) -> Option<http::Request<Bytes>> {
-        // tower asks the layer's own policy (no attempts yet) once per call,
-        // before the first attempt: every call pays into the budget there.
-        if self.call.attempts == 0
-            && let Some(budget) = &self.shared.budget
-        {
-            budget.deposit();
-        }
-        // Kept even when the retry counts are 0: a 401 that a new token
-        // can fix is replayed whatever they are.
-        let mut copy = http::Request::new(request.body().clone());
-        *copy.method_mut() = request.method().clone();
-        *copy.uri_mut() = request.uri().clone();
-        *copy.version_mut() = request.version();
-        *copy.headers_mut() = request.headers().clone();
-        *copy.extensions_mut() = request.extensions().clone();
-        Some(copy)
+/// What the classifiers judge of a result.
+fn outcome<B>(result: &Result<http::Response<B>, BoxError>) -> Outcome<'_> {
+    match result {
+        Ok(response) => Outcome::Response {
+            status: response.status(),
+            headers: response.headers(),
+        },
+        Err(error) => Outcome::Error(&**error),
     }
 }

@@ -473,6 +473,42 @@ async fn every_attempt_is_the_same_request_with_its_attempt_number() {
     assert_eq!(run.attempts[1].1.headers()["x-test"], "kept");
 }
 
+#[tokio::test(start_paused = true)]
+async fn extensions_of_the_callers_own_are_on_every_attempt() {
+    #[derive(Clone, Debug, PartialEq)]
+    struct Tag(&'static str);
+    let mut request = with_options(get(), RequestOptions::new().transient_retries(2));
+    request.extensions_mut().insert(Tag("mine"));
+    let replies = [Reply::Status(500), Reply::Status(502)];
+    let run = run_with(quick_backoff(), request, &replies).await;
+    assert_eq!(run.count(), 3);
+    for (number, (_, sent)) in run.attempts.iter().enumerate() {
+        assert_eq!(sent.extensions().get::<Tag>(), Some(&Tag("mine")));
+        assert_eq!(RequestOptions::of(sent).transient_retries, Some(2));
+        assert_eq!(RetryAttempt::of(sent).number, number as u32 + 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_policy_drives_towers_own_retry_too() {
+    let (mock, handle): (Mock, Handle) = tower_test::mock::pair();
+    let service = tower::retry::Retry::new(RetryPolicy::new(quick_backoff()), mock);
+    let request = with_options(get(), RequestOptions::new().transient_retries(1));
+    let replies = [
+        Reply::RetryAfter(429, "1".into()),
+        Reply::Status(503),
+        Reply::Status(500),
+    ];
+    let run = run(service, handle, request, &replies).await;
+    // 429 retried, then the one transient retry the call allows.
+    assert_eq!(run.count(), 3);
+    assert_eq!(run.status(), 500);
+    for (number, (_, sent)) in run.attempts.iter().enumerate() {
+        assert_eq!(RetryAttempt::of(sent).number, number as u32 + 1);
+        assert_eq!(RequestOptions::of(sent).transient_retries, Some(1));
+    }
+}
+
 // ----- 401 with a replaced token -----
 
 #[tokio::test(start_paused = true)]
