@@ -58,8 +58,8 @@ use self::target::Target;
 /// Worker threads of the runtime: the machine's 2 cores.
 const WORKER_THREADS: usize = 2;
 
-/// Rounds of `--layers` (a few seconds each on 2 cores).
-const LAYER_ROUNDS: usize = 40;
+/// Rounds of `--layers` (about 17 s on 2 cores).
+const LAYER_ROUNDS: usize = 100;
 
 /// The environment variable that carries the access token to the release
 /// build, rather than its command line (which other users can read).
@@ -76,7 +76,7 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] \
                   reqwest), for a profiler such as valgrind --tool=callgrind
   --list          with --profile: ListUsers of 10,000 users instead
   --layers        what each layer of the SDK's stack costs a GetUser call alone
-                  (with --quick: 3 rounds instead of 40)";
+                  (with --quick: 3 rounds instead of 100)";
 
 /// Runs `cargo xtask bench ARGS`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {

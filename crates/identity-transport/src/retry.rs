@@ -213,7 +213,7 @@ where
         let future = self.inner.call(request);
         RetryFuture {
             state: State::Called { future },
-            kept: Some(kept),
+            kept: Some(Box::new(kept)),
             policy,
             service: self.inner.clone(),
         }
@@ -229,7 +229,9 @@ pin_project! {
     {
         #[pin]
         state: State<S::Future>,
-        kept: Option<KeptRequest>,
+        // Boxed: inline, its 430 bytes would be copied with the future
+        // through every layer above, on every call.
+        kept: Option<Box<KeptRequest>>,
         policy: RetryPolicy,
         // A clone of the service, made ready before each replay.
         service: S,
@@ -290,7 +292,7 @@ where
                             "the retry future was polled after it completed".into()
                         ));
                     };
-                    *this.kept = Some(this.policy.keep(&request));
+                    *this.kept = Some(Box::new(this.policy.keep(&request)));
                     let future = this.service.call(*request);
                     this.state.set(State::Called { future });
                 }
