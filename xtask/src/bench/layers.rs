@@ -12,7 +12,10 @@
 //!
 //! The bare stack sends three headers fewer than the floor (the SDK's own,
 //! which the headers layer adds): the headers row includes sending them.
-//! The sum of the rows' extra costs is roughly the whole stack's.
+//! The `no-op` row is a control: a layer that wraps the future and does
+//! nothing else (`map_err` to the same error). It costs nothing measurable,
+//! so what a row adds is what that layer does, not the nesting itself. The
+//! sum of the rows' extra costs is roughly the whole stack's.
 
 use std::time::Duration;
 
@@ -22,12 +25,13 @@ use finbourne_identity::layers::transport::timeout::{
 };
 use finbourne_identity::layers::transport::{
     AttemptTimeoutLayer, HeadersConfig, HttpClient, RetryConfig, RetryLayer, SdkHeadersLayer,
-    TotalTimeoutLayer, TraceLayer,
+    TotalTimeoutLayer, TraceLayer, TransportError,
 };
 use finbourne_identity::{BaseUrl, SecretString, UsersApi};
 use futures_util::future::BoxFuture;
 use serde_json::json;
 use tower::Layer;
+use tower::util::MapErrLayer;
 
 use super::alloc::Counting;
 use super::clients::{Api, Floor, Sdk};
@@ -75,6 +79,13 @@ pub(crate) async fn run(rounds: usize) -> Result<serde_json::Value, String> {
     let stacks: Vec<(&'static str, Measure)> = vec![
         ("floor", measure(Floor::new(&base_url, TOKEN)?)),
         ("bare", measure(over(&base, http()?))),
+        (
+            "no-op (map_err)",
+            measure(over(
+                &base,
+                MapErrLayer::new(std::convert::identity::<TransportError>).layer(http()?),
+            )),
+        ),
         ("headers", measure(over(&base, headers.layer(http()?)))),
         (
             "total timeout",
