@@ -1,8 +1,8 @@
 //! [`RetryPolicy`]: the `tower::retry::Policy` of the retry layer.
 //!
-//! tower's `Retry` clones the policy for every call, so a clone holds the
-//! call's own counts while the configuration and the budget are shared
-//! behind an `Arc`. After each attempt the policy:
+//! The retry layer's [`Retry`](super::Retry), like tower's, clones the
+//! policy for every call, so a clone holds the call's own counts while the
+//! configuration and the budget are shared behind an `Arc`. After each attempt the policy:
 //!
 //! 1. asks the classifiers; no retry unless one says so;
 //! 2. refuses to replay a request that is not idempotent after a failure
