@@ -65,6 +65,16 @@ async fn guarded<T>(call: impl Future<Output = T>) -> (T, Duration) {
     (result, started.elapsed())
 }
 
+/// GetUser through `client`, which must fail with a timeout, under the
+/// guard and within the total timeout; returns the error.
+async fn get_user_timing_out(client: &IdentityClient) -> Error {
+    let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
+    let error = result.unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert!(elapsed < TOTAL_TIMEOUT + MARGIN, "{elapsed:?}");
+    error
+}
+
 /// A server answering every request with `reply`.
 async fn always(reply: Reply) -> RawServer {
     RawServer::start(move |_, _| reply.clone()).await
@@ -171,13 +181,8 @@ async fn a_body_that_never_ends_ends_at_the_total_timeout() {
 #[tokio::test]
 async fn an_answer_that_never_comes_ends_within_the_total_timeout() {
     let server = always(Reply::Silence).await;
-    let client = client_of(&server);
-
-    let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
-    let error = result.unwrap_err();
-    assert!(error.is_timeout(), "{error}");
+    let error = get_user_timing_out(&client_of(&server)).await;
     assert!(error.may_have_been_sent());
-    assert!(elapsed < TOTAL_TIMEOUT + MARGIN, "{elapsed:?}");
     // GetUser is idempotent: one retry after the attempt timeout.
     assert_eq!(api_requests(&server), 2);
 
@@ -196,14 +201,9 @@ async fn a_token_endpoint_that_never_answers_ends_at_the_total_timeout() {
     // The token endpoint's own timeout (30 s) is far longer: the call's
     // deadline ends the wait for the token.
     let server = always(Reply::Silence).await;
-    let client = password_grant_client_of(&server);
-
-    let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
-    let error = result.unwrap_err();
-    assert!(error.is_timeout(), "{error}");
+    let error = get_user_timing_out(&password_grant_client_of(&server)).await;
     assert_eq!(error.kind(), ErrorKind::NoAnswer, "{error}");
     assert!(!error.may_have_been_sent(), "no token, so nothing was sent");
-    assert!(elapsed < TOTAL_TIMEOUT + MARGIN, "{elapsed:?}");
     assert_eq!(api_requests(&server), 0);
 }
 
