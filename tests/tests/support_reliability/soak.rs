@@ -738,7 +738,12 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
                 other.operation, other.path
             ));
         }
-        let refused_without_acting = |a: &&RecordedRequest| matches!(a.status, Some(429 | 503));
+        // 429 and 503 are the service refusing to act; so is 401: the
+        // emulator checks the bearer token before any route runs, which is
+        // why the SDK replays a 401 whose token it replaced, idempotent or
+        // not (a token that expires mid-soak, with refreshes failing).
+        let refused_without_acting =
+            |a: &&RecordedRequest| matches!(a.status, Some(401 | 429 | 503));
         let processed = |a: &&RecordedRequest| !refused_without_acting(a);
         let abandoned = tried
             .iter()
