@@ -167,8 +167,8 @@ fn any_id_or_login_is_one_segment_of_the_intended_route() {
                 let (_, request) =
                     built.map_err(|error| TestCaseError::fail(format!("{name}: {error}")))?;
                 let info = OperationInfo::of(&request).unwrap();
-                prop_assert_eq!(info.name, name);
-                check_segment(request.uri().path(), info.path_template, &value)?;
+                prop_assert_eq!(info.name(), name);
+                check_segment(request.uri().path(), info.path_template(), &value)?;
                 // The URI is the same read back from its text.
                 let reparsed: Uri = request.uri().to_string().parse().unwrap();
                 prop_assert_eq!(reparsed.path(), request.uri().path());

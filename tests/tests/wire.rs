@@ -102,7 +102,7 @@ async fn the_official_sdks_wire_conventions_are_met() {
     users
         .get_user(&user.id)
         .include_roles(true)
-        .options(RequestOptions::new().correlation_id("this-call"))
+        .options(RequestOptions::new().correlation_id("this-call").unwrap())
         .send()
         .await
         .unwrap();

@@ -54,8 +54,8 @@ pub use error::{Error, ErrorKind};
 pub use stack::DefaultStack;
 
 pub use identity_auth::{ConfigError, IdentityConfig, SecretString};
+pub use identity_call::{InvalidCorrelationId, OperationInfo, RequestOptions};
 pub use identity_models::*;
-pub use identity_options::{OperationInfo, RequestOptions};
 pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, UsersApi};
 
 /// The layers' own crates, for types the facade does not re-export.

@@ -4,12 +4,10 @@
 //! ```text
 //! TraceLayer::call()     a span per call
 //! SdkHeadersLayer        User-Agent, X-LUSID-SDK-Language/-Version, X-LUSID-Application, CorrelationId
-//! TotalTimeoutLayer      one deadline for the whole call, backoff waits included;
-//!                        every wait below ends by it, so it arms no timer itself
+//! TotalTimeoutLayer      one deadline for the whole call, backoff waits included
 //! RetryLayer             classifies each outcome, waits, replays the Bytes body
-//! AuthLayer              bearer token per attempt; on 401 a new token, and a mark
-//!                        that has the retry layer replay the call once
-//! AttemptTimeoutLayer    read timeout of one attempt, clipped to the time left
+//! AuthLayer              bearer token per attempt; on 401 a new token and one replay
+//! AttemptTimeoutLayer    read timeout of one attempt
 //! TraceLayer::attempt()  a span per attempt
 //! HttpClient             pooled keep-alive HTTP/1.1 and HTTP/2 over rustls, proxy
 //! ```
@@ -17,29 +15,86 @@
 //! Headers sit outside the retry so that every attempt of a call carries the
 //! same `CorrelationId`; auth sits inside it so that each attempt gets a
 //! valid token; the attempt timeout sits inside auth so that waiting for a
-//! token is bounded by the total deadline, not by one attempt's.
-//! The deadline needs no timer of its own: the retry layer never waits past
-//! it, the auth layer ends a wait for a token at it, the attempt timeout is
-//! clipped to it and so is every read of the body; one timer per attempt
-//! instead of two (each costs a call an insertion into tokio's timer wheel
-//! and a removal).
-//! The stack is a concrete type ([`DefaultStack`]): no boxing per call.
+//! token is bounded by the total deadline, not by one attempt's. Each layer
+//! keeps its promise alone: this order is the facade's choice, not a
+//! condition of the layers.
+//!
+//! The token endpoint's requests go through a retry layer of their own over
+//! the same [`HttpClient`], so that its 429 and 5xx are retried by the same
+//! rules as every call.
+//!
+//! [`DefaultStack`] is the composed service. The layers and their order are
+//! not part of its type: they may change without breaking anyone.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
 use http::Uri;
 use identity_auth::{AuthLayer, AuthService, IdentityConfig, TokenCache};
 use identity_transport::timeout::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
 use identity_transport::{
-    AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, Retry,
-    RetryConfig, RetryLayer, SdkHeaders, SdkHeadersLayer, TotalTimeout, TotalTimeoutLayer, Trace,
-    TraceLayer,
+    AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, ResponseBody,
+    Retry, RetryConfig, RetryLayer, SdkHeaders, SdkHeadersLayer, TotalTimeout, TotalTimeoutLayer,
+    Trace, TraceLayer,
 };
-use tower::ServiceBuilder;
+use pin_project_lite::pin_project;
+use tower::{BoxError, Layer, Service, ServiceBuilder};
 
 use crate::Error;
 
-/// The service an [`IdentityClient`](crate::IdentityClient) calls through.
-pub type DefaultStack =
+/// The layers of [`DefaultStack`], innermost last.
+type Layers =
     Trace<SdkHeaders<TotalTimeout<Retry<AuthService<AttemptTimeout<Trace<HttpClient>>>>>>>;
+
+/// The service an [`IdentityClient`](crate::IdentityClient) calls through:
+/// the whole request path of the [module docs](self), as one
+/// `Service<http::Request<Bytes>>`.
+///
+/// Cheap to clone: clones share the connection pool, the token cache and
+/// the retry budget.
+#[derive(Clone, Debug)]
+pub struct DefaultStack {
+    layers: Layers,
+}
+
+impl Service<http::Request<Bytes>> for DefaultStack {
+    type Response = http::Response<ResponseBody>;
+    type Error = BoxError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.layers.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Bytes>) -> ResponseFuture {
+        ResponseFuture {
+            inner: self.layers.call(request),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`DefaultStack`]: the answer's head, or why there is none.
+    pub struct ResponseFuture {
+        #[pin]
+        inner: <Layers as Service<http::Request<Bytes>>>::Future,
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<http::Response<ResponseBody>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
 
 /// Settings of the stack that the configuration keys do not cover.
 #[derive(Clone, Debug, Default)]
@@ -54,7 +109,6 @@ pub(crate) fn build(
     settings: &StackSettings,
 ) -> Result<DefaultStack, Error> {
     let http = http_client(config, settings)?;
-    let tokens = TokenCache::new(config.credentials().token_provider(http.clone()));
 
     let mut retry = RetryConfig::default();
     if let Some(retries) = config.rate_limit_retries() {
@@ -63,26 +117,27 @@ pub(crate) fn build(
     if let Some(retries) = settings.transient_retries {
         retry = retry.transient_retries(retries);
     }
+    let token_http = RetryLayer::new(retry.clone()).layer(http.clone());
+    let tokens = TokenCache::new(config.credentials().token_provider(token_http));
     let headers = SdkHeadersLayer::new(HeadersConfig {
         application_name: config.application_name().map(str::to_owned),
         correlation_id: config.correlation_id().map(str::to_owned),
     })?;
 
-    Ok(ServiceBuilder::new()
+    let layers = ServiceBuilder::new()
         .layer(TraceLayer::call())
         .layer(headers)
-        .layer(
-            TotalTimeoutLayer::new(config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT))
-                .clipped_below(),
-        )
+        .layer(TotalTimeoutLayer::new(
+            config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT),
+        ))
         .layer(RetryLayer::new(retry))
-        // The retry layer replays a 401 from the copy it keeps anyway.
-        .layer(AuthLayer::new(tokens).replay_through_retry())
+        .layer(AuthLayer::new(tokens))
         .layer(AttemptTimeoutLayer::new(
             config.read_timeout().unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
         ))
         .layer(TraceLayer::attempt())
-        .service(http))
+        .service(http);
+    Ok(DefaultStack { layers })
 }
 
 /// The HTTP client: connect timeout, extra CA, proxy, body limit.

@@ -133,19 +133,16 @@ pub enum AuthError {
     },
 
     /// The token endpoint answered an HTTP status that is no token and no
-    /// OAuth2 error (after retrying 429 and 5xx as often as allowed).
+    /// OAuth2 error (after the retries of the HTTP service, if it has any).
     #[error(
-        "the token endpoint answered HTTP {} to the {grant} grant{}",
-        status.as_u16(),
-        attempts_made(*attempts)
+        "the token endpoint answered HTTP {} to the {grant} grant",
+        status.as_u16()
     )]
     Status {
         /// The grant that was asked for.
         grant: GrantType,
         /// The last HTTP status.
         status: StatusCode,
-        /// How many requests were made.
-        attempts: u32,
     },
 
     /// The token endpoint could not be reached, or its answer could not be
@@ -244,13 +241,5 @@ fn described(description: &Option<String>) -> String {
     match description {
         Some(text) => format!(": {text}"),
         None => String::new(),
-    }
-}
-
-fn attempts_made(attempts: u32) -> String {
-    if attempts > 1 {
-        format!(" ({attempts} attempts)")
-    } else {
-        String::new()
     }
 }

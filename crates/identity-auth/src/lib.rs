@@ -8,9 +8,7 @@
 //!   [`PasswordGrant`]) and the [`TokenCache`] that refreshes ahead of expiry
 //!   with one fetch in flight.
 //! - [`AuthLayer`]: the tower layer that puts the token on each request and,
-//!   after a 401, gets a new token and replays the request once (itself, or
-//!   through the retry layer above with
-//!   [`replay_through_retry`](AuthLayer::replay_through_retry)).
+//!   after a 401, gets a new token and replays the request once, by itself.
 //!
 //! This crate picks no HTTP client: the password grant talks to the token
 //! endpoint through any tower service ([`TokenHttp`]), and the layer wraps
@@ -58,7 +56,7 @@ pub use config::{
     ProxySettings, Setting, ValueSource,
 };
 pub use error::{AuthError, GrantType, OAuthErrorCode};
-pub use layer::{AuthLayer, AuthService, ResponseFuture};
+pub use layer::{AuthLayer, AuthService};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::{
     AccessToken, BearerToken, PasswordGrant, StaticToken, TokenCache, TokenCacheBuilder, TokenFile,

@@ -1,7 +1,7 @@
 //! The auth layer over a tower-test mock: the header it sets, and the
-//! replay after a 401 that a new token can fix, in both of its ways: by the
-//! layer itself, and (`replay_through_retry`) by the retry layer of
-//! `identity-transport` above it, told by the mark on the answer.
+//! replay after a 401 that a new token can fix, made by the layer alone,
+//! and the same under the retry layer of `identity-transport` (as in the
+//! client's stack).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -15,8 +15,7 @@ use http::{Request, Response, StatusCode};
 use identity_auth::{
     AccessToken, AuthError, AuthLayer, SecretString, StaticToken, TokenCache, TokenProvider,
 };
-use identity_options::{CallContext, ReplayWithNewToken};
-use identity_transport::RetryLayer;
+use identity_transport::{RetryLayer, TotalTimeoutLayer};
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Layer, ServiceBuilder, ServiceExt};
 use tower_test::mock;
@@ -55,9 +54,9 @@ fn response(status: StatusCode) -> Response<&'static str> {
 type Handle = mock::Handle<Request<Bytes>, Response<&'static str>>;
 type Stack = BoxCloneSyncService<Request<Bytes>, Response<&'static str>, BoxError>;
 
-/// The two ways the replay after a 401 is made, each over its own mock:
-/// by the auth layer alone, and by the retry layer over the auth layer (as
-/// in the client's stack).
+/// The auth layer alone, and under the retry layer (as in the client's
+/// stack), each over its own mock: the replay after a 401 is the auth
+/// layer's in both.
 fn stacks(tokens: &TokenCache) -> [(&'static str, Stack, Handle); 2] {
     let (inner, alone) = mock::pair();
     let by_auth = BoxCloneSyncService::new(AuthLayer::new(tokens.clone()).layer(inner));
@@ -65,12 +64,16 @@ fn stacks(tokens: &TokenCache) -> [(&'static str, Stack, Handle); 2] {
     let by_retry = BoxCloneSyncService::new(
         ServiceBuilder::new()
             .layer(RetryLayer::default())
-            .layer(AuthLayer::new(tokens.clone()).replay_through_retry())
+            .layer(AuthLayer::new(tokens.clone()))
             .service(inner),
     );
     [
-        ("replayed by the auth layer", by_auth, alone),
-        ("replayed by the retry layer", by_retry, under_retry),
+        ("the auth layer alone", by_auth, alone),
+        (
+            "the auth layer under the retry layer",
+            by_retry,
+            under_retry,
+        ),
     ]
 }
 
@@ -202,41 +205,12 @@ async fn a_static_token_refused_with_401_is_not_replayed() {
         );
         let refused = call.await.unwrap().unwrap();
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{way}");
-        assert!(!ReplayWithNewToken::is_on(&refused), "{way}");
         // The service is gone with the call: the mock's queue holds no replay.
         assert!(
             matches!(handle.next_request().now_or_never(), None | Some(None)),
             "{way}: no replay was sent"
         );
     }
-}
-
-#[tokio::test]
-async fn leaving_the_replay_to_the_retry_layer_marks_the_401_and_sends_nothing_more() {
-    let (provider, tokens) = numbered();
-    let (inner, mut handle) = mock::pair();
-    let service = AuthLayer::new(tokens.clone())
-        .replay_through_retry()
-        .layer(inner);
-
-    let call = tokio::spawn(service.clone().oneshot(request()));
-    assert_eq!(
-        answer(&mut handle, StatusCode::UNAUTHORIZED).await,
-        "Bearer token-1"
-    );
-    let refused = call.await.unwrap().unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert!(ReplayWithNewToken::is_on(&refused));
-    assert!(
-        matches!(handle.next_request().now_or_never(), None | Some(None)),
-        "no replay was sent"
-    );
-    // The next call goes out with the new token.
-    let call = tokio::spawn(service.oneshot(request()));
-    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
-    let answered = call.await.unwrap().unwrap();
-    assert!(!ReplayWithNewToken::is_on(&answered));
-    assert_eq!(provider.fetches.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
@@ -286,18 +260,19 @@ async fn guarded<T>(call: impl Future<Output = T>) -> T {
         .expect("the guard fired: the wait did not end at the deadline")
 }
 
-/// A request whose call must end 3 s from now.
-fn request_with_deadline() -> Request<Bytes> {
-    let mut request = request();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
-    CallContext::of_mut(&mut request).deadline = Some(deadline.into_std());
-    request
+/// A stack of `way` (see [`stacks`]) under a total timeout of 3 s.
+fn with_total_timeout(tokens: &TokenCache, way: usize) -> (&'static str, Stack, Handle) {
+    let (name, service, handle) = stacks(tokens).into_iter().nth(way).unwrap();
+    let timed = TotalTimeoutLayer::new(std::time::Duration::from_secs(3)).layer(service);
+    (name, BoxCloneSyncService::new(timed), handle)
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_wait_for_a_token_ends_at_the_call_deadline() {
+async fn a_wait_for_a_token_ends_at_the_call_deadline_as_an_auth_timeout() {
     let ends_at_deadline = |result: Result<Response<&str>, BoxError>, started, way| {
         let error = result.unwrap_err();
+        // The auth layer ends its wait at the deadline, before the timer
+        // above fires at the same instant: no token, nothing sent.
         let error = error.downcast_ref::<AuthError>().expect("an AuthError");
         assert!(matches!(error, AuthError::Timeout { .. }), "{way}: {error}");
         assert_eq!(
@@ -311,17 +286,17 @@ async fn a_wait_for_a_token_ends_at_the_call_deadline() {
         let silent = TokenCache::new(Arc::new(OnceThenSilent {
             fetches: AtomicUsize::new(1),
         }));
-        let (name, service, _handle) = stacks(&silent).into_iter().nth(way).unwrap();
+        let (name, service, _handle) = with_total_timeout(&silent, way);
         let started = tokio::time::Instant::now();
-        let result = guarded(service.oneshot(request_with_deadline())).await;
+        let result = guarded(service.oneshot(request())).await;
         ends_at_deadline(result, started, name);
 
         // A 401, and the fetch of the token that would replace it never ends.
         let tokens = TokenCache::new(Arc::new(OnceThenSilent::default()));
         tokens.bearer().await.unwrap();
-        let (name, service, mut handle) = stacks(&tokens).into_iter().nth(way).unwrap();
+        let (name, service, mut handle) = with_total_timeout(&tokens, way);
         let started = tokio::time::Instant::now();
-        let call = tokio::spawn(service.oneshot(request_with_deadline()));
+        let call = tokio::spawn(service.oneshot(request()));
         assert_eq!(
             answer(&mut handle, StatusCode::UNAUTHORIZED).await,
             "Bearer token-1"

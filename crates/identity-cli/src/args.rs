@@ -352,7 +352,6 @@ fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use clap::CommandFactory;
 

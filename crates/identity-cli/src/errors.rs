@@ -214,7 +214,6 @@ pub(crate) fn one_line(error: &Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 

@@ -258,7 +258,6 @@ pub(crate) fn role_list(roles: &[RoleResponse]) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use finbourne_identity::{
         ErrorDetail, RoleId, UserSchemaProperty, UserStatus, UserSummary, UserType,

@@ -87,7 +87,6 @@ pub(crate) async fn allow_bearer_or_none(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn headers(authorization: &str) -> HeaderMap {

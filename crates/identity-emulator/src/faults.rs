@@ -205,7 +205,6 @@ impl FaultEngine {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn status(code: u16) -> Fault {

@@ -159,7 +159,6 @@ impl RequestLog {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn parts(request: http::Request<()>) -> http::request::Parts {

@@ -266,7 +266,6 @@ pub(crate) fn render_pending_problem(response: Response, context: &RequestContex
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn context() -> RequestContext {

@@ -158,7 +158,6 @@ fn random_token() -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[tokio::test(start_paused = true)]

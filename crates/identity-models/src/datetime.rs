@@ -14,7 +14,6 @@ pub(crate) use time::serde::rfc3339::option as rfc3339_option;
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use serde::{Deserialize, Serialize};
     use time::OffsetDateTime;

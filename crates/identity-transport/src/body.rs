@@ -260,7 +260,6 @@ impl fmt::Debug for ResponseBody {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use http_body_util::BodyExt;
 

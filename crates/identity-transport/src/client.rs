@@ -8,7 +8,7 @@
 //! allowed (the emulator, a local proxy). Failures come out as
 //! [`TransportError`]s and the answer's body as a [`ResponseBody`] limited
 //! by [`HttpClientBuilder::max_response_bytes`] and by the read timeout and
-//! deadline the request carries in its [`CallContext`](identity_options::CallContext).
+//! deadline the request carries (set by the timeout layers).
 
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -26,8 +26,8 @@ use tower_service::Service;
 use crate::body::{BodyLimits, DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 use crate::connector::{Connector, TcpConnector, Transport};
 use crate::error::{BuildError, TransportError, TransportErrorKind, causes, hyper_failure};
-use crate::extensions::{Deadline, ReadTimeout};
 use crate::proxy::ProxyConfig;
+use crate::timeout::{Deadline, ReadTimeout};
 use crate::tls;
 
 /// Default time to open a connection (TCP, proxy tunnel and TLS): 10 s.
@@ -313,7 +313,6 @@ impl Future for ResponseFuture {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[tokio::test]

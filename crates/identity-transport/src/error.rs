@@ -77,6 +77,15 @@ pub enum TimeoutKind {
     Total,
 }
 
+/// Lets the retry policy look into a `TransportError` as it looks into a
+/// `tower::BoxError`, so that [`RetryLayer`](crate::RetryLayer) works
+/// straight over [`HttpClient`](crate::HttpClient).
+impl AsRef<dyn std::error::Error + Send + Sync + 'static> for TransportError {
+    fn as_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+}
+
 impl TransportError {
     /// A new error of `kind` saying `message`.
     ///

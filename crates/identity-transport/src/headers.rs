@@ -5,25 +5,25 @@
 //! Rust` and `X-LUSID-SDK-Version: <version>` as the official SDKs send
 //! theirs; `X-LUSID-Application` when an application name is configured;
 //! `CorrelationId` from the call's
-//! [`RequestOptions::correlation_id`](identity_options::RequestOptions::correlation_id),
-//! else one already on the request, else the client's; `Accept:
-//! application/json` unless the request says otherwise. The layer sits
-//! outside the retry layer, so every attempt carries the same values. The
-//! values are checked and made once, when the layer is built.
+//! [`RequestOptions::correlation_id`](identity_call::RequestOptions::correlation_id),
+//! else one already on the request, else the client's. The layer sits
+//! outside the retry layer, so every attempt carries the same values.
+//!
+//! It is a pass-through: it sets headers and hands the request on, with the
+//! inner service's future and error. What can fail fails before any call:
+//! the configured values when the layer is built, a call's correlation id
+//! when its options are made.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use http::header::{ACCEPT, USER_AGENT};
+use http::header::USER_AGENT;
 use http::{HeaderName, HeaderValue};
-use identity_options::RequestOptions;
-use tower::BoxError;
+use identity_call::RequestOptions;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::error::{BuildError, TransportError, TransportErrorKind};
-use crate::future::BoxErrorFuture;
+use crate::error::BuildError;
 
 const SDK_LANGUAGE: HeaderName = HeaderName::from_static("x-lusid-sdk-language");
 const SDK_VERSION: HeaderName = HeaderName::from_static("x-lusid-sdk-version");
@@ -37,7 +37,6 @@ const USER_AGENT_VALUE: HeaderValue = HeaderValue::from_static(concat!(
 ));
 const LANGUAGE_VALUE: HeaderValue = HeaderValue::from_static("Rust");
 const VERSION_VALUE: HeaderValue = HeaderValue::from_static(env!("CARGO_PKG_VERSION"));
-const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// What the headers layer adds beside the SDK's own headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -99,32 +98,20 @@ pub struct SdkHeaders<S> {
     values: Arc<ConfiguredValues>,
 }
 
-impl<S, B> Service<http::Request<Bytes>> for SdkHeaders<S>
+impl<S, B> Service<http::Request<B>> for SdkHeaders<S>
 where
-    S: Service<http::Request<Bytes>, Response = http::Response<B>>,
-    S::Error: Into<BoxError>,
+    S: Service<http::Request<B>>,
 {
-    type Response = http::Response<B>;
-    type Error = BoxError;
-    type Future = BoxErrorFuture<S::Future>;
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
-        let call_correlation_id = match RequestOptions::of(&request).correlation_id.as_deref() {
-            Some(id) => match HeaderValue::try_from(id) {
-                Ok(value) => Some(value),
-                Err(_) => {
-                    return BoxErrorFuture::failed(TransportError::new(
-                        TransportErrorKind::InvalidRequest,
-                        "the call's correlation id is not a valid HTTP header value",
-                    ));
-                }
-            },
-            None => None,
-        };
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let call_correlation_id = RequestOptions::of(&request).get_correlation_id().cloned();
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, USER_AGENT_VALUE);
         headers.insert(SDK_LANGUAGE, LANGUAGE_VALUE);
@@ -142,15 +129,14 @@ where
                 }
             }
         }
-        headers.entry(ACCEPT).or_insert(JSON);
-        BoxErrorFuture::called(self.inner.call(request))
+        self.inner.call(request)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use bytes::Bytes;
     use tower::ServiceExt;
 
     async fn sent_headers(config: HeadersConfig, request: http::Request<Bytes>) -> http::HeaderMap {
@@ -182,7 +168,6 @@ mod tests {
         );
         assert_eq!(headers["x-lusid-sdk-language"], "Rust");
         assert_eq!(headers["x-lusid-sdk-version"], version);
-        assert_eq!(headers["accept"], "application/json");
         assert!(!headers.contains_key("x-lusid-application"));
         assert!(!headers.contains_key("correlationid"));
     }
@@ -199,7 +184,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_call_correlation_id_wins_and_accept_is_kept() {
+    async fn the_call_correlation_id_wins() {
         let config = HeadersConfig {
             correlation_id: Some("client-wide".into()),
             ..HeadersConfig::default()
@@ -207,14 +192,11 @@ mod tests {
         let mut request = get();
         RequestOptions::new()
             .correlation_id("this-call")
+            .unwrap()
             .set_on(&mut request);
-        request
-            .headers_mut()
-            .insert(ACCEPT, HeaderValue::from_static("text/plain"));
         let headers = sent_headers(config, request).await;
         assert_eq!(headers["correlationid"], "this-call");
         assert_eq!(headers.get_all("correlationid").iter().count(), 1);
-        assert_eq!(headers["accept"], "text/plain");
     }
 
     #[test]
@@ -230,18 +212,5 @@ mod tests {
                 name: "application name"
             }
         ));
-    }
-
-    #[tokio::test]
-    async fn a_call_correlation_id_that_is_not_a_header_value_fails_the_call() {
-        let layer = SdkHeadersLayer::new(HeadersConfig::default()).unwrap();
-        let (mock, _handle) = tower_test::mock::pair::<http::Request<Bytes>, http::Response<()>>();
-        let mut request = get();
-        RequestOptions::new()
-            .correlation_id("bad\r\nvalue")
-            .set_on(&mut request);
-        let error = layer.layer(mock).oneshot(request).await.unwrap_err();
-        let error = TransportError::from_box(&error).unwrap();
-        assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
     }
 }

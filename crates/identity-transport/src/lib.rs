@@ -8,23 +8,25 @@
 //! SdkHeadersLayer         User-Agent, X-LUSID-SDK-*, CorrelationId  (headers)
 //! TotalTimeoutLayer       one Deadline for the whole call       (timeout)
 //! RetryLayer              classify, wait, replay the Bytes body (retry)
-//!   [AuthLayer]           bearer token per attempt; a new one   (identity-auth)
-//!                         after a 401, replayed by the retry layer
+//!   [AuthLayer]           bearer token per attempt; after a 401 (identity-auth)
+//!                         a new token and one replay
 //! AttemptTimeoutLayer     read timeout of one attempt           (timeout)
 //! TraceLayer::attempt()   span per attempt                      (trace)
 //! HttpClient              pooled HTTP/1.1 + HTTP/2, rustls, proxy (client)
 //! ```
 //!
 //! Every layer is a `Layer` and its `Service` side by side in one module,
-//! generic over any `S: Service<http::Request<Bytes>, Response =
-//! http::Response<B>>` whose error converts into `tower::BoxError`, with
-//! `BoxError` as its own error: errors of other layers pass through
-//! unchanged, and [`TransportError::from_box`] finds this crate's again.
-//! Request bodies are [`Bytes`](bytes::Bytes), so an attempt can be
-//! replayed. Per-call settings ride in the request's
-//! [`CallContext`](identity_options::CallContext) as
-//! [`identity_options::RequestOptions`]; the layers leave values there for
-//! the layers below ([`Deadline`], [`RetryAttempt`], [`ReadTimeout`]).
+//! and keeps its promise alone, in any order and over any service: the
+//! total timeout arms its own timer, the retry layer honours `Retry-After`
+//! by itself, the headers layer only sets headers. Errors of other layers
+//! pass through unchanged (as `tower::BoxError`), and
+//! [`TransportError::from_box`] finds this crate's again. Request bodies
+//! are [`Bytes`](bytes::Bytes), so an attempt can be replayed. The layers
+//! read the call's [`identity_call::RequestOptions`] and
+//! [`identity_call::OperationInfo`] and never write them; what a layer
+//! tells the layers below is a typed extension of its own module:
+//! [`Deadline`] (set by the total timeout) and [`RetryAttempt`] (set by
+//! the retry layer).
 //!
 //! The defaults, and why:
 //!
@@ -77,8 +79,6 @@ mod body;
 pub mod client;
 mod connector;
 mod error;
-mod extensions;
-pub mod future;
 pub mod headers;
 mod proxy;
 pub mod retry;
@@ -89,9 +89,10 @@ pub mod trace;
 pub use body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 pub use client::{HttpClient, HttpClientBuilder};
 pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
-pub use extensions::{Deadline, ReadTimeout, RetryAttempt};
 pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
 pub use proxy::ProxyConfig;
-pub use retry::{Retry, RetryConfig, RetryLayer};
-pub use timeout::{AttemptTimeout, AttemptTimeoutLayer, TotalTimeout, TotalTimeoutLayer};
+pub use retry::{Retry, RetryAttempt, RetryConfig, RetryLayer};
+pub use timeout::{
+    AttemptTimeout, AttemptTimeoutLayer, Deadline, TimeoutFuture, TotalTimeout, TotalTimeoutLayer,
+};
 pub use trace::{Trace, TraceLayer};

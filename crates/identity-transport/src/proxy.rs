@@ -128,7 +128,6 @@ impl fmt::Debug for ProxyConfig {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn proxy(address: &str) -> ProxyConfig {

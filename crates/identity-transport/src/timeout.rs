@@ -1,21 +1,19 @@
 //! The two time limits of a call, as two layers over one mechanism.
 //!
-//! - [`TotalTimeoutLayer`], outside the retry layer: one [`Deadline`](crate::Deadline)
-//!   for the whole call, every attempt and every wait included; it puts the
-//!   deadline in the request's call context so that the layers below respect it.
+//! - [`TotalTimeoutLayer`], outside the retry layer: one [`Deadline`] for
+//!   the whole call, every attempt and every wait included. It arms its own
+//!   timer, so it bounds any service alone, and puts the deadline on the
+//!   request for the layers below that must stop waiting at it.
 //! - [`AttemptTimeoutLayer`], inside the retry and auth layers: the read
-//!   timeout of one attempt (time to the answer's headers), clipped to the
-//!   time left before the deadline. [`ResponseBody`](crate::ResponseBody)
-//!   applies the same read timeout to every piece of the body.
+//!   timeout of one attempt (time to the answer's headers).
+//!   [`HttpClient`](crate::HttpClient) applies the same read timeout to
+//!   every piece of the body.
 //!
 //! Both race the inner future against a tokio `Sleep` ([`TimeoutFuture`])
 //! and fail with a [`TransportError`] of kind
 //! [`Timeout`](crate::TransportErrorKind::Timeout): [`TimeoutKind::Total`]
 //! or [`TimeoutKind::Attempt`]. An attempt cut short by the deadline fails
-//! with `Total`, as the retry layer must not try again then. In the
-//! client's own stack the total-timeout layer arms no timer
-//! ([`TotalTimeoutLayer::clipped_below`]): every wait below it already
-//! ends by the deadline.
+//! with `Total`, as the retry layer must not try again then.
 
 mod attempt;
 mod total;
@@ -29,7 +27,9 @@ use tower::BoxError;
 
 use crate::error::{TimeoutKind, TransportError};
 
+pub(crate) use attempt::ReadTimeout;
 pub use attempt::{AttemptTimeout, AttemptTimeoutLayer, DEFAULT_ATTEMPT_TIMEOUT};
+pub use identity_call::Deadline;
 pub use total::{DEFAULT_TOTAL_TIMEOUT, TotalTimeout, TotalTimeoutLayer};
 
 pin_project! {

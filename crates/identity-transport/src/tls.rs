@@ -63,7 +63,6 @@ fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, BuildE
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use std::io::Write;
 

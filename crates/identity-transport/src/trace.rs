@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use identity_options::OperationInfo;
+use identity_call::{OperationInfo, REQUEST_ID_HEADER};
 use pin_project_lite::pin_project;
 use tower::BoxError;
 use tower_layer::Layer;
@@ -27,10 +27,7 @@ use tower_service::Service;
 use tracing::Span;
 use tracing::field::{Empty, display};
 
-use crate::extensions::RetryAttempt;
-
-/// The header where the service puts its id of the request.
-const REQUEST_ID: &str = "lusid-meta-requestid";
+use crate::retry::RetryAttempt;
 
 /// Opens a span per call ([`TraceLayer::call`]) or per attempt
 /// ([`TraceLayer::attempt`]).
@@ -100,8 +97,8 @@ where
                 let operation = OperationInfo::of(&request);
                 let span = tracing::info_span!(
                     "identity.call",
-                    operation = operation.map(|o| o.name),
-                    path_template = operation.map(|o| o.path_template),
+                    operation = operation.map(|o| o.name()),
+                    path_template = operation.map(|o| o.path_template()),
                     method = request.method().as_str(),
                     status = Empty,
                     attempts = Empty,
@@ -115,12 +112,12 @@ where
             Scope::Attempt => {
                 let attempt = RetryAttempt::of(&request);
                 if let Some(CallSpan(call)) = request.extensions().get::<CallSpan>() {
-                    call.record("attempts", attempt.number);
+                    call.record("attempts", attempt.number());
                 }
                 tracing::debug_span!(
                     "identity.attempt",
-                    attempt = attempt.number,
-                    wait_ms = attempt.waited.as_secs_f64() * 1000.0,
+                    attempt = attempt.number(),
+                    wait_ms = attempt.waited().as_secs_f64() * 1000.0,
                     status = Empty,
                     request_id = Empty,
                     error = Empty,
@@ -164,7 +161,7 @@ where
                     if *this.scope == Scope::Attempt
                         && let Some(id) = response
                             .headers()
-                            .get(REQUEST_ID)
+                            .get(REQUEST_ID_HEADER)
                             .and_then(|v| v.to_str().ok())
                     {
                         this.span.record("request_id", id);
@@ -189,7 +186,6 @@ impl<F> std::fmt::Debug for TraceFuture<F> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use tower::ServiceExt;
 

@@ -1,14 +1,13 @@
 //! The whole stack against the emulator over loopback sockets, on tokio's
 //! paused clock: the emulator's request log (`elapsedMs`) and the waits
 //! are on the same clock, and no test sleeps for real.
-
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use identity_call::OperationInfo;
 use identity_emulator::{Emulator, EmulatorConfig, Fault, FaultRule, FaultWhen, RecordedRequest};
-use identity_options::OperationInfo;
 use identity_transport::retry::RetryBudget;
 use identity_transport::{
     AttemptTimeoutLayer, HeadersConfig, HttpClient, ResponseBody, RetryConfig, RetryLayer,

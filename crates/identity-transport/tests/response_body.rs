@@ -1,5 +1,4 @@
 //! The limits of ResponseBody, against a raw TCP server.
-
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -7,9 +6,11 @@ mod support;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
-use identity_transport::{Deadline, HttpClient, ReadTimeout, TimeoutKind, TransportErrorKind};
+use identity_transport::{
+    AttemptTimeoutLayer, Deadline, HttpClient, TimeoutKind, TransportErrorKind,
+};
 use tokio::time::Instant;
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 
 /// Guards a test against a hang: a failure, never a timing check.
 async fn bounded<F: Future>(future: F) -> F::Output {
@@ -93,36 +94,42 @@ async fn a_streamed_body_over_the_limit_stops_at_the_limit() {
     assert!(passed_on > limit / 2, "{passed_on} bytes passed on");
 }
 
-/// A body that stops after 10 of its 100 bytes, read with `limits` in the
-/// request's extensions.
+/// A body that stops after 10 of its 100 bytes, read through the client
+/// (under an attempt-timeout layer when one is given), with `mark`
+/// applied to the request.
 async fn stalled_body(
-    limit: impl FnOnce(&mut http::Request<bytes::Bytes>),
+    attempt_timeout: Option<Duration>,
+    mark: impl FnOnce(&mut http::Request<bytes::Bytes>),
 ) -> (TransportErrorKind, Duration) {
     let addr =
         support::raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".to_vec())
             .await;
     let client = HttpClient::builder().connect_timeout(None).build().unwrap();
     let mut request = support::get(&format!("http://{addr}/"));
-    limit(&mut request);
+    mark(&mut request);
     let started = Instant::now();
-    let response = client.oneshot(request).await.unwrap();
+    let response = match attempt_timeout {
+        Some(timeout) => AttemptTimeoutLayer::new(timeout)
+            .layer(client)
+            .oneshot(request)
+            .await
+            .unwrap(),
+        None => client.oneshot(request).await.unwrap(),
+    };
     let error = response.into_body().collect().await.unwrap_err();
     (error.kind(), started.elapsed())
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_body_that_stalls_ends_at_the_read_timeout() {
-    let (kind, elapsed) = stalled_body(|request| {
-        ReadTimeout(Duration::from_secs(2)).set_on(request);
-    })
-    .await;
+async fn a_body_that_stalls_ends_at_the_attempt_timeout_above() {
+    let (kind, elapsed) = stalled_body(Some(Duration::from_secs(2)), |_| {}).await;
     assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Attempt));
     assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_body_that_stalls_ends_at_the_call_deadline() {
-    let (kind, elapsed) = stalled_body(|request| {
+    let (kind, elapsed) = stalled_body(None, |request| {
         Deadline::after(Duration::from_secs(3))
             .unwrap()
             .set_on(request);

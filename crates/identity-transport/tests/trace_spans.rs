@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use identity_options::OperationInfo;
+use identity_call::OperationInfo;
 use identity_transport::{RetryConfig, RetryLayer, TraceLayer};
 use tower::ServiceExt;
 use tracing_subscriber::fmt::format::FmtSpan;

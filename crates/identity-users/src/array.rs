@@ -212,7 +212,6 @@ fn fails_at_end(input: &[u8], error: &serde_json::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use serde_json::{Value, json};

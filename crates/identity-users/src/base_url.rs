@@ -126,7 +126,6 @@ impl std::str::FromStr for BaseUrl {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 

@@ -15,7 +15,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
-use identity_options::{CallContext, RequestOptions};
+use identity_call::RequestOptions;
 use tower_service::Service;
 
 use crate::UsersApi;
@@ -45,7 +45,7 @@ impl<S: Clone, O: Operation, E> Call<S, O, E> {
     /// A call of `O`, with `parameter` (what it is, and its value) for the
     /// operation's path parameter, if it has one.
     pub(crate) fn new(api: &UsersApi<S, E>, parameter: Option<(&'static str, &str)>) -> Self {
-        let template = const { PathTemplate::of(O::INFO.path_template) };
+        let template = const { PathTemplate::of(O::INFO.path_template()) };
         Self {
             service: api.service.clone(),
             origin: api.base_url.origin(),
@@ -91,7 +91,7 @@ impl<S, O: Operation, E> Call<S, O, E> {
         let uri = self.origin.uri(path_and_query)?;
         let body = match self.body {
             Some(body) => Some(body.map_err(|source| Error::Serialize {
-                operation: operation.name,
+                operation: operation.name(),
                 source,
             })?),
             None => None,
@@ -105,10 +105,9 @@ impl<S, O: Operation, E> Call<S, O, E> {
         if has_body {
             headers.insert(CONTENT_TYPE, JSON);
         }
-        let context = CallContext::of_mut(&mut request);
-        context.operation = Some(operation);
+        operation.set_on(&mut request);
         if let Some(options) = self.options {
-            context.options = options;
+            options.set_on(&mut request);
         }
         Ok((self.service, request))
     }
@@ -130,24 +129,9 @@ where
     /// problem details the service sent. The body is decoded as it arrives
     /// (a list element by element), so a large answer is never held twice.
     pub async fn send(self) -> Result<O::Output, E> {
-        // One async fn, not a wrapper that maps the error of another: every
-        // level of nesting is one more copy of the whole future per call.
-        let name = O::INFO.name;
-        let (mut service, request) = self.into_request()?;
-        poll_fn(|cx| service.poll_ready(cx))
-            .await
-            .map_err(service_failed::<S>(name))?;
-        let response = service
-            .call(request)
-            .await
-            .map_err(service_failed::<S>(name))?;
-        let (parts, body) = response.into_parts();
+        let name = O::INFO.name();
+        let (parts, body) = self.respond().await?;
         let mut body = std::pin::pin!(body);
-        if !parts.status.is_success() {
-            let body = collect(name, parts.status, body.as_mut()).await?;
-            let error = ApiError::new(name, parts.status, parts.headers, body);
-            return Err(E::from(error.into()));
-        }
         let mut decoder = <O::Output as Decode>::Decoder::default();
         if let Some(length) = body.size_hint().exact() {
             decoder.expect_bytes(length);
@@ -176,19 +160,25 @@ where
             .map_err(|source| E::from(decode_error(&head, source)))
     }
 
-    /// Sends the call and returns the answer's head and unread body (what
-    /// `send` does first, written out there rather than awaited: every
-    /// level of nesting is one more copy of the whole future per call).
-    pub(crate) async fn respond(self) -> Result<Response<B>, Error> {
-        let name = O::INFO.name;
+    /// Sends the call: an answer with a success status comes back as its
+    /// head and unread body; any other is read whole into an
+    /// [`Error::Api`]. What [`send`](Self::send) and the streams start with.
+    pub(crate) async fn respond(self) -> Result<(http::response::Parts, B), Error> {
+        let name = O::INFO.name();
         let (mut service, request) = self.into_request()?;
         poll_fn(|cx| service.poll_ready(cx))
             .await
             .map_err(service_failed::<S>(name))?;
-        service
+        let response = service
             .call(request)
             .await
-            .map_err(service_failed::<S>(name))
+            .map_err(service_failed::<S>(name))?;
+        let (parts, body) = response.into_parts();
+        if !parts.status.is_success() {
+            let body = collect(name, parts.status, std::pin::pin!(body)).await?;
+            return Err(ApiError::new(name, parts.status, parts.headers, body).into());
+        }
+        Ok((parts, body))
     }
 }
 
@@ -205,7 +195,7 @@ where
 }
 
 /// Reads a body to its end.
-pub(crate) async fn collect<B>(
+async fn collect<B>(
     operation: &'static str,
     status: http::StatusCode,
     body: Pin<&mut B>,

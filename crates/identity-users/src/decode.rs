@@ -207,7 +207,6 @@ impl<T: DeserializeOwned> BodyDecoder for JsonArray<T> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use proptest::prelude::*;

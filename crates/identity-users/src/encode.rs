@@ -52,7 +52,6 @@ pub(crate) fn push_query_pair(query: &mut String, name: &str, value: &str) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use percent_encoding::percent_decode_str;

@@ -12,13 +12,11 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
+use identity_call::REQUEST_ID_HEADER;
 use identity_models::{LusidProblemDetails, LusidValidationProblemDetails};
 
 /// The boxed error of a tower service: what the stack below may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The header in which the service names each request.
-pub const REQUEST_ID_HEADER: &str = "lusid-meta-requestId";
 
 /// How many characters of a body an error message quotes.
 const SNIPPET_CHARS: usize = 200;
@@ -158,6 +156,7 @@ impl Problem {
 /// Carries all of the answer: status, headers, raw body, and the parsed
 /// problem details when the body is one.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The operation that failed.
     pub operation: &'static str,
@@ -172,7 +171,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub(crate) fn new(
+    /// The error answer of `operation`: its status, headers and body, with
+    /// the body parsed as problem details when it is one (as a call makes
+    /// it; a test double of yours may make one too).
+    pub fn new(
         operation: &'static str,
         status: StatusCode,
         headers: HeaderMap,

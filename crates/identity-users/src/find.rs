@@ -12,8 +12,8 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::{Request, Response};
 use http_body::Body;
+use identity_call::RequestOptions;
 use identity_models::ListUsersResponse;
-use identity_options::RequestOptions;
 use tower_service::Service;
 
 use crate::operation::FindUsersById;

@@ -3,9 +3,8 @@
 //!
 //! [`UsersApi`] builds each call as an `http::Request<Bytes>` (the path
 //! percent-encoded segment by segment, the query, the JSON body, and the
-//! operation's [`OperationInfo`] and
-//! per-call [`RequestOptions`] in its
-//! [`CallContext`](identity_options::CallContext)), sends it through the
+//! operation's [`OperationInfo`] and the caller's [`RequestOptions`] in its
+//! extensions), sends it through the
 //! service it was given, and decodes the answer into the operation's typed
 //! result or an [`Error`] that keeps all the service said.
 //!
@@ -48,6 +47,6 @@ mod stream;
 pub use api::UsersApi;
 pub use base_url::BaseUrl;
 pub use call::Call;
-pub use error::{ApiError, BoxError, Error, Problem, REQUEST_ID_HEADER};
+pub use error::{ApiError, BoxError, Error, Problem};
 pub use find::{FindUsers, MAX_IDS_PER_REQUEST};
-pub use identity_options::{OperationInfo, RequestOptions};
+pub use identity_call::{InvalidCorrelationId, OperationInfo, REQUEST_ID_HEADER, RequestOptions};

@@ -15,15 +15,16 @@
 //! request provably never reached the service.
 
 use http::Method;
+use identity_call::OperationInfo;
 use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
-use identity_options::OperationInfo;
 
 use crate::Error;
 use crate::decode::Decode;
 use crate::encode::push_path_segment;
 
-/// One operation of the Users API.
-pub trait Operation {
+/// One operation of the Users API: one of the marker types of this module
+/// (sealed: the contract's operations are the only ones).
+pub trait Operation: sealed::Sealed {
     /// What a successful answer decodes into.
     type Output: Decode;
     /// The HTTP method.
@@ -41,6 +42,8 @@ macro_rules! operations {
             $(#[$doc])*
             #[derive(Debug, Clone, Copy)]
             pub struct $name;
+
+            impl sealed::Sealed for $name {}
 
             impl Operation for $name {
                 type Output = $output;
@@ -88,6 +91,11 @@ operations! {
     UpdateUser: PUT "/api/users/{id}", idempotent: true => UserResponse;
     /// UpdateUserSchema: replaces the alternative-user-id properties (experimental).
     UpdateUserSchema: PUT "/api/users/schema", idempotent: true => UserSchemaResponse;
+}
+
+mod sealed {
+    /// Implemented by the operations of the table only.
+    pub trait Sealed {}
 }
 
 /// A path template, split around its one `{parameter}` when it has one.
@@ -168,7 +176,7 @@ impl PathTemplate {
         };
         ALL.iter()
             .find(|other| {
-                let path = other.path_template;
+                let path = other.path_template();
                 path.len() == before.len() + value.len() + after.len()
                     && path.is_char_boundary(before.len())
                     && path.is_char_boundary(before.len() + value.len())
@@ -176,13 +184,12 @@ impl PathTemplate {
                     && path[before.len()..before.len() + value.len()].eq_ignore_ascii_case(value)
                     && path[before.len() + value.len()..].eq_ignore_ascii_case(after)
             })
-            .map(|other| other.name)
+            .map(|other| other.name())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 
@@ -259,7 +266,7 @@ mod tests {
     #[test]
     fn the_table_has_every_operation_once() {
         assert_eq!(ALL.len(), 16);
-        let mut names: Vec<_> = ALL.iter().map(|info| info.name).collect();
+        let mut names: Vec<_> = ALL.iter().map(|info| info.name()).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), 16);

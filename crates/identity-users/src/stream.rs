@@ -13,8 +13,8 @@ use identity_models::UserResponse;
 use tower_service::Service;
 
 use crate::array::ArrayItems;
-use crate::call::{collect, next_chunk};
-use crate::error::{ApiError, snippet};
+use crate::call::next_chunk;
+use crate::error::snippet;
 use crate::operation::{ListUsers, Operation};
 use crate::{BoxError, Call, Error};
 
@@ -31,17 +31,11 @@ where
     /// Memory holds one chunk of the body and the users of that chunk, for a
     /// domain of any size. An error ends the stream.
     pub fn stream(self) -> impl Stream<Item = Result<UserResponse, E>> {
-        let name = ListUsers::INFO.name;
         stream::once(async move {
-            let (parts, body) = self.respond().await?.into_parts();
-            let mut body = Box::pin(body);
-            if !parts.status.is_success() {
-                let body = collect(name, parts.status, body.as_mut()).await?;
-                return Err(ApiError::new(name, parts.status, parts.headers, body).into());
-            }
+            let (parts, body) = self.respond().await?;
             Ok(Users {
                 status: parts.status,
-                body: Some(body),
+                body: Some(Box::pin(body)),
                 elements: ArrayItems::default(),
                 ready: VecDeque::new(),
             })
@@ -70,7 +64,7 @@ where
     B::Error: Into<BoxError>,
 {
     async fn next(mut self) -> Option<(Result<UserResponse, Error>, Self)> {
-        let name = ListUsers::INFO.name;
+        let name = ListUsers::INFO.name();
         loop {
             if let Some(user) = self.ready.pop_front() {
                 return Some((user, self));

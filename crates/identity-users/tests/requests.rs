@@ -5,10 +5,10 @@
 
 use bytes::Bytes;
 use http::Method;
+use identity_call::{OperationInfo, RequestOptions};
 use identity_models::{
     CreateUserRequest, UpdateUserRequest, UpdateUserSchemaRequest, UserSchemaProperty,
 };
-use identity_options::{OperationInfo, RequestOptions};
 use identity_users::{BaseUrl, Call, Error, UsersApi};
 
 fn api() -> UsersApi<()> {
@@ -23,7 +23,7 @@ fn sent<O: identity_users::operation::Operation>(
     call: Call<(), O>,
 ) -> (Method, String, Option<String>, Bytes, &'static str) {
     let ((), request) = call.into_request().unwrap();
-    let name = OperationInfo::of(&request).unwrap().name;
+    let name = OperationInfo::of(&request).unwrap().name();
     let content_type = request
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -228,5 +228,5 @@ fn options_ride_in_the_extensions() {
         .into_request()
         .unwrap();
     assert_eq!(RequestOptions::of(&request), &options);
-    assert!(identity_options::is_idempotent(&request));
+    assert!(identity_call::is_idempotent(&request));
 }

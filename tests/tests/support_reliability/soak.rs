@@ -447,7 +447,9 @@ impl Worker {
         let correlation = self.correlation(Op::Create);
         let request = CreateUserRequest::personal("Soak", "Gen0", &login);
         let client = self.client.clone();
-        let options = RequestOptions::new().correlation_id(&correlation);
+        let options = RequestOptions::new()
+            .correlation_id(&correlation)
+            .expect("a correlation id fit for a header");
         let created = self
             .record(
                 Op::Create,
@@ -482,7 +484,9 @@ impl Worker {
         let id = self.users[index].id.clone().expect("alive users have ids");
         let login = self.users[index].login.clone();
         let correlation = self.correlation(op);
-        let options = RequestOptions::new().correlation_id(&correlation);
+        let options = RequestOptions::new()
+            .correlation_id(&correlation)
+            .expect("a correlation id fit for a header");
         let users = self.client.users().clone();
         let c = correlation.clone();
         match op {

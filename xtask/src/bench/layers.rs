@@ -105,10 +105,7 @@ pub(crate) async fn run(rounds: usize) -> Result<serde_json::Value, String> {
         ),
         (
             "auth",
-            measure(over(
-                &base,
-                AuthLayer::new(tokens).replay_through_retry().layer(http()?),
-            )),
+            measure(over(&base, AuthLayer::new(tokens).layer(http()?))),
         ),
         (
             "attempt timeout",

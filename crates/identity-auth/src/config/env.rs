@@ -69,7 +69,6 @@ pub(crate) fn locate_secrets_file(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -132,7 +132,6 @@ fn text_of(value: Option<&Value>, setting: Setting) -> Result<Option<String>, &'
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn parse(text: &str) -> Result<SecretsFile, ConfigError> {

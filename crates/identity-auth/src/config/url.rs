@@ -93,7 +93,6 @@ pub(crate) fn shown_url(value: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn endpoint(value: &str, allow: bool) -> Result<Uri, ConfigError> {

@@ -1,20 +1,25 @@
-//! One request to the token endpoint: post the form, retry 429 and 5xx with
-//! backoff, give up at the deadline, and read the answer.
+//! One request to the token endpoint: post the form, give up at the
+//! fetch's deadline, and read the answer.
+//!
+//! Retrying the endpoint's 429 and 5xx is the business of the HTTP service
+//! the request goes through: the SDK passes `identity-transport`'s
+//! `RetryLayer` over its `HttpClient`, which waits `Retry-After` and backs
+//! off with jitter as for every other call. The request says it is safe to
+//! replay (a second token request leaves the service as one would).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use identity_options::OperationInfo;
+use identity_call::OperationInfo;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::response::{TokenResponse, parse_error, parse_token};
-use super::retry_after::retry_after;
 use crate::{AuthError, GrantType};
 
 /// The HTTP a [`PasswordGrant`](super::PasswordGrant) posts to the token
@@ -83,11 +88,8 @@ fn unreachable(error: impl Into<tower::BoxError>) -> AuthError {
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoint {
     pub(crate) url: Uri,
-    pub(crate) max_retries: u32,
     pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
-    pub(crate) first_backoff: Duration,
-    pub(crate) max_backoff: Duration,
 }
 
 /// A form to post, and the HTTP Basic credentials to post it with.
@@ -97,72 +99,52 @@ pub(crate) struct TokenForm {
     pub(crate) basic: Option<HeaderValue>,
 }
 
+/// What the token request is, for the layers of the HTTP service: the
+/// retry layer may replay it after any failure.
+const TOKEN_REQUEST: OperationInfo = OperationInfo::new("Token", "{tokenUrl}", true);
+
 impl Endpoint {
-    /// Posts the form until it gets an answer that is not 429 or 5xx, the
-    /// retries run out, or the deadline passes.
+    /// Posts the form and reads the answer, unless `deadline` passes first.
     pub(crate) async fn post<H: TokenHttp + ?Sized>(
         &self,
         http: &H,
         form: &TokenForm,
         deadline: Instant,
     ) -> Result<TokenResponse, AuthError> {
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let request = self.request(form)?;
-            let sent = http.send(request, self.max_response_bytes);
-            let response = match tokio::time::timeout_at(deadline, sent).await {
-                Ok(response) => response?,
-                Err(_) => {
-                    return Err(AuthError::Timeout {
-                        timeout: self.timeout,
-                    });
-                }
-            };
-            let status = response.status();
-            tracing::debug!(grant = %form.grant, status = status.as_u16(), attempts, "token endpoint answered");
-            if status.is_success() {
-                return parse_token(response.body());
-            }
-            let throttled = status == StatusCode::TOO_MANY_REQUESTS
-                || status == StatusCode::SERVICE_UNAVAILABLE;
-            if throttled || status.is_server_error() {
-                if attempts <= self.max_retries {
-                    let mut wait = self.backoff(attempts);
-                    if throttled
-                        && let Some(asked) = retry_after(response.headers(), SystemTime::now())
-                    {
-                        wait = wait.max(asked);
-                    }
-                    if Instant::now()
-                        .checked_add(wait)
-                        .is_some_and(|end| end < deadline)
-                    {
-                        tracing::debug!(?wait, "retrying the token request");
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                }
-                return Err(AuthError::Status {
-                    grant: form.grant,
-                    status,
-                    attempts,
-                });
-            }
-            return Err(match parse_error(response.body()) {
-                Some((code, description)) => AuthError::Refused {
-                    grant: form.grant,
-                    status,
-                    code,
-                    description,
-                },
-                None => AuthError::Status {
-                    grant: form.grant,
-                    status,
-                    attempts,
-                },
+        let request = self.request(form)?;
+        let sent = http.send(request, self.max_response_bytes);
+        let Ok(response) = tokio::time::timeout_at(deadline, sent).await else {
+            return Err(AuthError::Timeout {
+                timeout: self.timeout,
+            });
+        };
+        let response = response?;
+        let status = response.status();
+        tracing::debug!(grant = %form.grant, status = status.as_u16(), "token endpoint answered");
+        if status.is_success() {
+            return parse_token(response.body());
+        }
+        // Throttled or failing after the HTTP service's retries: no OAuth2
+        // verdict on the credentials, whatever the body says.
+        let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+        if throttled || status.is_server_error() {
+            return Err(AuthError::Status {
+                grant: form.grant,
+                status,
             });
         }
+        Err(match parse_error(response.body()) {
+            Some((code, description)) => AuthError::Refused {
+                grant: form.grant,
+                status,
+                code,
+                description,
+            },
+            None => AuthError::Status {
+                grant: form.grant,
+                status,
+            },
+        })
     }
 
     fn request(&self, form: &TokenForm) -> Result<Request<Bytes>, AuthError> {
@@ -176,36 +158,7 @@ impl Endpoint {
         if let Some(basic) = &form.basic {
             request.headers_mut().insert(AUTHORIZATION, basic.clone());
         }
-        OperationInfo::new("Token", "{tokenUrl}", true).set_on(&mut request);
+        TOKEN_REQUEST.set_on(&mut request);
         Ok(request)
-    }
-
-    /// Exponential backoff: the first wait, doubled after each attempt, capped.
-    fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempts.saturating_sub(1));
-        self.first_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_its_cap() {
-        let endpoint = Endpoint {
-            url: Uri::from_static("https://t"),
-            max_retries: 5,
-            timeout: Duration::from_secs(30),
-            max_response_bytes: 1024,
-            first_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(3),
-        };
-        let waits: Vec<_> = (1..=5).map(|n| endpoint.backoff(n).as_millis()).collect();
-        assert_eq!(waits, [500, 1000, 2000, 3000, 3000]);
-        assert_eq!(endpoint.backoff(u32::MAX), Duration::from_secs(3));
     }
 }

@@ -12,7 +12,6 @@ mod cache;
 mod endpoint;
 mod password_grant;
 mod response;
-mod retry_after;
 mod static_token;
 mod token_file;
 

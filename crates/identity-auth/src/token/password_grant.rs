@@ -34,10 +34,10 @@ pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
 
 /// OAuth2 password grant against the token endpoint, with refresh token.
 ///
-/// `H` carries the HTTP (see [`TokenHttp`]). The token endpoint's 429 (waiting
-/// `Retry-After`) and 5xx answers are retried with exponential backoff, 5
-/// times by default as in the official SDKs, and one token fetch, retries
-/// included, is given 30 seconds by default.
+/// `H` carries the HTTP (see [`TokenHttp`]); retrying the endpoint's 429
+/// and 5xx answers is its business (the SDK gives it `identity-transport`'s
+/// `RetryLayer`). One token fetch, retries included, is given 30 seconds
+/// by default.
 ///
 /// ```no_run
 /// # async fn example<H: identity_auth::TokenHttp>(http: H) -> Result<(), Box<dyn std::error::Error>> {
@@ -69,11 +69,8 @@ impl<H: TokenHttp> PasswordGrant<H> {
     pub fn new(credentials: PasswordGrantCredentials, http: H) -> Self {
         let endpoint = Endpoint {
             url: credentials.token_url().clone(),
-            max_retries: 5,
             timeout: Duration::from_secs(30),
             max_response_bytes: 64 * 1024,
-            first_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
         };
         Self {
             credentials,
@@ -90,12 +87,6 @@ impl<H: TokenHttp> PasswordGrant<H> {
         self
     }
 
-    /// Sets how many times a 429 or 5xx answer is retried (default 5).
-    pub fn with_max_retries(mut self, retries: u32) -> Self {
-        self.endpoint.max_retries = retries;
-        self
-    }
-
     /// Sets the time one token fetch may take, retries and waits included
     /// (default 30 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
@@ -106,15 +97,6 @@ impl<H: TokenHttp> PasswordGrant<H> {
     /// Sets the longest answer read (default 64 KiB).
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.endpoint.max_response_bytes = bytes;
-        self
-    }
-
-    /// Sets the backoff between retries: `first`, doubled each time, at most
-    /// `max` (defaults 500 ms and 8 s). A `Retry-After` longer than the
-    /// backoff is waited instead.
-    pub fn with_backoff(mut self, first: Duration, max: Duration) -> Self {
-        self.endpoint.first_backoff = first;
-        self.endpoint.max_backoff = max;
         self
     }
 

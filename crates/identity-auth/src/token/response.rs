@@ -110,7 +110,6 @@ fn single_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use secrecy::ExposeSecret;
 
     use super::*;

@@ -118,7 +118,6 @@ impl TokenProvider for TokenFile {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use secrecy::ExposeSecret;
 
     use super::*;

@@ -357,7 +357,6 @@ fn print_report(report: &ImportReport, output: Output) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 
@@ -414,13 +413,18 @@ mod tests {
 
     /// A facade error for an error answer of CreateUser.
     fn answered(status: u16, problem: Option<finbourne_identity::Problem>) -> Error {
-        let api = finbourne_identity::ApiError {
-            operation: "CreateUser",
-            status: http::StatusCode::from_u16(status).unwrap(),
-            headers: Default::default(),
-            body: Default::default(),
-            problem,
+        let body = match problem {
+            Some(finbourne_identity::Problem::Details(details)) => serde_json::to_vec(&details),
+            Some(finbourne_identity::Problem::Validation(details)) => serde_json::to_vec(&details),
+            None => Ok(Vec::new()),
+            Some(other) => panic!("no test body for {other:?}"),
         };
+        let api = finbourne_identity::ApiError::new(
+            "CreateUser",
+            http::StatusCode::from_u16(status).unwrap(),
+            http::HeaderMap::new(),
+            body.unwrap().into(),
+        );
         Error::from(finbourne_identity::layers::users::Error::Api(Box::new(api)))
     }
 

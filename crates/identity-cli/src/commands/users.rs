@@ -217,7 +217,6 @@ pub(crate) fn update_request(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
     use crate::args::UserKind;

@@ -47,7 +47,6 @@ fn ticks(at: OffsetDateTime) -> OffsetDateTime {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use time::format_description::well_known::Rfc3339;
     use time::macros::datetime;

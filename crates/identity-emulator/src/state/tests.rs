@@ -1,5 +1,4 @@
 //! Unit tests of the directory's rules (the HTTP tests check the wiring).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
 

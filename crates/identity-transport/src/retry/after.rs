@@ -34,7 +34,6 @@ fn seconds(value: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn parse(value: &str) -> Option<Duration> {

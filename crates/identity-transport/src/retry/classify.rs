@@ -276,7 +276,6 @@ impl ClassifyRetry for HyperClientErrors {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::error::{TimeoutKind, TransportErrorKind};
 

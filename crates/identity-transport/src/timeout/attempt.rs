@@ -1,25 +1,24 @@
 //! The attempt-timeout layer: the read timeout of one attempt.
 //!
 //! The timeout is the call's
-//! [`RequestOptions::attempt_timeout`](identity_options::RequestOptions::attempt_timeout),
-//! else the layer's default. It bounds the wait for the answer's headers,
-//! clipped to the call's [`Deadline`]; the layer also leaves it in the
-//! request as a [`ReadTimeout`] so that [`HttpClient`](crate::HttpClient)
-//! bounds every wait for the body with it.
+//! [`RequestOptions`](identity_call::RequestOptions) attempt timeout, else
+//! the layer's default. It bounds the wait for the answer's headers; an
+//! attempt that the call's [`Deadline`] cuts shorter fails as a total
+//! timeout, which the retry layer does not retry. The layer also leaves the
+//! timeout on the request as a [`ReadTimeout`] so that
+//! [`HttpClient`](crate::HttpClient) bounds every wait for the body with it.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use identity_options::RequestOptions;
+use identity_call::RequestOptions;
 use tokio::time::Instant;
 use tower::BoxError;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::TimeoutFuture;
+use super::{Deadline, TimeoutFuture};
 use crate::error::TimeoutKind;
-use crate::extensions::{Deadline, ReadTimeout};
 
 /// The default attempt (read) timeout: 60 s.
 ///
@@ -29,6 +28,22 @@ use crate::extensions::{Deadline, ReadTimeout};
 /// Identity call takes, and a timed-out attempt of an idempotent call is
 /// retried.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The read timeout of one attempt, set by the attempt-timeout layer for
+/// [`HttpClient`](crate::HttpClient): it bounds the wait for every piece of
+/// the answer's body, as the attempt timeout bounds the wait for its headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ReadTimeout(pub(crate) Duration);
+
+impl ReadTimeout {
+    /// The read timeout a request carries, if any.
+    pub(crate) fn of<B>(request: &http::Request<B>) -> Option<Duration> {
+        request
+            .extensions()
+            .get::<ReadTimeout>()
+            .map(|timeout| timeout.0)
+    }
+}
 
 /// Fails an attempt with [`TimeoutKind::Attempt`] when its answer does not
 /// come within the read timeout (with [`TimeoutKind::Total`] when the
@@ -69,12 +84,12 @@ pub struct AttemptTimeout<S> {
     default: Duration,
 }
 
-impl<S, B> Service<http::Request<Bytes>> for AttemptTimeout<S>
+impl<S, B> Service<http::Request<B>> for AttemptTimeout<S>
 where
-    S: Service<http::Request<Bytes>, Response = http::Response<B>>,
+    S: Service<http::Request<B>>,
     S::Error: Into<BoxError>,
 {
-    type Response = http::Response<B>;
+    type Response = S::Response;
     type Error = BoxError;
     type Future = TimeoutFuture<S::Future>;
 
@@ -82,12 +97,11 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
-        let from_options = RequestOptions::of(&request).attempt_timeout;
-        let timeout = from_options.unwrap_or(self.default);
-        if from_options != Some(timeout) {
-            ReadTimeout(timeout).set_on(&mut request);
-        }
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let timeout = RequestOptions::of(&request)
+            .get_attempt_timeout()
+            .unwrap_or(self.default);
+        request.extensions_mut().insert(ReadTimeout(timeout));
         let attempt_ends = Instant::now().checked_add(timeout);
         let (until, kind) = match (attempt_ends, Deadline::of(&request).map(Deadline::instant)) {
             (Some(ends), Some(deadline)) if ends < deadline => (Some(ends), TimeoutKind::Attempt),
@@ -100,9 +114,9 @@ where
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::error::{TransportError, TransportErrorKind};
+    use bytes::Bytes;
     use tower::ServiceExt;
 
     type Handle = tower_test::mock::Handle<http::Request<Bytes>, http::Response<()>>;

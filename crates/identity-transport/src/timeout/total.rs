@@ -1,29 +1,22 @@
 //! The total-timeout layer: one deadline for the whole call.
 //!
 //! The deadline is the call's
-//! [`RequestOptions::total_timeout`](identity_options::RequestOptions::total_timeout)
-//! from now, else the layer's default; when the request already carries an
-//! earlier [`Deadline`], that one stays.
-//!
-//! By default the layer arms a timer for the deadline, so that it bounds
-//! any inner service. With [`TotalTimeoutLayer::clipped_below`] it only
-//! sets the deadline, for a stack whose every wait below already ends by
-//! it (the client's own stack). A call then has one timer (its attempt's),
-//! not two: every timer costs a call an insertion into tokio's timer wheel
-//! and a removal, under the wheel's lock.
+//! [`RequestOptions`](identity_call::RequestOptions) total timeout from now,
+//! else the layer's default; when the request already carries an earlier
+//! [`Deadline`], that one stays. The layer arms its own timer for it, so it
+//! bounds any inner service alone, and puts the deadline on the request for
+//! the layers below that must stop waiting at it.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use identity_options::RequestOptions;
+use identity_call::RequestOptions;
 use tower::BoxError;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::TimeoutFuture;
+use super::{Deadline, TimeoutFuture};
 use crate::error::TimeoutKind;
-use crate::extensions::Deadline;
 
 /// The default total timeout: 30 minutes, as the official SDKs.
 ///
@@ -38,30 +31,12 @@ pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 #[derive(Clone, Copy, Debug)]
 pub struct TotalTimeoutLayer {
     default: Duration,
-    timer: bool,
 }
 
 impl TotalTimeoutLayer {
     /// The layer, with `default` for calls that do not set their own.
     pub fn new(default: Duration) -> Self {
-        Self {
-            default,
-            timer: true,
-        }
-    }
-
-    /// Sets the deadline but arms no timer for it: only for a stack whose
-    /// layers below end every wait by the deadline, as the client's own
-    /// stack does (the retry layer never waits past it, the auth layer
-    /// ends a wait for a token at it, the attempt-timeout layer clips each
-    /// attempt to it and [`ResponseBody`](crate::ResponseBody) each read
-    /// of the body). Over any other service a call could outlive its
-    /// deadline.
-    pub fn clipped_below(self) -> Self {
-        Self {
-            timer: false,
-            ..self
-        }
+        Self { default }
     }
 }
 
@@ -78,7 +53,6 @@ impl<S> Layer<S> for TotalTimeoutLayer {
         TotalTimeout {
             inner,
             default: self.default,
-            timer: self.timer,
         }
     }
 }
@@ -88,15 +62,14 @@ impl<S> Layer<S> for TotalTimeoutLayer {
 pub struct TotalTimeout<S> {
     inner: S,
     default: Duration,
-    timer: bool,
 }
 
-impl<S, B> Service<http::Request<Bytes>> for TotalTimeout<S>
+impl<S, B> Service<http::Request<B>> for TotalTimeout<S>
 where
-    S: Service<http::Request<Bytes>, Response = http::Response<B>>,
+    S: Service<http::Request<B>>,
     S::Error: Into<BoxError>,
 {
-    type Response = http::Response<B>;
+    type Response = S::Response;
     type Error = BoxError;
     type Future = TimeoutFuture<S::Future>;
 
@@ -104,28 +77,27 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let timeout = RequestOptions::of(&request)
-            .total_timeout
+            .get_total_timeout()
             .unwrap_or(self.default);
-        let existing = Deadline::of(&request);
-        let deadline = match (Deadline::after(timeout), existing) {
-            (Some(ours), Some(existing)) => Some(ours.min(existing)),
-            (ours, existing) => ours.or(existing),
+        let deadline = match (Deadline::after(timeout), Deadline::of(&request)) {
+            (Some(ours), Some(earlier)) => Some(ours.min(earlier)),
+            (ours, earlier) => ours.or(earlier),
         };
-        if let Some(deadline) = deadline.filter(|&d| Some(d) != existing) {
+        if let Some(deadline) = deadline {
             deadline.set_on(&mut request);
         }
-        let timer = deadline.filter(|_| self.timer).map(Deadline::instant);
-        TimeoutFuture::new(self.inner.call(request), timer, TimeoutKind::Total)
+        let until = deadline.map(Deadline::instant);
+        TimeoutFuture::new(self.inner.call(request), until, TimeoutKind::Total)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::error::{TransportError, TransportErrorKind};
+    use bytes::Bytes;
     use tokio::time::Instant;
     use tower::ServiceExt;
 
@@ -191,22 +163,5 @@ mod tests {
         let (_sent, respond) = handle.next_request().await.unwrap();
         respond.send_response(http::Response::builder().status(503).body(()).unwrap());
         assert_eq!(call.await.unwrap().unwrap().status(), 503);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn clipped_below_it_sets_the_deadline_and_arms_no_timer() {
-        let (mock, mut handle) = tower_test::mock::pair();
-        let service = TotalTimeoutLayer::new(Duration::from_secs(5))
-            .clipped_below()
-            .layer(mock);
-        let started = Instant::now();
-        let call = tokio::spawn(service.oneshot(request()));
-        let (sent, respond) = handle.next_request().await.unwrap();
-        let deadline = Deadline::of(&sent).unwrap();
-        assert_eq!(deadline.instant(), started + Duration::from_secs(5));
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        assert!(!call.is_finished(), "nothing of its own ends the call");
-        respond.send_response(http::Response::builder().status(200).body(()).unwrap());
-        assert_eq!(call.await.unwrap().unwrap().status(), 200);
     }
 }

@@ -1,0 +1,320 @@
+//! What a FINBOURNE Identity call carries beside its HTTP request.
+//!
+//! `identity-users` builds each call as an `http::Request` and puts two
+//! values in its [`http::Extensions`]: the [`OperationInfo`] of the
+//! operation (its contract name, path template and whether replaying it is
+//! safe) and, when the caller gave any, its [`RequestOptions`]. They are the
+//! one per-call record the layers share: the layers of `identity-transport`
+//! and `identity-auth` read them and never write into them.
+//!
+//! One value crosses from one layer's crate to another's: the call's
+//! [`Deadline`], set by the total-timeout layer (transport) and read by
+//! whoever must stop waiting at it, the auth layer among them. It is
+//! defined here, once. What a layer tells only the layers of its own crate
+//! (an attempt's number, its read timeout) stays in that crate.
+//!
+//! This small crate is the vocabulary both sides share, so that the
+//! operations crate does not depend on the transport crate nor the
+//! transport on the operations.
+//!
+//! ```
+//! use std::time::Duration;
+//! use identity_call::{OperationInfo, RequestOptions};
+//!
+//! let mut request = http::Request::new(());
+//! OperationInfo::new("GetUser", "/api/users/{id}", true).set_on(&mut request);
+//! RequestOptions::new()
+//!     .total_timeout(Duration::from_secs(5))
+//!     .rate_limit_retries(0)
+//!     .set_on(&mut request);
+//!
+//! assert!(identity_call::is_idempotent(&request));
+//! assert_eq!(RequestOptions::of(&request).get_rate_limit_retries(), Some(0));
+//! ```
+
+mod deadline;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use deadline::Deadline;
+
+use http::{HeaderName, HeaderValue};
+
+/// The header in which the service names each request it answers
+/// (`lusid-meta-requestId`), for support: the errors of `identity-users`
+/// report it and the tracing layer records it.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("lusid-meta-requestid");
+
+/// Per-call overrides of the client's settings, as the official SDKs' `opts`.
+///
+/// Every setting left unset keeps the client's. Put the options on a
+/// request with [`set_on`](Self::set_on) (the operation builders of
+/// `identity-users` do it with `.options(...)`); each layer of the stack
+/// reads the setting it owns.
+///
+/// ```
+/// use std::time::Duration;
+/// use identity_call::RequestOptions;
+///
+/// let options = RequestOptions::new()
+///     .attempt_timeout(Duration::from_secs(2))
+///     .correlation_id("nightly-sync-42")?;
+/// assert_eq!(options.get_correlation_id().map(|id| id.as_bytes()), Some(&b"nightly-sync-42"[..]));
+/// assert!(RequestOptions::new().correlation_id("line\nbreak").is_err());
+/// # Ok::<(), identity_call::InvalidCorrelationId>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestOptions {
+    total_timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    rate_limit_retries: Option<u32>,
+    transient_retries: Option<u32>,
+    idempotent: Option<bool>,
+    correlation_id: Option<HeaderValue>,
+}
+
+/// The options of a request that carries none.
+static NO_OPTIONS: RequestOptions = RequestOptions {
+    total_timeout: None,
+    attempt_timeout: None,
+    rate_limit_retries: None,
+    transient_retries: None,
+    idempotent: None,
+    correlation_id: None,
+};
+
+impl RequestOptions {
+    /// Options that override nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The options a request carries, or the empty options when it has none.
+    pub fn of<B>(request: &http::Request<B>) -> &RequestOptions {
+        request
+            .extensions()
+            .get::<RequestOptions>()
+            .unwrap_or(&NO_OPTIONS)
+    }
+
+    /// Makes these the options of `request`.
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        request.extensions_mut().insert(self);
+    }
+
+    /// Deadline of the whole call, every attempt and backoff wait included.
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// Read timeout of one attempt.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times a 429 answer may be retried (0 turns it off).
+    pub fn rate_limit_retries(mut self, retries: u32) -> Self {
+        self.rate_limit_retries = Some(retries);
+        self
+    }
+
+    /// How many times a transient failure (5xx, connection error, attempt
+    /// timeout) may be retried.
+    pub fn transient_retries(mut self, retries: u32) -> Self {
+        self.transient_retries = Some(retries);
+        self
+    }
+
+    /// Overrides the operation's idempotency: `true` lets the retry layer
+    /// replay the call after a failure that may have reached the service,
+    /// `false` forbids it unless the request provably never reached it.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// The `CorrelationId` header of this call, kept across its attempts;
+    /// refused at once when it cannot be an HTTP header value.
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Result<Self, InvalidCorrelationId> {
+        let value = HeaderValue::try_from(id.into()).map_err(|_| InvalidCorrelationId)?;
+        self.correlation_id = Some(value);
+        Ok(self)
+    }
+}
+
+/// The settings, read by the layers (`None`: the client's setting holds).
+impl RequestOptions {
+    /// The call's total timeout.
+    pub fn get_total_timeout(&self) -> Option<Duration> {
+        self.total_timeout
+    }
+
+    /// The read timeout of each attempt of the call.
+    pub fn get_attempt_timeout(&self) -> Option<Duration> {
+        self.attempt_timeout
+    }
+
+    /// How many times the call may retry a 429.
+    pub fn get_rate_limit_retries(&self) -> Option<u32> {
+        self.rate_limit_retries
+    }
+
+    /// How many times the call may retry a transient failure.
+    pub fn get_transient_retries(&self) -> Option<u32> {
+        self.transient_retries
+    }
+
+    /// The call's own idempotency.
+    pub fn get_idempotent(&self) -> Option<bool> {
+        self.idempotent
+    }
+
+    /// The call's `CorrelationId` header value.
+    pub fn get_correlation_id(&self) -> Option<&HeaderValue> {
+        self.correlation_id.as_ref()
+    }
+}
+
+/// A correlation id that is not a valid HTTP header value (a line break, a
+/// control character).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidCorrelationId;
+
+impl fmt::Display for InvalidCorrelationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the correlation id is not a valid HTTP header value")
+    }
+}
+
+impl std::error::Error for InvalidCorrelationId {}
+
+/// Which operation of the contract a request is.
+///
+/// Set by `identity-users` on every request it builds. The retry layer reads
+/// [`OperationInfo::idempotent`], the tracing layer the name and the path
+/// template (never the path itself, which may hold an id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OperationInfo {
+    name: &'static str,
+    path_template: &'static str,
+    idempotent: bool,
+}
+
+impl OperationInfo {
+    /// Describes an operation.
+    pub const fn new(name: &'static str, path_template: &'static str, idempotent: bool) -> Self {
+        Self {
+            name,
+            path_template,
+            idempotent,
+        }
+    }
+
+    /// The contract's name of the operation, e.g. `GetUser`.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The path template, e.g. `/api/users/{id}`.
+    pub const fn path_template(&self) -> &'static str {
+        self.path_template
+    }
+
+    /// Whether the operation may be replayed after a failure that may have
+    /// reached the service: repeating it leaves the service as one call would.
+    pub const fn idempotent(&self) -> bool {
+        self.idempotent
+    }
+
+    /// The operation a request carries, if any.
+    pub fn of<B>(request: &http::Request<B>) -> Option<&OperationInfo> {
+        request.extensions().get::<OperationInfo>()
+    }
+
+    /// Makes this the operation of `request`.
+    pub fn set_on<B>(self, request: &mut http::Request<B>) {
+        request.extensions_mut().insert(self);
+    }
+}
+
+/// Whether a request may be replayed after a failure that may have reached
+/// the service.
+///
+/// The first answer wins: the call's [`RequestOptions::idempotent`], then its
+/// [`OperationInfo::idempotent`], then the method's meaning in HTTP (GET, HEAD,
+/// OPTIONS, PUT and DELETE are idempotent; POST and PATCH are not).
+pub fn is_idempotent<B>(request: &http::Request<B>) -> bool {
+    RequestOptions::of(request)
+        .idempotent
+        .or_else(|| OperationInfo::of(request).map(OperationInfo::idempotent))
+        .unwrap_or_else(|| method_is_idempotent(request.method()))
+}
+
+fn method_is_idempotent(method: &http::Method) -> bool {
+    matches!(
+        *method,
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::OPTIONS
+            | http::Method::PUT
+            | http::Method::DELETE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: http::Method) -> http::Request<()> {
+        let mut request = http::Request::new(());
+        *request.method_mut() = method;
+        request
+    }
+
+    #[test]
+    fn idempotency_follows_the_method_when_nothing_says_otherwise() {
+        assert!(is_idempotent(&request(http::Method::GET)));
+        assert!(is_idempotent(&request(http::Method::PUT)));
+        assert!(is_idempotent(&request(http::Method::DELETE)));
+        assert!(!is_idempotent(&request(http::Method::POST)));
+        assert!(!is_idempotent(&request(http::Method::PATCH)));
+    }
+
+    #[test]
+    fn the_operation_overrides_the_method_and_the_options_override_both() {
+        let mut post = request(http::Method::POST);
+        OperationInfo::new(
+            "ResetFactors",
+            "/api/users/{id}/lifecycle/$resetfactors",
+            true,
+        )
+        .set_on(&mut post);
+        assert!(is_idempotent(&post));
+        RequestOptions::new().idempotent(false).set_on(&mut post);
+        assert!(!is_idempotent(&post));
+    }
+
+    #[test]
+    fn a_request_without_options_reads_the_empty_options() {
+        assert_eq!(
+            RequestOptions::of(&request(http::Method::GET)),
+            &RequestOptions::new()
+        );
+    }
+
+    #[test]
+    fn a_correlation_id_is_checked_where_it_is_set() {
+        assert_eq!(
+            RequestOptions::new().correlation_id("bad\r\nvalue"),
+            Err(InvalidCorrelationId)
+        );
+        let options = RequestOptions::new().correlation_id("this-call");
+        assert_eq!(
+            options.ok().and_then(|o| o.get_correlation_id().cloned()),
+            Some(HeaderValue::from_static("this-call"))
+        );
+    }
+}
