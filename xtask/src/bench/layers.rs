@@ -2,10 +2,8 @@
 //! a GetUser call on its own.
 //!
 //! Each stack is `UsersApi` over our `HttpClient` with one layer, or none
-//! (`bare`), configured as the facade configures it, except the total
-//! timeout: alone, it arms its own timer (in the facade the attempt's timer
-//! ends the call at its deadline). The floor and the whole SDK are measured
-//! beside them. Every stack has its own connection
+//! (`bare`), configured as the facade configures it. The floor and the
+//! whole SDK are measured beside them. Every stack has its own connection
 //! to the benchmark server. As in the suite, the stacks take turns in
 //! rounds, in an order rotated each round, and a figure is the median of
 //! the rounds: the p50 latency of 500 calls made one after another, its
