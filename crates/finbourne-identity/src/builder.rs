@@ -4,12 +4,12 @@
 //! Each setting is taken from the first of: this builder, the `FBN_*`
 //! environment variables (unless [`environment(false)`](IdentityClientBuilder::environment)),
 //! the `secrets.json` file (the one named, else `./secrets.json` when it
-//! exists). The keys and the order are those of `identity_auth::config`.
+//! exists). The keys and the order are those of `identity-config`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use identity_auth::{IdentityConfig, IdentityConfigBuilder};
+use identity_config::{IdentityConfig, IdentityConfigBuilder};
 
 use crate::stack::StackSettings;
 use crate::{Error, IdentityClient};

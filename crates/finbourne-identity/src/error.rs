@@ -15,7 +15,8 @@
 use std::collections::BTreeMap;
 
 use http::StatusCode;
-use identity_auth::{AuthError, ConfigError};
+use identity_auth::AuthError;
+use identity_config::ConfigError;
 use identity_transport::{BuildError, TransportError, TransportErrorKind};
 use identity_users::ApiError;
 

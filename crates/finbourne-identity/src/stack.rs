@@ -26,7 +26,8 @@
 //! The stack is a concrete type ([`DefaultStack`]): no boxing per call.
 
 use http::Uri;
-use identity_auth::{AuthLayer, AuthService, IdentityConfig, TokenCache};
+use identity_auth::{AuthLayer, AuthService, TokenCache, token_provider};
+use identity_config::IdentityConfig;
 use identity_transport::timeout::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
 use identity_transport::{
     AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, Retry,
@@ -54,7 +55,7 @@ pub(crate) fn build(
     settings: &StackSettings,
 ) -> Result<DefaultStack, Error> {
     let http = http_client(config, settings)?;
-    let tokens = TokenCache::new(config.credentials().token_provider(http.clone()));
+    let tokens = TokenCache::new(token_provider(config.credentials(), http.clone()));
 
     let mut retry = RetryConfig::default();
     if let Some(retries) = config.rate_limit_retries() {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{ConfigError, Setting, ValueSource};
+use crate::{ConfigError, Setting, ValueSource};
 
 /// The settings of one `secrets.json` file.
 #[derive(Clone)]

@@ -1,7 +1,7 @@
 //! [`IdentityConfigBuilder`]: settings given explicitly, in code.
 //!
 //! Explicit settings win over the environment and `secrets.json`, key by key
-//! (see [the module docs](crate::config)).
+//! (see [the crate docs](crate)).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::{ConfigError, IdentityConfig};
 use crate::redact;
+use crate::{ConfigError, IdentityConfig};
 
 /// Settings given in code; every one is optional.
 ///
@@ -20,7 +20,7 @@ use crate::redact;
 /// environment.
 ///
 /// ```
-/// use identity_auth::IdentityConfig;
+/// use identity_config::IdentityConfig;
 ///
 /// let config = IdentityConfig::builder()
 ///     .identity_url("https://example.lusid.com/identity")
@@ -28,7 +28,7 @@ use crate::redact;
 ///     .application_name("payroll-sync")
 ///     .build()?;
 /// assert_eq!(config.identity_url(), "https://example.lusid.com/identity");
-/// # Ok::<(), identity_auth::ConfigError>(())
+/// # Ok::<(), identity_config::ConfigError>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct IdentityConfigBuilder {

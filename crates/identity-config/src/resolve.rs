@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::secrets_file::SecretsFile;
-use super::url::{parse_endpoint, shown_url};
-use super::{
+use crate::secrets_file::SecretsFile;
+use crate::url::{parse_endpoint, shown_url};
+use crate::{
     ConfigError, Credentials, IdentityConfig, IdentityConfigBuilder, PasswordGrantCredentials,
     ProxySettings, Setting, ValueSource, env,
 };

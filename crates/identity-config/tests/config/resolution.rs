@@ -1,13 +1,12 @@
 //! Configuration: precedence key by key (explicit, environment, file), the
 //! choice of credentials, and every error, with the environment given as a
 //! map (the process environment is never touched).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use identity_auth::{
+use identity_config::{
     ConfigError, Credentials, ExposeSecret, IdentityConfig, IdentityConfigBuilder, Setting,
     ValueSource,
 };
