@@ -1,30 +1,84 @@
 //! [`IdentityConfig`]: the resolved configuration, and where it is read from.
+//!
+//! Its options (plain values) and their getters come from the table of
+//! settings (`table.rs`); the identity URL, the credentials and the proxy,
+//! which `resolve.rs` checks and assembles by hand, are written here.
 
 use std::fmt;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::redact;
-use crate::{
-    ConfigError, Credentials, IdentityConfigBuilder, ProxySettings, env, resolve, secrets_file,
-};
+use crate::resolve::Resolver;
+use crate::secrets_file::SecretsFile;
+use crate::table::kind;
+use crate::{ConfigError, Credentials, IdentityConfigBuilder, ProxySettings, Setting, env};
 
-/// The resolved configuration: a URL, a way of authenticating, and the
-/// optional settings.
-#[derive(Clone)]
-pub struct IdentityConfig {
-    pub(crate) identity_url: String,
-    pub(crate) credentials: Credentials,
-    pub(crate) application_name: Option<String>,
-    pub(crate) client_certificate: Option<std::path::PathBuf>,
-    pub(crate) total_timeout: Option<Duration>,
-    pub(crate) connect_timeout: Option<Duration>,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) rate_limit_retries: Option<u32>,
-    pub(crate) proxy: Option<ProxySettings>,
-    pub(crate) correlation_id: Option<String>,
-    pub(crate) allow_insecure_http: bool,
+/// The configuration's struct, its getters of options and `Debug`, from the
+/// table of settings: every option is a field and a getter of the same name.
+macro_rules! identity_config {
+    (
+        credentials { $($credentials:tt)* }
+        options { $(
+            $(#[doc = $doc:literal])*
+            $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
+                env [$env:literal $(, $older:literal)*], file $file:tt;
+        )* }
+        proxy { $($proxy:tt)* }
+    ) => {
+        /// The resolved configuration: a URL, a way of authenticating, and the
+        /// optional settings.
+        #[derive(Clone)]
+        pub struct IdentityConfig {
+            identity_url: String,
+            credentials: Credentials,
+            proxy: Option<ProxySettings>,
+            allow_insecure_http: bool,
+            $( $method: Option<kind!(type $kind)>, )*
+        }
+
+        impl IdentityConfig {
+            /// The configuration of the parts [`Resolver`] resolved by hand,
+            /// with every option taken from `explicit`, else from the
+            /// resolver's sources.
+            pub(crate) fn new(
+                identity_url: String,
+                credentials: Credentials,
+                proxy: Option<ProxySettings>,
+                explicit: &IdentityConfigBuilder,
+                sources: &Resolver<'_>,
+            ) -> Result<Self, ConfigError> {
+                Ok(Self {
+                    identity_url,
+                    credentials,
+                    proxy,
+                    allow_insecure_http: explicit.allow_insecure_http,
+                    $( $method: sources.value(explicit.$method.clone(), Setting::$variant)?, )*
+                })
+            }
+
+            $(
+                $(#[doc = $doc])*
+                pub fn $method(&self) -> kind!(returns $kind) {
+                    kind!(get $kind, self.$method)
+                }
+            )*
+        }
+
+        impl fmt::Debug for IdentityConfig {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct("IdentityConfig")
+                    .field("identity_url", &redact::url(&self.identity_url))
+                    .field("credentials", &self.credentials)
+                    $( .field(stringify!($method), kind!(show $kind, &self.$method)) )*
+                    .field("proxy", &self.proxy)
+                    .field("allow_insecure_http", &self.allow_insecure_http)
+                    .finish()
+            }
+        }
+    };
 }
+
+crate::for_each_setting!(identity_config);
 
 impl IdentityConfig {
     /// A builder for settings given in code.
@@ -64,10 +118,8 @@ impl IdentityConfig {
         env: impl Fn(&str) -> Option<String>,
         secrets_file: Option<&Path>,
     ) -> Result<Self, ConfigError> {
-        let file = secrets_file
-            .map(secrets_file::SecretsFile::read)
-            .transpose()?;
-        resolve::Resolver {
+        let file = secrets_file.map(SecretsFile::read).transpose()?;
+        Resolver {
             env: &env,
             file: file.as_ref(),
         }
@@ -85,66 +137,13 @@ impl IdentityConfig {
         &self.credentials
     }
 
-    /// Application name, sent as `X-LUSID-Application`.
-    pub fn application_name(&self) -> Option<&str> {
-        self.application_name.as_deref()
-    }
-
-    /// Extra CA certificate file (PEM) to trust.
-    pub fn client_certificate(&self) -> Option<&Path> {
-        self.client_certificate.as_deref()
-    }
-
-    /// Total timeout of a call, when configured.
-    pub fn total_timeout(&self) -> Option<Duration> {
-        self.total_timeout
-    }
-
-    /// Connect timeout, when configured.
-    pub fn connect_timeout(&self) -> Option<Duration> {
-        self.connect_timeout
-    }
-
-    /// Read timeout of one attempt, when configured.
-    pub fn read_timeout(&self) -> Option<Duration> {
-        self.read_timeout
-    }
-
-    /// How many times a 429 answer is retried, when configured.
-    pub fn rate_limit_retries(&self) -> Option<u32> {
-        self.rate_limit_retries
-    }
-
     /// The HTTP proxy, when configured.
     pub fn proxy(&self) -> Option<&ProxySettings> {
         self.proxy.as_ref()
     }
 
-    /// Correlation id, sent as `CorrelationId`.
-    pub fn correlation_id(&self) -> Option<&str> {
-        self.correlation_id.as_deref()
-    }
-
     /// Whether plain http to hosts that are not loopback was allowed.
     pub fn allow_insecure_http(&self) -> bool {
         self.allow_insecure_http
-    }
-}
-
-impl fmt::Debug for IdentityConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityConfig")
-            .field("identity_url", &redact::url(&self.identity_url))
-            .field("credentials", &self.credentials)
-            .field("application_name", &self.application_name)
-            .field("client_certificate", &self.client_certificate)
-            .field("total_timeout", &self.total_timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
-            .field("rate_limit_retries", &self.rate_limit_retries)
-            .field("proxy", &self.proxy)
-            .field("correlation_id", &self.correlation_id)
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .finish()
     }
 }

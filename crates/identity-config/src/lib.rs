@@ -57,7 +57,7 @@
 //! [`IdentityConfigBuilder::allow_insecure_http`] says otherwise. An Okta
 //! issuer URL without `/v1/token` gets it appended, as the official SDKs do.
 //!
-//! Secrets are kept in [`SecretString`](secrecy::SecretString): `Debug`
+//! Secrets are kept in [`SecretString`]: `Debug`
 //! shows `[REDACTED]` and no error message holds one.
 //!
 //! ```
@@ -90,6 +90,7 @@ mod redact;
 mod resolve;
 mod secrets_file;
 mod setting;
+mod table;
 mod url;
 
 pub use builder::IdentityConfigBuilder;

@@ -1,4 +1,8 @@
 //! Merging the three sources key by key: explicit, then environment, then file.
+//!
+//! The identity URL, the credentials and the proxy are checked and assembled
+//! here by hand; the options, plain values each, are taken alike with
+//! [`Resolver::value`] by the code the table generates (`config.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,49 +44,14 @@ impl Resolver<'_> {
         }
     }
 
-    fn text(
+    /// The explicit value when there is one, else the raw value read as a `T`.
+    pub(crate) fn value<T: FromRaw>(
         &self,
-        explicit: Option<String>,
+        explicit: Option<T>,
         setting: Setting,
-    ) -> Result<Option<String>, ConfigError> {
-        Ok(self
-            .pick(explicit, setting, |raw, _| Ok(raw))?
-            .map(|(value, _)| value))
-    }
-
-    fn secret(
-        &self,
-        explicit: Option<SecretString>,
-        setting: Setting,
-    ) -> Result<Option<SecretString>, ConfigError> {
-        let found = self.pick(explicit, setting, |raw, _| Ok(SecretString::from(raw)))?;
-        Ok(found.map(|(value, _)| value))
-    }
-
-    fn path(
-        &self,
-        explicit: Option<PathBuf>,
-        setting: Setting,
-    ) -> Result<Option<PathBuf>, ConfigError> {
-        let found = self.pick(explicit, setting, |raw, _| Ok(PathBuf::from(raw)))?;
-        Ok(found.map(|(value, _)| value))
-    }
-
-    fn millis(
-        &self,
-        explicit: Option<Duration>,
-        setting: Setting,
-    ) -> Result<Option<Duration>, ConfigError> {
+    ) -> Result<Option<T>, ConfigError> {
         let found = self.pick(explicit, setting, |raw, origin| {
-            whole_number(setting, origin, &raw, "milliseconds").map(Duration::from_millis)
-        })?;
-        Ok(found.map(|(value, _)| value))
-    }
-
-    fn count(&self, explicit: Option<u32>, setting: Setting) -> Result<Option<u32>, ConfigError> {
-        let found = self.pick(explicit, setting, |raw, origin| {
-            let number = whole_number(setting, origin, &raw, "retries")?;
-            u32::try_from(number).map_err(|_| invalid_number(setting, origin, &raw, "retries"))
+            T::from_raw(raw, setting, origin)
         })?;
         Ok(found.map(|(value, _)| value))
     }
@@ -94,9 +63,11 @@ impl Resolver<'_> {
     ) -> Result<IdentityConfig, ConfigError> {
         let allow_insecure_http = explicit.allow_insecure_http;
         let (identity_url, origin) = self
-            .pick(explicit.identity_url, Setting::IdentityUrl, |raw, _| {
-                Ok(raw)
-            })?
+            .pick(
+                explicit.identity_url.clone(),
+                Setting::IdentityUrl,
+                |raw, _| Ok(raw),
+            )?
             .ok_or(ConfigError::Missing {
                 setting: Setting::IdentityUrl,
             })?;
@@ -107,126 +78,164 @@ impl Resolver<'_> {
             allow_insecure_http,
         )?;
 
-        let access_token = self.secret(explicit.access_token, Setting::AccessToken)?;
-        let access_token_file = self.path(explicit.access_token_file, Setting::AccessTokenFile)?;
-        let token_url = self.pick(explicit.token_url, Setting::TokenUrl, |raw, _| Ok(raw))?;
-        let username = self.text(explicit.username, Setting::Username)?;
-        let password = self.secret(explicit.password, Setting::Password)?;
-        let client_id = self.text(explicit.client_id, Setting::ClientId)?;
-        let client_secret = self.secret(explicit.client_secret, Setting::ClientSecret)?;
+        let credentials = self.credentials(&explicit)?;
+        let proxy = self.proxy(&explicit)?;
+        IdentityConfig::new(
+            identity_url.trim().to_owned(),
+            credentials,
+            proxy,
+            &explicit,
+            self,
+        )
+    }
 
-        let credentials = if let Some(token) = access_token {
-            Credentials::AccessToken(token)
-        } else if let Some(file) = access_token_file {
-            Credentials::AccessTokenFile(file)
-        } else {
-            match (token_url, username, password, client_id, client_secret) {
-                (
-                    Some((url, origin)),
-                    Some(username),
-                    Some(password),
-                    Some(client_id),
-                    Some(secret),
-                ) => {
-                    let uri =
-                        parse_endpoint(Setting::TokenUrl, &origin, &url, allow_insecure_http)?;
-                    Credentials::PasswordGrant(PasswordGrantCredentials::from_checked(
+    /// A personal access token, else a token file, else the password grant,
+    /// which needs all five of its settings.
+    fn credentials(&self, explicit: &IdentityConfigBuilder) -> Result<Credentials, ConfigError> {
+        let allow_insecure_http = explicit.allow_insecure_http;
+        let access_token = self.value(explicit.access_token.clone(), Setting::AccessToken)?;
+        let access_token_file =
+            self.value(explicit.access_token_file.clone(), Setting::AccessTokenFile)?;
+        let token_url = self.pick(explicit.token_url.clone(), Setting::TokenUrl, |raw, _| {
+            Ok(raw)
+        })?;
+        let username = self.value(explicit.username.clone(), Setting::Username)?;
+        let password = self.value(explicit.password.clone(), Setting::Password)?;
+        let client_id = self.value(explicit.client_id.clone(), Setting::ClientId)?;
+        let client_secret = self.value(explicit.client_secret.clone(), Setting::ClientSecret)?;
+
+        if let Some(token) = access_token {
+            return Ok(Credentials::AccessToken(token));
+        }
+        if let Some(file) = access_token_file {
+            return Ok(Credentials::AccessTokenFile(file));
+        }
+        match (token_url, username, password, client_id, client_secret) {
+            (
+                Some((url, origin)),
+                Some(username),
+                Some(password),
+                Some(client_id),
+                Some(secret),
+            ) => {
+                let uri = parse_endpoint(Setting::TokenUrl, &origin, &url, allow_insecure_http)?;
+                Ok(Credentials::PasswordGrant(
+                    PasswordGrantCredentials::from_checked(
                         uri, username, password, client_id, secret,
-                    ))
-                }
-                (token_url, username, password, client_id, client_secret) => {
-                    let set = [
-                        token_url.is_some(),
-                        username.is_some(),
-                        password.is_some(),
-                        client_id.is_some(),
-                        client_secret.is_some(),
-                    ];
-                    let missing = Setting::PASSWORD_GRANT
-                        .iter()
-                        .zip(set)
-                        .filter(|(_, set)| !set)
-                        .map(|(setting, _)| *setting)
-                        .collect();
-                    return Err(ConfigError::NoCredentials { missing });
-                }
+                    ),
+                ))
             }
-        };
+            (token_url, username, password, client_id, client_secret) => {
+                let set = [
+                    token_url.is_some(),
+                    username.is_some(),
+                    password.is_some(),
+                    client_id.is_some(),
+                    client_secret.is_some(),
+                ];
+                let missing = Setting::PASSWORD_GRANT
+                    .iter()
+                    .zip(set)
+                    .filter(|(_, set)| !set)
+                    .map(|(setting, _)| *setting)
+                    .collect();
+                Err(ConfigError::NoCredentials { missing })
+            }
+        }
+    }
 
+    /// The proxy, when it has an address; credentials without one are an
+    /// error.
+    fn proxy(
+        &self,
+        explicit: &IdentityConfigBuilder,
+    ) -> Result<Option<ProxySettings>, ConfigError> {
         let proxy_address = self.pick(
-            explicit.proxy_address,
+            explicit.proxy_address.clone(),
             Setting::ProxyAddress,
             |raw, origin| {
                 check_proxy_address(&raw, origin)?;
                 Ok(raw.trim().to_owned())
             },
         )?;
-        let proxy_username = self.text(explicit.proxy_username, Setting::ProxyUsername)?;
-        let proxy_password = self.secret(explicit.proxy_password, Setting::ProxyPassword)?;
-        let proxy = match (proxy_address, proxy_username, proxy_password) {
-            (Some((address, _)), username, password) => Some(ProxySettings {
+        let proxy_username = self.value(explicit.proxy_username.clone(), Setting::ProxyUsername)?;
+        let proxy_password = self.value(explicit.proxy_password.clone(), Setting::ProxyPassword)?;
+        match (proxy_address, proxy_username, proxy_password) {
+            (Some((address, _)), username, password) => Ok(Some(ProxySettings {
                 address,
                 username,
                 password,
+            })),
+            (None, Some(_), _) => Err(ConfigError::ProxyWithoutAddress {
+                setting: Setting::ProxyUsername,
             }),
-            (None, Some(_), _) => {
-                return Err(ConfigError::ProxyWithoutAddress {
-                    setting: Setting::ProxyUsername,
-                });
-            }
-            (None, None, Some(_)) => {
-                return Err(ConfigError::ProxyWithoutAddress {
-                    setting: Setting::ProxyPassword,
-                });
-            }
-            (None, None, None) => None,
-        };
-
-        Ok(IdentityConfig {
-            identity_url: identity_url.trim().to_owned(),
-            credentials,
-            application_name: self.text(explicit.application_name, Setting::ApplicationName)?,
-            client_certificate: self
-                .path(explicit.client_certificate, Setting::ClientCertificate)?,
-            total_timeout: self.millis(explicit.total_timeout, Setting::TotalTimeoutMs)?,
-            connect_timeout: self.millis(explicit.connect_timeout, Setting::ConnectTimeoutMs)?,
-            read_timeout: self.millis(explicit.read_timeout, Setting::ReadTimeoutMs)?,
-            rate_limit_retries: self
-                .count(explicit.rate_limit_retries, Setting::RateLimitRetries)?,
-            proxy,
-            correlation_id: self.text(explicit.correlation_id, Setting::CorrelationId)?,
-            allow_insecure_http,
-        })
+            (None, None, Some(_)) => Err(ConfigError::ProxyWithoutAddress {
+                setting: Setting::ProxyPassword,
+            }),
+            (None, None, None) => Ok(None),
+        }
     }
 }
 
-fn whole_number(
+/// How the text of a setting, from the environment or the file, becomes its
+/// value.
+pub(crate) trait FromRaw: Sized {
+    /// The value of `raw`, or why it is not one.
+    fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError>;
+}
+
+impl FromRaw for String {
+    fn from_raw(raw: String, _: Setting, _: &ValueSource) -> Result<Self, ConfigError> {
+        Ok(raw)
+    }
+}
+
+impl FromRaw for SecretString {
+    fn from_raw(raw: String, _: Setting, _: &ValueSource) -> Result<Self, ConfigError> {
+        Ok(SecretString::from(raw))
+    }
+}
+
+impl FromRaw for PathBuf {
+    fn from_raw(raw: String, _: Setting, _: &ValueSource) -> Result<Self, ConfigError> {
+        Ok(PathBuf::from(raw))
+    }
+}
+
+/// A whole number of milliseconds.
+impl FromRaw for Duration {
+    fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError> {
+        let number = whole_number(&raw)
+            .ok_or_else(|| invalid_number(setting, origin, &raw, "milliseconds", u64::MAX))?;
+        Ok(Duration::from_millis(number))
+    }
+}
+
+/// A count.
+impl FromRaw for u32 {
+    fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError> {
+        whole_number(&raw)
+            .and_then(|number| u32::try_from(number).ok())
+            .ok_or_else(|| invalid_number(setting, origin, &raw, "retries", u32::MAX.into()))
+    }
+}
+
+fn whole_number(raw: &str) -> Option<u64> {
+    raw.trim().parse::<u64>().ok()
+}
+
+fn invalid_number(
     setting: Setting,
     origin: &ValueSource,
     raw: &str,
     unit: &str,
-) -> Result<u64, ConfigError> {
-    raw.trim()
-        .parse::<u64>()
-        .map_err(|_| invalid_number(setting, origin, raw, unit))
-}
-
-fn invalid_number(setting: Setting, origin: &ValueSource, raw: &str, unit: &str) -> ConfigError {
+    max: u64,
+) -> ConfigError {
     ConfigError::InvalidValue {
         setting,
         origin: origin.clone(),
         value: (!setting.is_secret()).then(|| raw.to_owned()),
-        reason: format!(
-            "expected a whole number of {unit} (0 to {})",
-            max_of(setting)
-        ),
-    }
-}
-
-fn max_of(setting: Setting) -> u64 {
-    match setting {
-        Setting::RateLimitRetries => u64::from(u32::MAX),
-        _ => u64::MAX,
+        reason: format!("expected a whole number of {unit} (0 to {max})"),
     }
 }
 

@@ -1,79 +1,78 @@
-//! The table of settings: each one's environment variables and `secrets.json` key.
+//! [`Setting`]: the settings by name, with each one's environment variables
+//! and `secrets.json` key, generated from the table of settings (`table.rs`).
 //!
 //! The names are those of FINBOURNE's other SDKs (see the crate docs), so a
 //! user moving from Python or C# keeps the same environment and file.
 
 use std::fmt;
 
-/// One configuration setting, as the official SDKs name it.
-///
-/// Errors of [`ConfigError`](crate::ConfigError) name settings with this type,
-/// whose [`Display`](fmt::Display) gives both the environment variable and the
-/// `secrets.json` key, e.g. `FBN_PASSWORD (secrets.json api.password)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Setting {
-    /// Base URL of the Identity service.
-    IdentityUrl,
-    /// OAuth2 token endpoint of the password grant.
-    TokenUrl,
-    /// Username of the password grant.
-    Username,
-    /// Password of the password grant (secret).
-    Password,
-    /// OAuth2 client id of the password grant.
-    ClientId,
-    /// OAuth2 client secret of the password grant (secret).
-    ClientSecret,
-    /// Personal access token (secret).
-    AccessToken,
-    /// File holding the access token, re-read when it changes.
-    AccessTokenFile,
-    /// Application name, sent as `X-LUSID-Application`.
-    ApplicationName,
-    /// Extra CA certificate file (PEM) to trust.
-    ClientCertificate,
-    /// Total timeout of a call, in milliseconds.
-    TotalTimeoutMs,
-    /// Connect timeout, in milliseconds.
-    ConnectTimeoutMs,
-    /// Read timeout of one attempt, in milliseconds.
-    ReadTimeoutMs,
-    /// How many times a 429 answer is retried.
-    RateLimitRetries,
-    /// Address of an HTTP proxy.
-    ProxyAddress,
-    /// Username at the proxy.
-    ProxyUsername,
-    /// Password at the proxy (secret).
-    ProxyPassword,
-    /// Correlation id, sent as `CorrelationId`.
-    CorrelationId,
+use crate::table::Kind;
+
+/// The `file` column of the table: a key, or `none`.
+macro_rules! secrets_key {
+    (value none) => {
+        None
+    };
+    (value $key:literal) => {
+        Some($key)
+    };
+    (doc none) => {
+        "Not in `secrets.json`."
+    };
+    (doc $key:literal) => {
+        concat!("`secrets.json` key `", $key, "`.")
+    };
 }
 
-impl Setting {
-    /// Every setting, in the order of the table in the crate docs.
-    pub const ALL: [Setting; 18] = [
-        Setting::IdentityUrl,
-        Setting::TokenUrl,
-        Setting::Username,
-        Setting::Password,
-        Setting::ClientId,
-        Setting::ClientSecret,
-        Setting::AccessToken,
-        Setting::AccessTokenFile,
-        Setting::ApplicationName,
-        Setting::ClientCertificate,
-        Setting::TotalTimeoutMs,
-        Setting::ConnectTimeoutMs,
-        Setting::ReadTimeoutMs,
-        Setting::RateLimitRetries,
-        Setting::ProxyAddress,
-        Setting::ProxyUsername,
-        Setting::ProxyPassword,
-        Setting::CorrelationId,
-    ];
+/// The enum and its table of names, from the table of settings.
+macro_rules! setting {
+    ($( $section:ident { $(
+        $(#[doc = $doc:literal])*
+        $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
+            env [$env:literal $(, $older:literal)*], file $file:tt;
+    )* } )*) => {
+        /// One configuration setting, as the official SDKs name it.
+        ///
+        /// Errors of [`ConfigError`](crate::ConfigError) name settings with
+        /// this type, whose [`Display`](fmt::Display) gives both the
+        /// environment variable and the `secrets.json` key, e.g.
+        /// `FBN_PASSWORD (secrets.json api.password)`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Setting {
+            $( $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!("Environment variable `", $env, "`", $(" (or the older `", $older, "`)",)* ".")]
+                #[doc = secrets_key!(doc $file)]
+                $variant,
+            )* )*
+        }
 
+        /// How many settings there are.
+        const COUNT: usize = [$( $( Setting::$variant, )* )*].len();
+
+        impl Setting {
+            /// Every setting, in the order of the table of settings.
+            pub const ALL: [Setting; COUNT] = [$( $( Setting::$variant, )* )*];
+
+            fn row(self) -> &'static Row {
+                match self {
+                    $( $( Setting::$variant => &Row {
+                        description: $description,
+                        env: &[$env $(, $older)*],
+                        file: secrets_key!(value $file),
+                        kind: Kind::$kind,
+                    }, )* )*
+                }
+            }
+        }
+    };
+}
+
+crate::for_each_setting!(setting);
+
+impl Setting {
     /// The settings the password grant needs, all of them.
     pub const PASSWORD_GRANT: [Setting; 5] = [
         Setting::TokenUrl,
@@ -108,115 +107,22 @@ impl Setting {
 
     /// Whether the value is a secret, never to be shown.
     pub fn is_secret(self) -> bool {
-        matches!(
-            self,
-            Setting::Password
-                | Setting::ClientSecret
-                | Setting::AccessToken
-                | Setting::ProxyPassword
-        )
+        self.row().kind == Kind::Secret
     }
 
-    fn row(self) -> &'static Row {
-        match self {
-            Setting::IdentityUrl => &Row {
-                description: "identity URL",
-                env: &["FBN_IDENTITY_URL", "FBN_FINBOURNE_IDENTITY_API_URL"],
-                file: Some("api.identityUrl"),
-            },
-            Setting::TokenUrl => &Row {
-                description: "token URL",
-                env: &["FBN_TOKEN_URL"],
-                file: Some("api.tokenUrl"),
-            },
-            Setting::Username => &Row {
-                description: "username",
-                env: &["FBN_USERNAME"],
-                file: Some("api.username"),
-            },
-            Setting::Password => &Row {
-                description: "password",
-                env: &["FBN_PASSWORD"],
-                file: Some("api.password"),
-            },
-            Setting::ClientId => &Row {
-                description: "client id",
-                env: &["FBN_CLIENT_ID"],
-                file: Some("api.clientId"),
-            },
-            Setting::ClientSecret => &Row {
-                description: "client secret",
-                env: &["FBN_CLIENT_SECRET"],
-                file: Some("api.clientSecret"),
-            },
-            Setting::AccessToken => &Row {
-                description: "personal access token",
-                env: &["FBN_ACCESS_TOKEN"],
-                file: Some("api.accessToken"),
-            },
-            Setting::AccessTokenFile => &Row {
-                description: "access token file",
-                env: &["FBN_ACCESS_TOKEN_FILE"],
-                file: Some("api.accessTokenFile"),
-            },
-            Setting::ApplicationName => &Row {
-                description: "application name",
-                env: &["FBN_APP_NAME"],
-                file: Some("api.applicationName"),
-            },
-            Setting::ClientCertificate => &Row {
-                description: "extra CA certificate file",
-                env: &["FBN_CLIENT_CERTIFICATE"],
-                file: Some("api.clientCertificate"),
-            },
-            Setting::TotalTimeoutMs => &Row {
-                description: "total timeout (ms)",
-                env: &["FBN_TOTAL_TIMEOUT_MS"],
-                file: Some("api.totalTimeoutMs"),
-            },
-            Setting::ConnectTimeoutMs => &Row {
-                description: "connect timeout (ms)",
-                env: &["FBN_CONNECT_TIMEOUT_MS"],
-                file: Some("api.connectTimeoutMs"),
-            },
-            Setting::ReadTimeoutMs => &Row {
-                description: "read timeout (ms)",
-                env: &["FBN_READ_TIMEOUT_MS"],
-                file: Some("api.readTimeoutMs"),
-            },
-            Setting::RateLimitRetries => &Row {
-                description: "rate limit retries",
-                env: &["FBN_RATE_LIMIT_RETRIES"],
-                file: Some("api.rateLimitRetries"),
-            },
-            Setting::ProxyAddress => &Row {
-                description: "proxy address",
-                env: &["FBN_PROXY_ADDRESS"],
-                file: Some("proxy.address"),
-            },
-            Setting::ProxyUsername => &Row {
-                description: "proxy username",
-                env: &["FBN_PROXY_USERNAME"],
-                file: Some("proxy.username"),
-            },
-            Setting::ProxyPassword => &Row {
-                description: "proxy password",
-                env: &["FBN_PROXY_PASSWORD"],
-                file: Some("proxy.password"),
-            },
-            Setting::CorrelationId => &Row {
-                description: "correlation id",
-                env: &["FBN_CORRELATION_ID"],
-                file: None,
-            },
-        }
+    /// Whether the value is a whole number (`secrets.json` may give it as a
+    /// JSON number).
+    pub(crate) fn is_number(self) -> bool {
+        matches!(self.row().kind, Kind::Millis | Kind::Count)
     }
 }
 
+/// One row of the table, as [`Setting`]'s methods read it.
 struct Row {
     description: &'static str,
     env: &'static [&'static str],
     file: Option<&'static str>,
+    kind: Kind,
 }
 
 /// `FBN_CLIENT_SECRET (secrets.json api.clientSecret)`.
