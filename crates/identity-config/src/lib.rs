@@ -7,24 +7,21 @@
 //! credentials (`identity_auth::token_provider`). This crate reads the
 //! environment and files and sends nothing: no HTTP client, no async.
 //!
-//! Settings come from three places, with the names of FINBOURNE's other SDKs:
+//! # The settings
 //!
-//! | setting | environment variable | `secrets.json` key |
-//! |---|---|---|
-//! | identity URL | `FBN_IDENTITY_URL` (older: `FBN_FINBOURNE_IDENTITY_API_URL`) | `api.identityUrl` |
-//! | token URL | `FBN_TOKEN_URL` | `api.tokenUrl` |
-//! | username | `FBN_USERNAME` | `api.username` |
-//! | password | `FBN_PASSWORD` | `api.password` |
-//! | client id | `FBN_CLIENT_ID` | `api.clientId` |
-//! | client secret | `FBN_CLIENT_SECRET` | `api.clientSecret` |
-//! | personal access token | `FBN_ACCESS_TOKEN` | `api.accessToken` |
-//! | access token file | `FBN_ACCESS_TOKEN_FILE` | `api.accessTokenFile` |
-//! | application name | `FBN_APP_NAME` | `api.applicationName` |
-//! | extra CA certificate file | `FBN_CLIENT_CERTIFICATE` | `api.clientCertificate` |
-//! | total / connect / read timeout, ms | `FBN_TOTAL_TIMEOUT_MS`, `FBN_CONNECT_TIMEOUT_MS`, `FBN_READ_TIMEOUT_MS` | `api.totalTimeoutMs`, `api.connectTimeoutMs`, `api.readTimeoutMs` |
-//! | retries on 429 | `FBN_RATE_LIMIT_RETRIES` | `api.rateLimitRetries` |
-//! | proxy address, username, password | `FBN_PROXY_ADDRESS`, `FBN_PROXY_USERNAME`, `FBN_PROXY_PASSWORD` | `proxy.address`, `proxy.username`, `proxy.password` |
-//! | correlation id | `FBN_CORRELATION_ID` | none |
+//! Settings come from code, the environment and a `secrets.json` file, with
+//! the names of FINBOURNE's other SDKs: `FBN_TOKEN_URL` in the environment is
+//! `api.tokenUrl` in the file, and so on. Each one's environment variables
+//! and `secrets.json` key are listed once for readers, in the [Configuration
+//! table of the README](https://github.com/finbourne/identity-sdk-rust#configuration)
+//! (a test checks it against the code), and once for code, in [`Setting`]:
+//! its variants' docs, [`Setting::ALL`], [`Setting::env_vars`] and
+//! [`Setting::secrets_key`].
+//!
+//! Inside the crate, one table (`table.rs`) writes every setting once; the
+//! [`Setting`] enum, the [`IdentityConfigBuilder`]'s setters, the
+//! [`IdentityConfig`]'s getters and the facade's builder are generated from
+//! it.
 //!
 //! # Precedence
 //!
