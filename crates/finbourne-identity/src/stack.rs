@@ -25,7 +25,6 @@
 //! and a removal).
 //! The stack is a concrete type ([`DefaultStack`]): no boxing per call.
 
-use http::Uri;
 use identity_auth::{AuthLayer, AuthService, TokenCache, token_provider};
 use identity_config::IdentityConfig;
 use identity_transport::timeout::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
@@ -99,11 +98,7 @@ fn http_client(config: &IdentityConfig, settings: &StackSettings) -> Result<Http
         http = http.max_response_bytes(u64::try_from(limit).unwrap_or(u64::MAX));
     }
     if let Some(proxy) = config.proxy() {
-        let address: Uri = proxy.address().parse().map_err(|_| Error::InvalidSetting {
-            setting: "proxy address",
-            reason: "it is not a URL such as http://proxy.acme.com:3128".to_owned(),
-        })?;
-        let mut proxy_config = ProxyConfig::new(address);
+        let mut proxy_config = ProxyConfig::new(proxy.address().clone());
         if let (Some(username), Some(password)) = (proxy.username(), proxy.password()) {
             proxy_config = proxy_config.credentials(username, password.clone());
         }

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use http::Uri;
 use secrecy::SecretString;
 
 use crate::secrets_file::SecretsFile;
@@ -150,18 +151,18 @@ impl Resolver<'_> {
         &self,
         explicit: &IdentityConfigBuilder,
     ) -> Result<Option<ProxySettings>, ConfigError> {
-        let proxy_address = self.pick(
-            explicit.proxy_address.clone(),
-            Setting::ProxyAddress,
-            |raw, origin| {
-                check_proxy_address(&raw, origin)?;
-                Ok(raw.trim().to_owned())
-            },
-        )?;
+        let proxy_address = self
+            .pick(
+                explicit.proxy_address.clone(),
+                Setting::ProxyAddress,
+                |raw, _| Ok(raw),
+            )?
+            .map(|(raw, origin)| parse_proxy_address(&raw, &origin))
+            .transpose()?;
         let proxy_username = self.value(explicit.proxy_username.clone(), Setting::ProxyUsername)?;
         let proxy_password = self.value(explicit.proxy_password.clone(), Setting::ProxyPassword)?;
         match (proxy_address, proxy_username, proxy_password) {
-            (Some((address, _)), username, password) => Ok(Some(ProxySettings {
+            (Some(address), username, password) => Ok(Some(ProxySettings {
                 address,
                 username,
                 password,
@@ -239,16 +240,18 @@ fn invalid_number(
     }
 }
 
-fn check_proxy_address(raw: &str, origin: &ValueSource) -> Result<(), ConfigError> {
+/// The proxy's address, from the builder, the environment or the file
+/// alike; a bad one is shown only without any `user:password@`.
+fn parse_proxy_address(raw: &str, origin: &ValueSource) -> Result<Uri, ConfigError> {
     let invalid = |reason: &str| ConfigError::InvalidValue {
         setting: Setting::ProxyAddress,
         origin: origin.clone(),
         value: shown_url(raw),
         reason: reason.to_owned(),
     };
-    let uri: http::Uri = raw.trim().parse().map_err(|_| invalid("not a URL"))?;
+    let uri: Uri = raw.trim().parse().map_err(|_| invalid("not a URL"))?;
     match uri.host() {
-        Some(host) if !host.is_empty() => Ok(()),
+        Some(host) if !host.is_empty() => Ok(uri),
         _ => Err(invalid("the address has no host")),
     }
 }
