@@ -4,12 +4,11 @@
 //! Each setting is taken from the first of: this builder, the `FBN_*`
 //! environment variables (unless [`environment(false)`](IdentityClientBuilder::environment)),
 //! the `secrets.json` file (the one named, else `./secrets.json` when it
-//! exists). The keys and the order are those of `identity_auth::config`.
+//! exists). The keys and the order are those of `identity-config`.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
-use identity_auth::{IdentityConfig, IdentityConfigBuilder};
+use identity_config::{IdentityConfig, IdentityConfigBuilder};
 
 use crate::stack::StackSettings;
 use crate::{Error, IdentityClient};
@@ -24,15 +23,33 @@ pub struct IdentityClientBuilder {
     stack: StackSettings,
 }
 
-macro_rules! config_setters {
-    ($($(#[$doc:meta])* $name:ident($arg:ident: $type:ty);)*) => {$(
-        $(#[$doc])*
-        pub fn $name(mut self, $arg: $type) -> Self {
-            self.config = self.config.$name($arg);
-            self
+/// A setter of each setting, forwarded to the [`IdentityConfigBuilder`]:
+/// generated from identity-config's table of settings, so that a setting
+/// added there is a setting of this builder too.
+macro_rules! forward_setters {
+    ($( $section:ident { $(
+        $(#[doc = $doc:literal])*
+        $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
+            env [$env:literal $(, $older:literal)*], file $file:tt;
+    )* } )*) => {
+        impl IdentityClientBuilder {
+            $( $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!(
+                    "Not set here: `", $env, "` in the environment, else `secrets.json` (see [`Setting::",
+                    stringify!($variant), "`](identity_config::Setting::", stringify!($variant), "))."
+                )]
+                pub fn $method(mut self, $arg: $arg_type) -> Self {
+                    self.config = self.config.$method($arg);
+                    self
+                }
+            )* )*
         }
-    )*};
+    };
 }
+
+identity_config::for_each_setting!(forward_setters);
 
 impl IdentityClientBuilder {
     /// A builder with nothing set.
@@ -40,45 +57,10 @@ impl IdentityClientBuilder {
         Self::default()
     }
 
-    config_setters! {
-        /// Base URL of the service, e.g. `https://acme.lusid.com/identity`.
-        identity_url(url: impl Into<String>);
-        /// OAuth2 token URL, for the password grant.
-        token_url(url: impl Into<String>);
-        /// Personal access token (wins over the password grant).
-        access_token(token: impl Into<String>);
-        /// File holding the bearer token, re-read when it changes.
-        access_token_file(file: impl AsRef<Path>);
-        /// Username, for the password grant.
-        username(username: impl Into<String>);
-        /// Password, for the password grant.
-        password(password: impl Into<String>);
-        /// Client id, for the password grant.
-        client_id(client_id: impl Into<String>);
-        /// Client secret, for the password grant.
-        client_secret(client_secret: impl Into<String>);
-        /// Sent as `X-LUSID-Application`.
-        application_name(name: impl Into<String>);
-        /// Sent as `CorrelationId` on every call.
-        correlation_id(id: impl Into<String>);
-        /// Deadline of each call, retries and waits included.
-        total_timeout(timeout: Duration);
-        /// Deadline of each connection attempt.
-        connect_timeout(timeout: Duration);
-        /// Read timeout of each attempt.
-        read_timeout(timeout: Duration);
-        /// How many times a 429 answer is retried (0 turns it off).
-        rate_limit_retries(retries: u32);
-        /// HTTP proxy, e.g. `http://proxy.acme.com:3128`.
-        proxy_address(address: impl Into<String>);
-        /// Proxy username.
-        proxy_username(username: impl Into<String>);
-        /// Proxy password.
-        proxy_password(password: impl Into<String>);
-        /// Extra CA certificate (PEM) trusted beside the web's roots.
-        client_certificate(file: impl AsRef<Path>);
-        /// Allows `http://` URLs to hosts other than loopback (tokens in clear).
-        allow_insecure_http(allow: bool);
+    /// Allows `http://` URLs to hosts other than loopback (tokens in clear).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.config = self.config.allow_insecure_http(allow);
+        self
     }
 
     /// The same as [`identity_url`](Self::identity_url).

@@ -1,7 +1,7 @@
 //! [`IdentityClient`]: the configured client, and the way into its
 //! operations and its tower stack.
 
-use identity_auth::IdentityConfig;
+use identity_config::IdentityConfig;
 use identity_users::{BaseUrl, UsersApi};
 use tower_layer::Layer;
 

@@ -15,7 +15,8 @@
 use std::collections::BTreeMap;
 
 use http::StatusCode;
-use identity_auth::{AuthError, ConfigError};
+use identity_auth::AuthError;
+use identity_config::ConfigError;
 use identity_transport::{BuildError, TransportError, TransportErrorKind};
 use identity_users::ApiError;
 
@@ -29,14 +30,6 @@ pub enum Error {
     /// The HTTP client could not be built (e.g. an unreadable CA file).
     #[error(transparent)]
     Build(#[from] BuildError),
-    /// A setting has a value the client cannot use.
-    #[error("invalid {setting}: {reason}")]
-    InvalidSetting {
-        /// The setting.
-        setting: &'static str,
-        /// Why.
-        reason: String,
-    },
     /// A call failed.
     #[error(transparent)]
     Call(#[from] identity_users::Error),
@@ -68,7 +61,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         use identity_users::Error as Call;
         match self {
-            Self::Config(_) | Self::Build(_) | Self::InvalidSetting { .. } => ErrorKind::Config,
+            Self::Config(_) | Self::Build(_) => ErrorKind::Config,
             Self::Call(Call::InvalidInput { .. } | Call::Serialize { .. }) => {
                 ErrorKind::InvalidInput
             }
@@ -294,5 +287,15 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::Config);
         assert!(error.to_string().contains("FBN_IDENTITY_URL"), "{error}");
         assert!(!error.may_have_been_sent());
+        // A bad proxy address too, wherever it comes from.
+        let error = crate::IdentityClient::builder()
+            .environment(false)
+            .identity_url("https://acme.lusid.com/identity")
+            .access_token("t")
+            .proxy_address("not a proxy")
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert!(error.to_string().contains("proxy address"), "{error}");
     }
 }

@@ -38,7 +38,9 @@
 //!
 //! The layers are crates of their own, for those who need just one:
 //! `identity-models` (the types), `identity-users` (the operations over any
-//! tower `Service`), `identity-transport` and `identity-auth` (the layers).
+//! tower `Service`), `identity-transport` and `identity-auth` (the layers),
+//! `identity-config` (the settings, from code, the environment and
+//! `secrets.json`).
 //! [`IdentityClient::with_layer`] wraps the stack in a layer of yours, and
 //! [`IdentityClient::service`] hands out the composed service.
 
@@ -53,14 +55,16 @@ pub use client::IdentityClient;
 pub use error::{Error, ErrorKind};
 pub use stack::DefaultStack;
 
-pub use identity_auth::{ConfigError, IdentityConfig, SecretString};
 pub use identity_call::{InvalidCorrelationId, OperationInfo, RequestOptions};
+pub use identity_config::{ConfigError, IdentityConfig, SecretString};
 pub use identity_models::*;
 pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, UsersApi};
 
-/// The layers' own crates, for types the facade does not re-export.
+/// The layers' own crates, and the configuration's, for types the facade
+/// does not re-export.
 pub mod layers {
     pub use identity_auth as auth;
+    pub use identity_config as config;
     pub use identity_transport as transport;
     pub use identity_users as users;
 }

@@ -30,8 +30,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::Uri;
-use identity_auth::{AuthLayer, AuthService, IdentityConfig, TokenCache};
+use identity_auth::{AuthLayer, AuthService, TokenCache, token_provider};
+use identity_config::IdentityConfig;
 use identity_transport::timeout::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
 use identity_transport::{
     AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, ResponseBody,
@@ -118,7 +118,7 @@ pub(crate) fn build(
         retry = retry.transient_retries(retries);
     }
     let token_http = RetryLayer::new(retry.clone()).layer(http.clone());
-    let tokens = TokenCache::new(config.credentials().token_provider(token_http));
+    let tokens = TokenCache::new(token_provider(config.credentials(), token_http));
     let headers = SdkHeadersLayer::new(HeadersConfig {
         application_name: config.application_name().map(str::to_owned),
         correlation_id: config.correlation_id().map(str::to_owned),
@@ -153,11 +153,7 @@ fn http_client(config: &IdentityConfig, settings: &StackSettings) -> Result<Http
         http = http.max_response_bytes(u64::try_from(limit).unwrap_or(u64::MAX));
     }
     if let Some(proxy) = config.proxy() {
-        let address: Uri = proxy.address().parse().map_err(|_| Error::InvalidSetting {
-            setting: "proxy address",
-            reason: "it is not a URL such as http://proxy.acme.com:3128".to_owned(),
-        })?;
-        let mut proxy_config = ProxyConfig::new(address);
+        let mut proxy_config = ProxyConfig::new(proxy.address().clone());
         if let (Some(username), Some(password)) = (proxy.username(), proxy.password()) {
             proxy_config = proxy_config.credentials(username, password.clone());
         }

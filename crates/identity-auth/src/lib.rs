@@ -1,12 +1,9 @@
-//! Configuration and bearer tokens of the FINBOURNE Identity SDK, as a tower
-//! layer.
+//! Bearer tokens of the FINBOURNE Identity SDK, as a tower layer.
 //!
-//! - [`config`]: [`IdentityConfig`] from code ([`IdentityConfigBuilder`]),
-//!   the environment and `secrets.json`, with the key names of FINBOURNE's
-//!   other SDKs, resolved to [`Credentials`].
 //! - [`token`]: [`TokenProvider`]s ([`StaticToken`], [`TokenFile`],
 //!   [`PasswordGrant`]) and the [`TokenCache`] that refreshes ahead of expiry
-//!   with one fetch in flight.
+//!   with one fetch in flight; [`token_provider`] picks the provider of the
+//!   `Credentials` that `identity-config` resolves the configuration to.
 //! - [`AuthLayer`]: the tower layer that puts the token on each request and,
 //!   after a 401, gets a new token and replays the request once, by itself.
 //!
@@ -21,7 +18,8 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), tower::BoxError> {
 //! use bytes::Bytes;
-//! use identity_auth::{AuthLayer, IdentityConfig, TokenCache};
+//! use identity_auth::{AuthLayer, TokenCache, token_provider};
+//! use identity_config::IdentityConfig;
 //! use tower::{ServiceBuilder, ServiceExt};
 //!
 //! let config = IdentityConfig::builder()
@@ -32,7 +30,7 @@
 //! let token_http = tower::service_fn(|_: http::Request<Bytes>| async {
 //!     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
 //! });
-//! let tokens = TokenCache::new(config.credentials().token_provider(token_http));
+//! let tokens = TokenCache::new(token_provider(config.credentials(), token_http));
 //!
 //! // Any service over Request<Bytes>: here one that echoes the header it got.
 //! let api = tower::service_fn(|request: http::Request<Bytes>| async move {
@@ -45,20 +43,15 @@
 //! # Ok(()) }
 //! ```
 
-pub mod config;
 mod error;
 mod layer;
 mod redact;
 pub mod token;
 
-pub use config::{
-    ConfigError, Credentials, IdentityConfig, IdentityConfigBuilder, PasswordGrantCredentials,
-    ProxySettings, Setting, ValueSource,
-};
 pub use error::{AuthError, GrantType, OAuthErrorCode};
 pub use layer::{AuthLayer, AuthService};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::{
     AccessToken, BearerToken, PasswordGrant, StaticToken, TokenCache, TokenCacheBuilder, TokenFile,
-    TokenHttp, TokenProvider,
+    TokenHttp, TokenProvider, token_provider,
 };

@@ -10,9 +10,10 @@ use futures_util::future::join_all;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use identity_auth::{
-    AuthError, AuthLayer, ExposeSecret, GrantType, OAuthErrorCode, PasswordGrant,
-    PasswordGrantCredentials, SecretString, TokenCache, TokenProvider,
+    AuthError, AuthLayer, ExposeSecret, GrantType, OAuthErrorCode, PasswordGrant, SecretString,
+    TokenCache, TokenProvider,
 };
+use identity_config::PasswordGrantCredentials;
 use identity_emulator::{Emulator, EmulatorConfig, Fault, FaultRule, FaultWhen, RecordedRequest};
 use identity_transport::HttpClient;
 use tower::{Layer, ServiceExt};

@@ -1,16 +1,17 @@
-//! No secret in any `Debug` or `Display` of a configuration, token or error
-//! value: every secret is a distinctive string searched for in the output.
+//! No secret in any `Debug` or `Display` of a token or error value: every
+//! secret is a distinctive string searched for in the output. (The
+//! configuration's values and errors are checked in identity-config's tests.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::fmt::{Debug, Display};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use identity_auth::{
-    AccessToken, AuthError, ConfigError, Credentials, IdentityConfig, PasswordGrant,
-    PasswordGrantCredentials, SecretString, StaticToken, TokenCache, TokenFile, TokenProvider,
+    AccessToken, AuthError, PasswordGrant, SecretString, StaticToken, TokenCache, TokenFile,
+    TokenProvider,
 };
+use identity_config::PasswordGrantCredentials;
 
 const SECRETS: [&str; 7] = [
     "pw-Q7xSECRET",
@@ -38,41 +39,6 @@ fn both(what: &str, value: &(impl Debug + Display)) {
     assert_clean(what, &value.to_string());
 }
 
-fn environment() -> HashMap<&'static str, String> {
-    HashMap::from([
-        (
-            "FBN_IDENTITY_URL",
-            "https://x.lusid.com/identity".to_owned(),
-        ),
-        (
-            "FBN_TOKEN_URL",
-            "https://acme.okta.com/oauth2/abc".to_owned(),
-        ),
-        ("FBN_USERNAME", "robot".to_owned()),
-        ("FBN_PASSWORD", SECRETS[0].to_owned()),
-        ("FBN_CLIENT_ID", "client".to_owned()),
-        ("FBN_CLIENT_SECRET", SECRETS[1].to_owned()),
-        (
-            "FBN_PROXY_ADDRESS",
-            format!("http://proxyuser:{}@proxy:3128", SECRETS[6]),
-        ),
-        ("FBN_PROXY_USERNAME", "proxyuser".to_owned()),
-        ("FBN_PROXY_PASSWORD", SECRETS[3].to_owned()),
-    ])
-}
-
-fn config(extra: &[(&'static str, &str)]) -> Result<IdentityConfig, ConfigError> {
-    let mut vars = environment();
-    for (name, value) in extra {
-        vars.insert(name, (*value).to_owned());
-    }
-    IdentityConfig::from_sources(
-        IdentityConfig::builder(),
-        move |name| vars.get(name).cloned(),
-        None,
-    )
-}
-
 /// A token endpoint that answers `status` and `body`, whatever it is asked.
 fn endpoint(
     status: StatusCode,
@@ -91,85 +57,6 @@ fn endpoint(
         *response.status_mut() = status;
         std::future::ready(Ok(response))
     })
-}
-
-#[test]
-fn configuration_values_never_show_a_secret() {
-    let builder = IdentityConfig::builder()
-        .password(SECRETS[0])
-        .client_secret(SECRETS[1])
-        .access_token(SECRETS[2])
-        .proxy_password(SECRETS[3])
-        .proxy_address(format!("http://u:{}@proxy:3128", SECRETS[6]))
-        .identity_url(format!("https://u:{}@x.lusid.com", SECRETS[6]));
-    debug("IdentityConfigBuilder", &builder);
-
-    let config = config(&[]).unwrap();
-    debug("IdentityConfig", &config);
-    debug("Credentials::PasswordGrant", config.credentials());
-    debug("ProxySettings", &config.proxy().unwrap());
-    assert!(format!("{config:?}").contains("[REDACTED]"));
-
-    let config = config_with_token();
-    debug("Credentials::AccessToken", config.credentials());
-
-    let credentials = PasswordGrantCredentials::new(
-        "https://acme.okta.com/oauth2/abc",
-        "robot",
-        SecretString::from(SECRETS[0]),
-        "client",
-        SecretString::from(SECRETS[1]),
-    )
-    .unwrap();
-    debug("PasswordGrantCredentials", &credentials);
-    debug("Credentials", &Credentials::PasswordGrant(credentials));
-}
-
-fn config_with_token() -> IdentityConfig {
-    config(&[("FBN_ACCESS_TOKEN", SECRETS[2])]).unwrap()
-}
-
-#[test]
-fn configuration_errors_never_show_a_secret() {
-    let errors = [
-        config(&[("FBN_TOTAL_TIMEOUT_MS", "12x")]).unwrap_err(),
-        config(&[("FBN_IDENTITY_URL", "http://remote.example.com")]).unwrap_err(),
-        config(&[(
-            "FBN_IDENTITY_URL",
-            &format!("https://user:{}@x.lusid.com", SECRETS[6]),
-        )])
-        .unwrap_err(),
-        config(&[("FBN_TOKEN_URL", &format!("ftp://user:{}@okta", SECRETS[6]))]).unwrap_err(),
-        config(&[(
-            "FBN_PROXY_ADDRESS",
-            &format!("http://u:{}@ bad", SECRETS[6]),
-        )])
-        .unwrap_err(),
-        config(&[("FBN_CLIENT_ID", "")]).unwrap_err(),
-    ];
-    for error in &errors {
-        both("ConfigError", error);
-    }
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("secrets.json");
-    std::fs::write(
-        &path,
-        format!("{{\"api\": {{\"password\": \"{}\",}}}}", SECRETS[0]),
-    )
-    .unwrap();
-    let error =
-        IdentityConfig::from_sources(IdentityConfig::builder(), |_| None, Some(&path)).unwrap_err();
-    assert!(
-        matches!(error, ConfigError::SecretsFileMalformed { .. }),
-        "{error:?}"
-    );
-    both("ConfigError::SecretsFileMalformed", &error);
-
-    std::fs::write(&path, format!("{{\"api\": \"{}\"}}", SECRETS[0])).unwrap();
-    let error =
-        IdentityConfig::from_sources(IdentityConfig::builder(), |_| None, Some(&path)).unwrap_err();
-    both("ConfigError::SecretsFileMalformed (type)", &error);
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 //! [`AuthLayer`](crate::AuthLayer) puts the cached token on every request.
 
 mod cache;
+mod credentials;
 mod endpoint;
 mod password_grant;
 mod response;
@@ -23,6 +24,7 @@ use secrecy::SecretString;
 use tokio::time::Instant;
 
 pub use cache::{BearerToken, TokenCache, TokenCacheBuilder};
+pub use credentials::token_provider;
 pub use endpoint::TokenHttp;
 pub use password_grant::{DEFAULT_SCOPE, PasswordGrant};
 pub use static_token::StaticToken;

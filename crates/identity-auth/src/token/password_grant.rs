@@ -21,13 +21,14 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::HeaderValue;
+use identity_config::PasswordGrantCredentials;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
 use super::endpoint::{Endpoint, TokenForm, TokenHttp};
 use super::response::TokenResponse;
 use super::{AccessToken, TokenProvider};
-use crate::{AuthError, GrantType, OAuthErrorCode, PasswordGrantCredentials};
+use crate::{AuthError, GrantType, OAuthErrorCode};
 
 /// The scope the official SDKs ask for.
 pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
@@ -42,7 +43,8 @@ pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
 /// ```no_run
 /// # async fn example<H: identity_auth::TokenHttp>(http: H) -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use identity_auth::{PasswordGrant, PasswordGrantCredentials, SecretString, TokenCache};
+/// use identity_auth::{PasswordGrant, SecretString, TokenCache};
+/// use identity_config::PasswordGrantCredentials;
 ///
 /// let credentials = PasswordGrantCredentials::new(
 ///     "https://acme.okta.com/oauth2/abcdef",  // `/v1/token` is appended

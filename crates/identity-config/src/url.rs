@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use http::Uri;
 
-use super::{ConfigError, Setting, ValueSource};
+use crate::{ConfigError, Setting, ValueSource};
 
 /// Parses an http(s) URL the SDK sends requests with bearer tokens or
 /// credentials to, refusing plain http to a host that is not loopback unless

@@ -1,7 +1,12 @@
 //! [`ProxySettings`]: the HTTP proxy the configuration names, if any.
+//!
+//! Its address is parsed where it is read (`resolve.rs`), so that a bad one
+//! is a [`ConfigError`](crate::ConfigError) naming the setting, like any
+//! other invalid value, and the HTTP client gets a parsed `Uri`.
 
 use std::fmt;
 
+use http::Uri;
 use secrecy::SecretString;
 
 use crate::redact;
@@ -9,14 +14,14 @@ use crate::redact;
 /// An HTTP proxy and the credentials to give it.
 #[derive(Clone)]
 pub struct ProxySettings {
-    pub(crate) address: String,
+    pub(crate) address: Uri,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<SecretString>,
 }
 
 impl ProxySettings {
-    /// The proxy's address, as configured (`http://proxy.example.com:3128`).
-    pub fn address(&self) -> &str {
+    /// The proxy's address (`http://proxy.example.com:3128`).
+    pub fn address(&self) -> &Uri {
         &self.address
     }
 
@@ -34,7 +39,7 @@ impl ProxySettings {
 impl fmt::Debug for ProxySettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProxySettings")
-            .field("address", &redact::url(&self.address))
+            .field("address", &redact::url(&self.address.to_string()))
             .field("username", &self.username)
             .field("password", &redact::optional(&self.password))
             .finish()

@@ -1,13 +1,12 @@
 //! Configuration: precedence key by key (explicit, environment, file), the
 //! choice of credentials, and every error, with the environment given as a
 //! map (the process environment is never touched).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use identity_auth::{
+use identity_config::{
     ConfigError, Credentials, ExposeSecret, IdentityConfig, IdentityConfigBuilder, Setting,
     ValueSource,
 };
@@ -394,6 +393,59 @@ fn proxy_credentials_need_a_proxy_address() {
         ),
         "{error:?}"
     );
+}
+
+#[test]
+fn a_bad_proxy_address_is_an_error_naming_the_setting_wherever_it_comes_from() {
+    let base = IdentityConfig::builder()
+        .identity_url("https://x.lusid.com/identity")
+        .access_token("t");
+    let error = load(
+        base.clone().proxy_address("http://user:pw-in-url@ bad"),
+        &[],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ConfigError::InvalidValue {
+                setting: Setting::ProxyAddress,
+                origin: ValueSource::Builder,
+                value: None,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("proxy address"), "{error}");
+    assert!(!error.to_string().contains("pw-in-url"), "{error}");
+
+    let error = load(base.clone(), &[("FBN_PROXY_ADDRESS", "http:// bad")], None).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ConfigError::InvalidValue {
+                setting: Setting::ProxyAddress,
+                origin: ValueSource::Environment { .. },
+                value: Some(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("FBN_PROXY_ADDRESS"), "{error}");
+
+    // A good one is parsed once, here: the HTTP client gets the Uri.
+    let config = load(
+        base.proxy_address(" http://proxy.acme.com:3128 "),
+        &[],
+        None,
+    )
+    .unwrap();
+    let address = config.proxy().unwrap().address();
+    assert_eq!(address.host(), Some("proxy.acme.com"));
+    assert_eq!(address.port_u16(), Some(3128));
 }
 
 #[test]

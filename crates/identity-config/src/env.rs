@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{ConfigError, Setting, ValueSource};
+use crate::{ConfigError, Setting, ValueSource};
 
 /// Names the `secrets.json` file to read when none is given explicitly.
 ///

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{ConfigError, Setting, ValueSource};
+use crate::{ConfigError, Setting, ValueSource};
 
 /// The settings of one `secrets.json` file.
 #[derive(Clone)]
@@ -113,13 +113,7 @@ impl SecretsFile {
 /// numeric settings; `null` and blank strings are no value. The error is the
 /// type the value should have.
 fn text_of(value: Option<&Value>, setting: Setting) -> Result<Option<String>, &'static str> {
-    let numeric = matches!(
-        setting,
-        Setting::TotalTimeoutMs
-            | Setting::ConnectTimeoutMs
-            | Setting::ReadTimeoutMs
-            | Setting::RateLimitRetries
-    );
+    let numeric = setting.is_number();
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),

@@ -6,19 +6,21 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use http::Uri;
 use secrecy::SecretString;
 
-use super::url::{okta_token_url, parse_endpoint};
-use super::{ConfigError, Setting, ValueSource};
 use crate::redact::Redacted;
-use crate::token::{PasswordGrant, StaticToken, TokenFile, TokenHttp, TokenProvider};
+use crate::url::{okta_token_url, parse_endpoint};
+use crate::{ConfigError, Setting, ValueSource};
 
 /// How the SDK obtains its bearer token.
+///
+/// `identity_auth::token_provider` turns these into a token provider. The
+/// enum is not `#[non_exhaustive]` on purpose: that function matches every
+/// variant, so a new way of authenticating does not compile until it has a
+/// token provider.
 #[derive(Clone)]
-#[non_exhaustive]
 pub enum Credentials {
     /// A personal access token (API key), sent as the bearer token as it is.
     AccessToken(SecretString),
@@ -27,23 +29,6 @@ pub enum Credentials {
     AccessTokenFile(PathBuf),
     /// The OAuth2 resource-owner password grant, renewed with its refresh token.
     PasswordGrant(PasswordGrantCredentials),
-}
-
-impl Credentials {
-    /// The token provider for these credentials.
-    ///
-    /// `token_http` carries the password grant's requests to the token
-    /// endpoint (in the SDK, an `identity_transport::HttpClient`; see
-    /// [`TokenHttp`]); the other ways of authenticating do not use it.
-    pub fn token_provider<H: TokenHttp>(&self, token_http: H) -> Arc<dyn TokenProvider> {
-        match self {
-            Credentials::AccessToken(token) => Arc::new(StaticToken::new(token.clone())),
-            Credentials::AccessTokenFile(path) => Arc::new(TokenFile::new(path.clone())),
-            Credentials::PasswordGrant(credentials) => {
-                Arc::new(PasswordGrant::new(credentials.clone(), token_http))
-            }
-        }
-    }
 }
 
 impl fmt::Debug for Credentials {
@@ -123,11 +108,14 @@ impl PasswordGrantCredentials {
         &self.client_id
     }
 
-    pub(crate) fn password(&self) -> &SecretString {
+    /// The password, to send to the token endpoint and nowhere else.
+    pub fn password(&self) -> &SecretString {
         &self.password
     }
 
-    pub(crate) fn client_secret(&self) -> &SecretString {
+    /// The OAuth2 client secret, to send to the token endpoint and nowhere
+    /// else.
+    pub fn client_secret(&self) -> &SecretString {
         &self.client_secret
     }
 }

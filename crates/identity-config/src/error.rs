@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::Setting;
+use crate::Setting;
 
 /// Where a configured value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
