@@ -48,13 +48,13 @@ impl Unit {
     }
 }
 
-/// The targets of the issue a figure is held to.
+/// The guard rails a figure is held to.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Goal {
     /// sdk/floor at most this (lower is better) or at least this (higher).
     pub(crate) vs_floor: Option<f64>,
-    /// The SDK no worse than reqwest.
-    pub(crate) vs_reqwest: bool,
+    /// The SDK at least this many times better than reqwest (1.0: no worse).
+    pub(crate) vs_reqwest: Option<f64>,
     /// The SDK's figure at most this.
     pub(crate) sdk_at_most: Option<f64>,
 }
@@ -130,11 +130,17 @@ impl Row {
             let sign = if lower { "<=" } else { ">=" };
             misses.push(format!("sdk/floor {ratio:.2}, goal {sign} {target:.2}"));
         }
-        if self.goal.vs_reqwest
+        if let Some(factor) = self.goal.vs_reqwest
             && let (Some(sdk), Some(reqwest)) = (self.ratio(Kind::Sdk), self.ratio(Kind::Reqwest))
-            && !no_worse(sdk, reqwest)
         {
-            misses.push("behind reqwest".to_owned());
+            let (better, times) = if lower {
+                (sdk * factor <= reqwest, reqwest / sdk)
+            } else {
+                (sdk >= reqwest * factor, sdk / reqwest)
+            };
+            if !better {
+                misses.push(format!("{times:.2}x reqwest, goal {factor:.2}x"));
+            }
         }
         if let (Some(most), Some(sdk)) = (self.goal.sdk_at_most, self.value(Kind::Sdk))
             && sdk > most
@@ -149,7 +155,7 @@ impl Row {
     }
 
     fn has_goal(&self) -> bool {
-        self.goal.vs_floor.is_some() || self.goal.vs_reqwest || self.goal.sdk_at_most.is_some()
+        self.goal.vs_floor.is_some() || self.goal.vs_reqwest.is_some() || self.goal.sdk_at_most.is_some()
     }
 
     fn to_json(&self) -> Value {
@@ -169,7 +175,7 @@ impl Row {
             "reqwestOverFloor": self.ratio(Kind::Reqwest),
             "goal": self.has_goal().then(|| json!({
                 "sdkOverFloor": self.goal.vs_floor,
-                "noWorseThanReqwest": self.goal.vs_reqwest,
+                "timesBetterThanReqwest": self.goal.vs_reqwest,
                 "sdkAtMost": self.goal.sdk_at_most,
                 "met": self.misses().is_empty(),
             })),

@@ -140,12 +140,12 @@ pub(crate) async fn run(settings: Settings) -> Result<Report, String> {
     }
     let scenario = "GetUser sequential";
     let p50_goal = Goal {
-        vs_floor: Some(1.05),
-        vs_reqwest: true,
+        vs_floor: Some(1.20),
+        vs_reqwest: Some(1.0),
         ..Goal::default()
     };
     let p99_goal = Goal {
-        vs_reqwest: true,
+        vs_reqwest: Some(1.0),
         ..Goal::default()
     };
     report
@@ -189,8 +189,8 @@ pub(crate) async fn run(settings: Settings) -> Result<Report, String> {
         }
     }
     let goal = Goal {
-        vs_floor: Some(0.90),
-        vs_reqwest: true,
+        vs_floor: Some(0.80),
+        vs_reqwest: Some(1.2),
         ..Goal::default()
     };
     report.rows.push(
@@ -216,7 +216,7 @@ pub(crate) async fn run(settings: Settings) -> Result<Report, String> {
         }
     }
     let goal = Goal {
-        vs_reqwest: true,
+        vs_reqwest: Some(1.0),
         ..Goal::default()
     };
     let scenario = "FindUsersById 500 ids";
@@ -312,11 +312,11 @@ async fn list_users(
     let scenario = "ListUsers 10,000";
     let time_goal = Goal {
         vs_floor: Some(1.0),
-        vs_reqwest: true,
+        vs_reqwest: Some(1.0),
         ..Goal::default()
     };
     let memory_goal = Goal {
-        vs_reqwest: true,
+        vs_reqwest: Some(1.0),
         sdk_at_most: Some(2.5),
         ..Goal::default()
     };
