@@ -80,6 +80,7 @@ impl Error {
                         AuthError::Unreachable { .. } | AuthError::Timeout { .. } => {
                             ErrorKind::NoAnswer
                         }
+                        AuthError::InsecureTarget { .. } => ErrorKind::Config,
                         _ => ErrorKind::Auth,
                     }
                 } else {

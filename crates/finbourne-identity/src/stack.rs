@@ -131,7 +131,7 @@ pub(crate) fn build(
             config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT),
         ))
         .layer(RetryLayer::new(retry))
-        .layer(AuthLayer::new(tokens))
+        .layer(AuthLayer::new(tokens).allow_insecure_http(config.allow_insecure_http()))
         .layer(AttemptTimeoutLayer::new(
             config.read_timeout().unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
         ))

@@ -189,6 +189,16 @@ pub enum AuthError {
     #[error("the access token holds characters that an HTTP header cannot carry")]
     InvalidToken,
 
+    /// The request goes over plain `http://` to a host that is not this
+    /// machine: its bearer token would travel in clear text, so none was
+    /// attached and nothing was sent (allow it with
+    /// [`AuthLayer::allow_insecure_http`](crate::AuthLayer::allow_insecure_http)).
+    #[error("refusing to send a bearer token over plain http to {host}: use https")]
+    InsecureTarget {
+        /// The host the request was for.
+        host: String,
+    },
+
     /// A token provider written outside this crate failed.
     #[error("the token provider failed")]
     Provider {

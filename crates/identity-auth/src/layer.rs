@@ -17,6 +17,11 @@
 //! # }
 //! ```
 //!
+//! A token never goes over plain `http://` to a host that is not this
+//! machine, unless [`AuthLayer::allow_insecure_http`] says so: such a call
+//! fails with [`AuthError::InsecureTarget`] before anything is sent, so a
+//! stack composed by hand is as safe as the facade's.
+//!
 //! A wait for a token ends at the call's [`Deadline`] when the request
 //! carries one (a total-timeout layer above sets it), with
 //! [`AuthError::Timeout`]: the call then provably sent nothing, which a
@@ -40,12 +45,23 @@ use crate::{AuthError, BearerToken, TokenCache};
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
     tokens: TokenCache,
+    allow_insecure_http: bool,
 }
 
 impl AuthLayer {
     /// Authenticates with the tokens of `tokens`.
     pub fn new(tokens: TokenCache) -> Self {
-        Self { tokens }
+        Self {
+            tokens,
+            allow_insecure_http: false,
+        }
+    }
+
+    /// Lets tokens go over plain `http://` to hosts that are not loopback
+    /// (default: refused, as the tokens would travel in clear text).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
     }
 }
 
@@ -56,6 +72,7 @@ impl<S> Layer<S> for AuthLayer {
         AuthService {
             inner,
             tokens: self.tokens.clone(),
+            allow_insecure_http: self.allow_insecure_http,
         }
     }
 }
@@ -68,6 +85,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     tokens: TokenCache,
+    allow_insecure_http: bool,
 }
 
 impl<S> AuthService<S> {
@@ -98,6 +116,12 @@ where
     }
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        if !self.allow_insecure_http
+            && let Some(host) = insecure_host(request.uri())
+        {
+            let error = AuthError::InsecureTarget { host };
+            return Box::pin(std::future::ready(Err(error.into())));
+        }
         // The service `poll_ready` made ready goes with the call; a clone
         // takes its place for the next one.
         let clone = self.inner.clone();
@@ -152,6 +176,13 @@ async fn by_deadline(
     tokio::time::timeout_at(deadline.instant(), fetch)
         .await
         .unwrap_or(Err(AuthError::Timeout { timeout }))
+}
+
+/// The host of a plain-http URI whose host is not this machine.
+fn insecure_host(uri: &http::Uri) -> Option<String> {
+    let host = uri.host()?;
+    (uri.scheme() == Some(&http::uri::Scheme::HTTP) && !identity_config::is_loopback(host))
+        .then(|| host.to_owned())
 }
 
 fn set_bearer(request: &mut Request<Bytes>, token: &BearerToken) {

@@ -1,6 +1,7 @@
-//! The token cache on tokio's paused clock: single flight, refresh ahead of
-//! expiry, serving a valid token through failed refreshes, invalidation of
-//! the sent token only.
+//! The token cache on tokio's paused clock: single flight, a fetch that
+//! outlives its callers, refresh ahead of expiry in the background, serving a
+//! valid token through failed refreshes, a failure remembered for a while,
+//! invalidation of the sent token only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
@@ -89,7 +90,14 @@ async fn callers_waiting_on_a_failed_fetch_get_its_error() {
             "{result:?}"
         );
     }
-    // A later call tries again.
+    // The failure is remembered for a while: no new fetch...
+    assert!(matches!(
+        cache.bearer().await,
+        Err(AuthError::Timeout { .. })
+    ));
+    assert_eq!(provider.fetches(), 1);
+    // ...until it has passed.
+    advance(Duration::from_secs(6)).await;
     assert!(cache.bearer().await.is_err());
     assert_eq!(provider.fetches(), 2);
 }
@@ -106,8 +114,18 @@ async fn a_token_is_refreshed_ahead_of_its_expiry() {
     assert_eq!(cache.fresh().unwrap().id(), 1);
     advance(Duration::from_secs(2)).await;
     assert!(cache.fresh().is_none(), "due 60 s before expiry");
-    assert_eq!(cache.bearer().await.unwrap().id(), 2);
+    // The due token is served at once; the refresh runs in the background.
+    assert_eq!(cache.bearer().await.unwrap().id(), 1);
+    settle().await;
+    assert_eq!(cache.fresh().unwrap().id(), 2);
     assert_eq!(provider.fetches(), 2);
+}
+
+/// Lets the background fetch run as far as it can without time passing.
+async fn settle() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -134,6 +152,9 @@ async fn a_valid_token_is_served_while_refreshes_fail() {
 
     advance(Duration::from_secs(61)).await; // due, still valid
     assert_eq!(cache.bearer().await.unwrap().id(), 1);
+    settle().await; // the refresh starts...
+    advance(Duration::from_millis(20)).await; // ...and fails
+    settle().await;
     assert_eq!(provider.fetches(), 2);
     // The failed refresh is not retried on every call...
     for _ in 0..10 {
@@ -143,6 +164,9 @@ async fn a_valid_token_is_served_while_refreshes_fail() {
     // ...but after a pause.
     advance(Duration::from_secs(6)).await;
     assert_eq!(cache.bearer().await.unwrap().id(), 1);
+    settle().await;
+    advance(Duration::from_millis(20)).await;
+    settle().await;
     assert_eq!(provider.fetches(), 3);
 
     advance(Duration::from_secs(60)).await; // expired: nothing valid remains
@@ -150,24 +174,57 @@ async fn a_valid_token_is_served_while_refreshes_fail() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn while_one_caller_refreshes_the_others_use_the_due_token() {
+async fn a_due_token_is_served_at_once_while_the_provider_takes_seconds() {
     let provider = Scripted::new(
-        Duration::from_secs(2),
+        Duration::from_secs(3),
         [Ok(Duration::from_secs(120)), Ok(HOUR)],
     );
     let cache = TokenCache::new(provider.clone());
     cache.bearer().await.unwrap();
-    advance(Duration::from_secs(61)).await;
+    advance(Duration::from_secs(61)).await; // due, still valid
 
-    let refreshing = tokio::spawn({
-        let cache = cache.clone();
-        async move { cache.bearer().await.unwrap().id() }
-    });
-    tokio::task::yield_now().await; // the refresh is in flight
-    let others = join_all((0..20).map(|_| cache.bearer())).await;
-    assert!(others.into_iter().all(|token| token.unwrap().id() == 1));
-    assert_eq!(refreshing.await.unwrap(), 2);
-    assert_eq!(provider.fetches(), 2);
+    let started = tokio::time::Instant::now();
+    let tokens = join_all((0..20).map(|_| cache.bearer())).await;
+    assert_eq!(started.elapsed(), Duration::ZERO, "nobody waited");
+    assert!(tokens.into_iter().all(|token| token.unwrap().id() == 1));
+    settle().await; // the refresh starts
+    advance(Duration::from_secs(3)).await;
+    settle().await;
+    assert_eq!(cache.fresh().unwrap().id(), 2);
+    assert_eq!(provider.fetches(), 2, "one refresh for them all");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fetch_outlives_the_callers_that_gave_up_and_serves_the_next_call() {
+    // The provider takes 5 s; every caller gives up after 1 s.
+    let provider = Scripted::new(Duration::from_secs(5), [Ok(HOUR)]);
+    let cache = TokenCache::new(provider.clone());
+    for _ in 0..3 {
+        let gave_up = tokio::time::timeout(Duration::from_secs(1), cache.bearer()).await;
+        assert!(gave_up.is_err(), "the caller's own deadline ended its wait");
+    }
+    assert_eq!(provider.fetches(), 1, "one fetch, not one per caller");
+    advance(Duration::from_secs(3)).await;
+    settle().await;
+    // A later call finds the token the first fetch brought.
+    assert_eq!(cache.fresh().unwrap().id(), 1);
+    assert_eq!(cache.bearer().await.unwrap().id(), 1);
+    assert_eq!(provider.fetches(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fetch_is_bounded_by_the_fetch_timeout() {
+    let provider = Scripted::new(Duration::from_secs(600), [Ok(HOUR)]);
+    let cache = TokenCache::builder(provider.clone())
+        .fetch_timeout(Duration::from_secs(10))
+        .build();
+    let started = tokio::time::Instant::now();
+    let result = cache.bearer().await;
+    assert!(
+        matches!(result, Err(AuthError::Timeout { timeout }) if timeout == Duration::from_secs(10)),
+        "{result:?}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(10));
 }
 
 #[tokio::test(start_paused = true)]

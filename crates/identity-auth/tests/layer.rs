@@ -305,3 +305,94 @@ async fn a_wait_for_a_token_ends_at_the_call_deadline_as_an_auth_timeout() {
         ends_at_deadline(result.unwrap(), started, name);
     }
 }
+
+/// Hands out `token-N` after `delay`, counting the fetches.
+struct Slow {
+    delay: std::time::Duration,
+    fetches: AtomicUsize,
+}
+
+impl TokenProvider for Slow {
+    fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            Ok(AccessToken::new(
+                SecretString::from(format!("token-{n}")),
+                None,
+            ))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_slower_than_the_call_deadline_is_asked_once_and_serves_a_later_call() {
+    let provider = Arc::new(Slow {
+        delay: std::time::Duration::from_secs(10),
+        fetches: AtomicUsize::new(0),
+    });
+    let tokens = TokenCache::new(provider.clone());
+    // The client's order: total timeout, retry, auth.
+    let (_, service, mut handle) = with_total_timeout(&tokens, 1);
+    // Three calls with a 3 s deadline each: each gives up, none starts a fetch of its own.
+    for _ in 0..3 {
+        let error = service.clone().oneshot(request()).await.unwrap_err();
+        assert!(error.downcast_ref::<AuthError>().is_some(), "{error}");
+    }
+    assert_eq!(provider.fetches.load(Ordering::SeqCst), 1);
+    // The one fetch ran on and brought the token at 10 s: a later call succeeds.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let call = tokio::spawn(service.oneshot(request()));
+    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-1");
+    assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
+    assert_eq!(provider.fetches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn no_token_goes_over_plain_http_to_another_host_unless_allowed() {
+    let tokens = TokenCache::from_provider(StaticToken::new(SecretString::from("pat")));
+    let to = |uri: &str| {
+        let mut request = request();
+        *request.uri_mut() = uri.parse().unwrap();
+        request
+    };
+    let (inner, mut handle) = mock::pair::<Request<Bytes>, Response<&'static str>>();
+    let refusing = AuthLayer::new(tokens.clone()).layer(inner);
+    let error = refusing
+        .clone()
+        .oneshot(to("http://acme.lusid.com/identity/api/users"))
+        .await
+        .unwrap_err();
+    let error = error.downcast::<AuthError>().unwrap();
+    assert!(
+        matches!(&*error, AuthError::InsecureTarget { host } if host == "acme.lusid.com"),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains("pat"));
+    assert!(
+        matches!(handle.next_request().now_or_never(), None | Some(None)),
+        "nothing was sent"
+    );
+    // https, and plain http to this machine, are fine.
+    for uri in [
+        "https://acme.lusid.com/identity/api/users",
+        "http://localhost:8080/identity/api/users",
+        "http://[::1]:8080/identity/api/users",
+    ] {
+        let call = tokio::spawn(refusing.clone().oneshot(to(uri)));
+        assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer pat");
+        assert_eq!(
+            call.await.unwrap().unwrap().status(),
+            StatusCode::OK,
+            "{uri}"
+        );
+    }
+    // Allowed by the one who composed the stack.
+    let (inner, mut handle) = mock::pair::<Request<Bytes>, Response<&'static str>>();
+    let allowing = AuthLayer::new(tokens)
+        .allow_insecure_http(true)
+        .layer(inner);
+    let call = tokio::spawn(allowing.oneshot(to("http://acme.lusid.com/identity/api/users")));
+    assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer pat");
+    assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
+}

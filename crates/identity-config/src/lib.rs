@@ -98,3 +98,4 @@ pub use error::{ConfigError, ValueSource};
 pub use proxy::ProxySettings;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use setting::Setting;
+pub use url::is_loopback;

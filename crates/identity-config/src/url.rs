@@ -49,8 +49,16 @@ pub(crate) fn parse_endpoint(
     Ok(uri)
 }
 
-/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or `::1`.
-pub(crate) fn is_loopback(host: &str) -> bool {
+/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or `::1`
+/// (bracketed or not). Plain http is allowed to such a host only.
+///
+/// ```
+/// assert!(identity_config::is_loopback("127.0.0.1"));
+/// assert!(identity_config::is_loopback("[::1]"));
+/// assert!(identity_config::is_loopback("LOCALHOST"));
+/// assert!(!identity_config::is_loopback("acme.lusid.com"));
+/// ```
+pub fn is_loopback(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }

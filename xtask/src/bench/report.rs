@@ -155,7 +155,9 @@ impl Row {
     }
 
     fn has_goal(&self) -> bool {
-        self.goal.vs_floor.is_some() || self.goal.vs_reqwest.is_some() || self.goal.sdk_at_most.is_some()
+        self.goal.vs_floor.is_some()
+            || self.goal.vs_reqwest.is_some()
+            || self.goal.sdk_at_most.is_some()
     }
 
     fn to_json(&self) -> Value {

@@ -3,27 +3,32 @@
 //! The hot path (a fresh token) is one atomic load of an
 //! [`ArcSwapOption`](arc_swap::ArcSwapOption) and a reference count: no lock,
 //! no allocation; the `Authorization` header value is built once per token.
-//! Refreshing takes a [`tokio::sync::Mutex`], so one fetch is in flight
-//! however many calls wait, and every caller re-checks the cache once it holds
-//! the lock.
+//!
+//! A fetch is one task of its own, shared by every caller that needs it
+//! (single flight), spawned on the tokio runtime and bounded by the cache's
+//! `fetch_timeout`. A caller that stops waiting (its call's deadline passed,
+//! or it was dropped) does not cancel it: the token it brings serves the
+//! next calls, and a slow identity provider is asked once, not once per call.
 //!
 //! A token is *fresh* until `refresh_ahead` before its expiry (60 s by
 //! default, at most half its lifetime), then *due* until it expires. A due
-//! token is still served: one caller refreshes while the others keep using it,
-//! and when the refresh fails the token stays in use (asking again after
-//! `retry_failed_refresh_after`) until it expires. Only when no valid token
-//! remains does a failure reach the callers: each caller that was waiting for
-//! that fetch gets its error, rather than starting a fetch of its own.
+//! token is served at once while a refresh runs in the background; when the
+//! refresh fails, the token stays in use until it expires. A failure is
+//! remembered for `retry_failed_refresh_after` (5 s by default): in that
+//! time no caller starts another fetch, and those with no valid token get
+//! the failure at once, so a thousand callers do not ask a failing provider
+//! a thousand times.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared as SharedFuture};
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
 use super::{AccessToken, TokenProvider};
@@ -54,18 +59,23 @@ pub struct TokenCache {
 struct Shared {
     provider: Arc<dyn TokenProvider>,
     current: ArcSwapOption<Entry>,
-    /// Held while a fetch is in flight; holds the outcome of the last fetch.
-    refresh: Mutex<LastFetch>,
-    /// Fetches made so far, to tell a waiter whether one ended while it waited.
-    fetches: AtomicU64,
+    /// The fetch in flight and the last failure; locked briefly, never
+    /// across an `.await`.
+    fetching: Mutex<Fetching>,
     next_id: AtomicU64,
     refresh_ahead: Duration,
     retry_failed_refresh_after: Duration,
+    fetch_timeout: Duration,
 }
 
+/// One fetch, awaited by every caller that needs it.
+type Fetch = SharedFuture<BoxFuture<'static, Result<Arc<Entry>, AuthError>>>;
+
 #[derive(Default)]
-struct LastFetch {
-    error: Option<AuthError>,
+struct Fetching {
+    in_flight: Option<Fetch>,
+    /// The last fetch failed: no new one before this instant.
+    failed: Option<(Instant, AuthError)>,
 }
 
 struct Entry {
@@ -133,6 +143,7 @@ pub struct TokenCacheBuilder {
     provider: Arc<dyn TokenProvider>,
     refresh_ahead: Duration,
     retry_failed_refresh_after: Duration,
+    fetch_timeout: Duration,
 }
 
 impl TokenCacheBuilder {
@@ -143,10 +154,17 @@ impl TokenCacheBuilder {
         self
     }
 
-    /// After a failed refresh while the token is still valid, how long to
-    /// keep serving it before trying again (default 5 s).
+    /// After a failed fetch, how long to wait before the next one (default
+    /// 5 s): meanwhile a valid token keeps being served, and callers without
+    /// one get the failure at once.
     pub fn retry_failed_refresh_after(mut self, pause: Duration) -> Self {
         self.retry_failed_refresh_after = pause;
+        self
+    }
+
+    /// The longest one fetch may take, whoever waits for it (default 30 s).
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
         self
     }
 
@@ -156,11 +174,11 @@ impl TokenCacheBuilder {
             shared: Arc::new(Shared {
                 provider: self.provider,
                 current: ArcSwapOption::empty(),
-                refresh: Mutex::new(LastFetch::default()),
-                fetches: AtomicU64::new(0),
+                fetching: Mutex::new(Fetching::default()),
                 next_id: AtomicU64::new(1),
                 refresh_ahead: self.refresh_ahead,
                 retry_failed_refresh_after: self.retry_failed_refresh_after,
+                fetch_timeout: self.fetch_timeout,
             }),
         }
     }
@@ -174,6 +192,7 @@ impl fmt::Debug for TokenCacheBuilder {
                 "retry_failed_refresh_after",
                 &self.retry_failed_refresh_after,
             )
+            .field("fetch_timeout", &self.fetch_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -195,6 +214,7 @@ impl TokenCache {
             provider,
             refresh_ahead: Duration::from_secs(60),
             retry_failed_refresh_after: Duration::from_secs(5),
+            fetch_timeout: Duration::from_secs(30),
         }
     }
 
@@ -209,22 +229,43 @@ impl TokenCache {
         }
     }
 
-    /// A valid token: the cached one, or a new one from the provider.
+    /// A valid token: the cached one when it is fresh; when it is due, the
+    /// same at once while a refresh runs in the background; else the token
+    /// of the fetch in flight, or of a new one.
     pub async fn bearer(&self) -> Result<BearerToken, AuthError> {
         if let Some(token) = self.fresh() {
             return Ok(token);
         }
-        let current = self.shared.current.load_full();
-        if let Some(entry) = current.filter(|entry| entry.is_valid()) {
-            // Due, still valid: one caller refreshes, the others use it.
-            return match self.shared.refresh.try_lock() {
-                Ok(last) => self.refresh(last, None).await,
-                Err(_) => Ok(BearerToken { entry }),
-            };
+        let valid = self
+            .shared
+            .current
+            .load_full()
+            .filter(|entry| entry.is_valid());
+        let fetch = {
+            let mut fetching = self.lock_fetching();
+            match &fetching.failed {
+                Some((until, error)) if Instant::now() < *until => {
+                    return match valid {
+                        Some(entry) => Ok(BearerToken { entry }),
+                        None => Err(error.clone()),
+                    };
+                }
+                _ => fetching.failed = None,
+            }
+            match &fetching.in_flight {
+                Some(fetch) => fetch.clone(),
+                None => {
+                    let fetch = self.start_fetch();
+                    fetching.in_flight = Some(fetch.clone());
+                    fetch
+                }
+            }
+        };
+        match valid {
+            // Due but valid: served now; the fetch goes on without us.
+            Some(entry) => Ok(BearerToken { entry }),
+            None => fetch.await.map(|entry| BearerToken { entry }),
         }
-        let seen = self.shared.fetches.load(Ordering::Acquire);
-        let last = self.shared.refresh.lock().await;
-        self.refresh(last, Some(seen)).await
     }
 
     /// Drops the cached token if it is `sent` (the one a refused request
@@ -253,72 +294,68 @@ impl TokenCache {
         self.shared.current.store(None);
     }
 
-    /// Fetches a token, holding the refresh lock. `waited_since` is the fetch
-    /// count seen before waiting for the lock, when the caller had no valid
-    /// token.
-    async fn refresh(
-        &self,
-        mut last: MutexGuard<'_, LastFetch>,
-        waited_since: Option<u64>,
-    ) -> Result<BearerToken, AuthError> {
-        let shared = &*self.shared;
-        // Another caller may have refreshed while this one waited.
-        if let Some(token) = self.fresh() {
-            return Ok(token);
-        }
-        let previous = shared.current.load_full().filter(|entry| entry.is_valid());
-        if previous.is_none() {
-            let fetched_meanwhile =
-                waited_since.is_some_and(|seen| seen != shared.fetches.load(Ordering::Acquire));
-            if let (true, Some(error)) = (fetched_meanwhile, &last.error) {
-                return Err(error.clone());
-            }
-        }
-        let fetched = shared.provider.fetch_token().await;
-        let fetched = fetched.and_then(|token| self.entry(token));
-        shared.fetches.fetch_add(1, Ordering::Release);
-        match fetched {
-            Ok(entry) => {
-                last.error = None;
-                shared.current.store(Some(Arc::clone(&entry)));
-                tracing::debug!(token = entry.id, "fetched a new token");
-                Ok(BearerToken { entry })
-            }
-            Err(error) => {
-                last.error = Some(error.clone());
-                match previous.filter(|entry| entry.is_valid()) {
-                    Some(entry) => {
-                        tracing::warn!(%error, "token refresh failed; the current token stays in use until it expires");
-                        Ok(BearerToken {
-                            entry: self.postpone_refresh(entry),
-                        })
-                    }
-                    None => Err(error),
+    fn lock_fetching(&self) -> std::sync::MutexGuard<'_, Fetching> {
+        self.shared
+            .fetching
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fetch of its own task, that no waiter's cancellation stops; inline
+    /// (run by whoever awaits it) only where there is no tokio runtime.
+    fn start_fetch(&self) -> Fetch {
+        let cache = self.clone();
+        let task = async move {
+            let result = cache.fetch().await;
+            cache.settle(&result);
+            result
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let handle = runtime.spawn(task);
+                async move {
+                    handle.await.unwrap_or_else(|_| {
+                        Err(AuthError::provider("the token fetch's task was cancelled"))
+                    })
                 }
+                .boxed()
+                .shared()
             }
+            Err(_) => task.boxed().shared(),
         }
     }
 
-    /// The same token, asked about again after a pause, if it is still the
-    /// cached one.
-    fn postpone_refresh(&self, entry: Arc<Entry>) -> Arc<Entry> {
+    /// Asks the provider, within the fetch timeout.
+    async fn fetch(&self) -> Result<Arc<Entry>, AuthError> {
         let shared = &*self.shared;
-        let retry_at = Instant::now().checked_add(shared.retry_failed_refresh_after);
-        let refresh_at = match (retry_at, entry.token.expires_at) {
-            (Some(retry), Some(expiry)) => Some(retry.min(expiry)),
-            (retry, expiry) => retry.or(expiry),
-        };
-        let postponed = Arc::new(Entry {
-            id: entry.id,
-            header: entry.header.clone(),
-            token: entry.token.clone(),
-            refresh_at,
-        });
-        let expected = Some(entry);
-        shared
-            .current
-            .compare_and_swap(&expected, Some(Arc::clone(&postponed)));
-        postponed
+        let timeout = shared.fetch_timeout;
+        let fetched = tokio::time::timeout(timeout, shared.provider.fetch_token())
+            .await
+            .unwrap_or(Err(AuthError::Timeout { timeout }));
+        fetched.and_then(|token| self.entry(token))
+    }
+
+    /// Keeps what a fetch brought: the new token, or the failure for a while.
+    fn settle(&self, result: &Result<Arc<Entry>, AuthError>) {
+        let shared = &*self.shared;
+        let mut fetching = self.lock_fetching();
+        fetching.in_flight = None;
+        match result {
+            Ok(entry) => {
+                fetching.failed = None;
+                shared.current.store(Some(Arc::clone(entry)));
+                tracing::debug!(token = entry.id, "fetched a new token");
+            }
+            Err(error) => {
+                let until = Instant::now().checked_add(shared.retry_failed_refresh_after);
+                fetching.failed = until.map(|until| (until, error.clone()));
+                if shared.current.load().as_ref().is_some_and(|e| e.is_valid()) {
+                    tracing::warn!(%error, "token refresh failed; the current token stays in use until it expires");
+                } else {
+                    tracing::warn!(%error, "token fetch failed");
+                }
+            }
+        }
     }
 
     /// A cache entry for a new token: its header value and when to refresh it.
@@ -366,6 +403,7 @@ impl fmt::Debug for TokenCache {
                 "retry_failed_refresh_after",
                 &self.shared.retry_failed_refresh_after,
             )
+            .field("fetch_timeout", &self.shared.fetch_timeout)
             .finish_non_exhaustive()
     }
 }

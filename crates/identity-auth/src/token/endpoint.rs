@@ -1,5 +1,6 @@
-//! One request to the token endpoint: post the form, give up at the
-//! fetch's deadline, and read the answer.
+//! One request to the token endpoint: post the form and read the answer.
+//! (The [`TokenCache`](crate::TokenCache) bounds the whole fetch with its
+//! own timeout.)
 //!
 //! Retrying the endpoint's 429 and 5xx is the business of the HTTP service
 //! the request goes through: the SDK passes `identity-transport`'s
@@ -8,7 +9,6 @@
 //! replay (a second token request leaves the service as one would).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -16,7 +16,6 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use identity_call::OperationInfo;
-use tokio::time::Instant;
 use tower::ServiceExt;
 
 use super::response::{TokenResponse, parse_error, parse_token};
@@ -88,7 +87,6 @@ fn unreachable(error: impl Into<tower::BoxError>) -> AuthError {
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoint {
     pub(crate) url: Uri,
-    pub(crate) timeout: Duration,
     pub(crate) max_response_bytes: usize,
 }
 
@@ -104,21 +102,14 @@ pub(crate) struct TokenForm {
 const TOKEN_REQUEST: OperationInfo = OperationInfo::new("Token", "{tokenUrl}", true);
 
 impl Endpoint {
-    /// Posts the form and reads the answer, unless `deadline` passes first.
+    /// Posts the form and reads the answer.
     pub(crate) async fn post<H: TokenHttp + ?Sized>(
         &self,
         http: &H,
         form: &TokenForm,
-        deadline: Instant,
     ) -> Result<TokenResponse, AuthError> {
         let request = self.request(form)?;
-        let sent = http.send(request, self.max_response_bytes);
-        let Ok(response) = tokio::time::timeout_at(deadline, sent).await else {
-            return Err(AuthError::Timeout {
-                timeout: self.timeout,
-            });
-        };
-        let response = response?;
+        let response = http.send(request, self.max_response_bytes).await?;
         let status = response.status();
         tracing::debug!(grant = %form.grant, status = status.as_u16(), "token endpoint answered");
         if status.is_success() {

@@ -37,8 +37,8 @@ pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
 ///
 /// `H` carries the HTTP (see [`TokenHttp`]); retrying the endpoint's 429
 /// and 5xx answers is its business (the SDK gives it `identity-transport`'s
-/// `RetryLayer`). One token fetch, retries included, is given 30 seconds
-/// by default.
+/// `RetryLayer`). The [`TokenCache`](crate::TokenCache) in front of it
+/// bounds each fetch with its own timeout.
 ///
 /// ```no_run
 /// # async fn example<H: identity_auth::TokenHttp>(http: H) -> Result<(), Box<dyn std::error::Error>> {
@@ -53,8 +53,10 @@ pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
 ///     "the-client-id",
 ///     SecretString::from("the client secret"),
 /// )?;
-/// let grant = PasswordGrant::new(credentials, http).with_timeout(Duration::from_secs(10));
-/// let tokens = TokenCache::from_provider(grant);
+/// let grant = PasswordGrant::new(credentials, http);
+/// let tokens = TokenCache::builder(std::sync::Arc::new(grant))
+///     .fetch_timeout(Duration::from_secs(10))
+///     .build();
 /// let bearer = tokens.bearer().await?;
 /// # Ok(()) }
 /// ```
@@ -71,7 +73,6 @@ impl<H: TokenHttp> PasswordGrant<H> {
     pub fn new(credentials: PasswordGrantCredentials, http: H) -> Self {
         let endpoint = Endpoint {
             url: credentials.token_url().clone(),
-            timeout: Duration::from_secs(30),
             max_response_bytes: 64 * 1024,
         };
         Self {
@@ -89,13 +90,6 @@ impl<H: TokenHttp> PasswordGrant<H> {
         self
     }
 
-    /// Sets the time one token fetch may take, retries and waits included
-    /// (default 30 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.endpoint.timeout = timeout;
-        self
-    }
-
     /// Sets the longest answer read (default 64 KiB).
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.endpoint.max_response_bytes = bytes;
@@ -103,9 +97,6 @@ impl<H: TokenHttp> PasswordGrant<H> {
     }
 
     async fn fetch(&self) -> Result<AccessToken, AuthError> {
-        let deadline = Instant::now()
-            .checked_add(self.endpoint.timeout)
-            .unwrap_or_else(far_future);
         let refresh_token = self
             .refresh_token
             .lock()
@@ -114,7 +105,7 @@ impl<H: TokenHttp> PasswordGrant<H> {
         if let Some(refresh_token) = refresh_token {
             match self
                 .endpoint
-                .post(&self.http, &self.refresh_form(&refresh_token)?, deadline)
+                .post(&self.http, &self.refresh_form(&refresh_token)?)
                 .await
             {
                 Ok(answer) => return Ok(self.accept(answer)),
@@ -132,7 +123,7 @@ impl<H: TokenHttp> PasswordGrant<H> {
         }
         let answer = self
             .endpoint
-            .post(&self.http, &self.password_form()?, deadline)
+            .post(&self.http, &self.password_form()?)
             .await?;
         Ok(self.accept(answer))
     }
@@ -197,10 +188,6 @@ impl<H: TokenHttp> PasswordGrant<H> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = token;
     }
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 impl<H: TokenHttp> TokenProvider for PasswordGrant<H> {
