@@ -33,11 +33,13 @@
 //! ```
 
 mod deadline;
+mod retry_after;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use deadline::Deadline;
+pub use retry_after::retry_after;
 
 use http::{HeaderName, HeaderValue};
 
@@ -237,6 +239,29 @@ impl OperationInfo {
     /// Makes this the operation of `request`.
     pub fn set_on<B>(self, request: &mut http::Request<B>) {
         request.extensions_mut().insert(self);
+    }
+}
+
+/// The mark of an answer to a call that was sent again after an attempt the
+/// service may have processed (it failed after the request may have
+/// reached the service: a dropped connection, a timeout, a 5xx).
+///
+/// Set on the final answer by the retry layer of `identity-transport`;
+/// read by `identity-users`, for which an answer that says "already in the
+/// state this call asked for" (a user no longer locked out, a purged user
+/// not found) is then the earlier attempt's success, not a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayedAfterUnknownOutcome;
+
+impl ReplayedAfterUnknownOutcome {
+    /// Whether `response` carries the mark.
+    pub fn is_on<B>(response: &http::Response<B>) -> bool {
+        response.extensions().get::<Self>().is_some()
+    }
+
+    /// Puts the mark on `response`.
+    pub fn set_on<B>(response: &mut http::Response<B>) {
+        response.extensions_mut().insert(Self);
     }
 }
 

@@ -18,21 +18,27 @@
 //!
 //! The rules, with the defaults of [`RetryConfig::default`]:
 //!
-//! - 429 and 503 are throttling: the service did not act on the call, so
-//!   any request is retried, after `Retry-After` or the backoff, whichever
-//!   is longer. 429 is retried 2 times (as the official SDKs), 503 counts
-//!   as a transient failure.
-//! - 500, 502, 504, a dropped connection and an attempt timeout are
+//! - 429, and a 503 that shows it is the service's own (a `Retry-After`,
+//!   its request id or a problem document), are throttling: the service did
+//!   not act on the call, so any request is retried, after `Retry-After` or
+//!   the backoff, whichever is longer. 429 is retried 2 times (as the
+//!   official SDKs), 503 counts as a transient failure.
+//! - 500, 502, 504, a bare 503 (a gateway's, which may come after the
+//!   service acted), a dropped connection and an attempt timeout are
 //!   transient: retried 3 times with the backoff, **only** when the request
 //!   is idempotent ([`identity_call::is_idempotent`]): CreateUser is
 //!   never replayed after its request may have reached the service.
 //! - A connection that could not be opened is retried whatever the
 //!   request: it never reached the service.
-//! - Every wait is capped by `max_wait` (60 s); no wait ends past the
-//!   call's [`Deadline`](crate::Deadline): the call ends with its last
-//!   answer or error instead.
+//! - The service's `Retry-After` is waited as asked, never cut short; no
+//!   wait ends past the call's [`Deadline`](crate::Deadline): when the
+//!   service asks for longer than the time left, the call ends at once with
+//!   its last answer (whose error says how long the service asked to wait).
 //! - After the last retry an error answer (a 503, say) is returned as the
-//!   response, never turned into an error.
+//!   response, never turned into an error. An answer to a call replayed
+//!   after an attempt the service may have processed carries
+//!   [`ReplayedAfterUnknownOutcome`](identity_call::ReplayedAfterUnknownOutcome),
+//!   so that "already done" can be told from a refusal.
 //!
 //! Each call may change the counts with
 //! [`RequestOptions`](identity_call::RequestOptions)'s
@@ -52,14 +58,11 @@
 //! # let _ = layer;
 //! ```
 
-mod after;
 mod attempt;
 pub mod backoff;
 pub mod budget;
 pub mod classify;
 mod policy;
-
-use std::time::Duration;
 
 use tower_layer::Layer;
 
@@ -83,8 +86,6 @@ pub struct RetryConfig {
     pub transient_retries: u32,
     /// The wait between attempts.
     pub backoff: Backoff,
-    /// The longest wait before any retry, `Retry-After` included (default 60 s).
-    pub max_wait: Duration,
     /// The retry budget, or `None` for none.
     pub budget: Option<RetryBudget>,
     /// Which outcomes are retried, and why.
@@ -97,7 +98,6 @@ impl Default for RetryConfig {
             rate_limit_retries: 2,
             transient_retries: 3,
             backoff: Backoff::default(),
-            max_wait: Duration::from_secs(60),
             budget: Some(RetryBudget::default()),
             classifiers: Classifiers::standard(),
         }
@@ -120,12 +120,6 @@ impl RetryConfig {
     /// Sets [`RetryConfig::backoff`].
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
-        self
-    }
-
-    /// Sets [`RetryConfig::max_wait`].
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
         self
     }
 

@@ -89,7 +89,7 @@ impl BaseUrl {
 
 /// The scheme and host of one call's URL: what a call keeps of the base
 /// URL once its path (which starts with the base path) is built.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Origin {
     scheme: Scheme,
     authority: Authority,

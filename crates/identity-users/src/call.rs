@@ -15,10 +15,11 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
-use identity_call::RequestOptions;
+use identity_call::{ReplayedAfterUnknownOutcome, RequestOptions};
 use tower_service::Service;
 
 use crate::UsersApi;
+use crate::already::confirmed;
 use crate::base_url::Origin;
 use crate::decode::{BodyDecoder, Decode, shown};
 use crate::encode::push_query_pair;
@@ -128,9 +129,29 @@ where
     /// documents say 201); any other status is an [`Error::Api`] with the
     /// problem details the service sent. The body is decoded as it arrives
     /// (a list element by element), so a large answer is never held twice.
+    ///
+    /// When the stack replayed the call after an attempt the service may
+    /// have processed, a refusal that says "already in the state this call
+    /// asked for" is that attempt's success, and is reported as one: a 706
+    /// (not locked out) to UnlockUser or a 717 (status invalid) to
+    /// UnsuspendUser once a GetUser finds the user `ACTIVE`, a 404 to
+    /// DeleteUser.
     pub async fn send(self) -> Result<O::Output, E> {
         let name = O::INFO.name();
-        let (parts, body) = self.respond().await?;
+        let (parts, body) = match self.respond().await? {
+            Answer::Success(parts, body) => (parts, body),
+            Answer::AlreadyDone => {
+                let decoder = <O::Output as Decode>::Decoder::default();
+                return decoder.finish().map_err(|source| {
+                    E::from(Error::Decode {
+                        operation: name,
+                        status: http::StatusCode::NO_CONTENT,
+                        snippet: String::new(),
+                        source: shown::<O::Output>(source),
+                    })
+                });
+            }
+        };
         let mut body = std::pin::pin!(body);
         let mut decoder = <O::Output as Decode>::Decoder::default();
         if let Some(length) = body.size_hint().exact() {
@@ -162,9 +183,13 @@ where
 
     /// Sends the call: an answer with a success status comes back as its
     /// head and unread body; any other is read whole into an
-    /// [`Error::Api`]. What [`send`](Self::send) and the streams start with.
-    pub(crate) async fn respond(self) -> Result<(http::response::Parts, B), Error> {
+    /// [`Error::Api`], unless it is the operation's "already done" refusal
+    /// to a replay. What [`send`](Self::send) and the streams start with.
+    pub(crate) async fn respond(self) -> Result<Answer<B>, Error> {
         let name = O::INFO.name();
+        // Only the operations with an "already done" refusal keep what a
+        // GetUser of the same user needs.
+        let check = O::ALREADY_DONE.map(|rule| (rule, self.user_uri(), self.options.clone()));
         let (mut service, request) = self.into_request()?;
         poll_fn(|cx| service.poll_ready(cx))
             .await
@@ -174,11 +199,50 @@ where
             .await
             .map_err(service_failed::<S>(name))?;
         let (parts, body) = response.into_parts();
-        if !parts.status.is_success() {
-            let body = collect(name, parts.status, std::pin::pin!(body)).await?;
-            return Err(ApiError::new(name, parts.status, parts.headers, body).into());
+        if parts.status.is_success() {
+            return Ok(Answer::Success(parts, body));
         }
-        Ok((parts, body))
+        let replayed = parts
+            .extensions
+            .get::<ReplayedAfterUnknownOutcome>()
+            .is_some();
+        let body = collect(name, parts.status, std::pin::pin!(body)).await?;
+        let error = ApiError::new(name, parts.status, parts.headers, body);
+        if replayed
+            && let Some((rule, user, options)) = check
+            && rule.is(&error)
+            && confirmed(&rule, &mut service, user, options).await
+        {
+            tracing::info!(
+                operation = name,
+                status = error.status.as_u16(),
+                "the replayed call found its earlier attempt done: reported as a success"
+            );
+            return Ok(Answer::AlreadyDone);
+        }
+        Err(error.into())
+    }
+}
+
+/// What a call's answer came to.
+pub(crate) enum Answer<B> {
+    /// A success status: the head, and the body still to read.
+    Success(http::response::Parts, B),
+    /// The operation's "already done" refusal to a replay: the earlier
+    /// attempt's success.
+    AlreadyDone,
+}
+
+impl<S, O: Operation, E> Call<S, O, E> {
+    /// The URL of the user a call is about (the path up to its `{id}`), for
+    /// a GetUser that confirms an "already done" refusal.
+    fn user_uri(&self) -> Option<http::Uri> {
+        let PathTemplate::Parameter { after, .. } = PathTemplate::of(O::INFO.path_template())
+        else {
+            return None;
+        };
+        let path = self.path.as_ref().ok()?.strip_suffix(after)?;
+        self.origin.clone().uri(path.to_owned()).ok()
     }
 }
 
@@ -195,7 +259,7 @@ where
 }
 
 /// Reads a body to its end.
-async fn collect<B>(
+pub(crate) async fn collect<B>(
     operation: &'static str,
     status: http::StatusCode,
     body: Pin<&mut B>,

@@ -247,6 +247,13 @@ impl ApiError {
         matches!(self.status.as_u16(), 429 | 500 | 502 | 503 | 504)
     }
 
+    /// How long the service asked to wait before trying again (its
+    /// `Retry-After`), when it said. The retry layer waits it when the
+    /// call's deadline allows; when it does not, this error is the answer.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        identity_call::retry_after(&self.headers, std::time::SystemTime::now())
+    }
+
     /// The start of the body as text, for messages.
     pub fn body_snippet(&self) -> String {
         snippet(&self.body)
@@ -272,6 +279,9 @@ impl std::fmt::Display for ApiError {
             }
             None if !self.body.is_empty() => write!(f, ": {:?}", self.body_snippet())?,
             None => {}
+        }
+        if let Some(wait) = self.retry_after() {
+            write!(f, "; the service asked to wait {:.1} s", wait.as_secs_f64())?;
         }
         if let Some(request_id) = self.request_id() {
             write!(f, " [request id {request_id}]")?;

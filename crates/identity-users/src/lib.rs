@@ -33,6 +33,7 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(example()).unwrap();
 //! ```
 
+mod already;
 mod api;
 mod array;
 mod base_url;

@@ -13,10 +13,18 @@
 //! an email each time, ExpirePassword makes a new password each time and
 //! CreateUser makes a user each time: those four are replayed only when the
 //! request provably never reached the service.
+//!
+//! Three operations also say which refusal, to a call replayed after an
+//! attempt the service may have processed, is that attempt's own success:
+//! UnlockUser's 706 (not locked out) and UnsuspendUser's 717 (status
+//! invalid) once a GetUser finds the user `ACTIVE`, and DeleteUser's 404 (a
+//! purged user is gone). See [`Call::send`](crate::Call::send).
 
-use http::Method;
+use http::{Method, StatusCode};
 use identity_call::OperationInfo;
-use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
+use identity_models::{
+    ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse, UserStatus,
+};
 
 use crate::Error;
 use crate::decode::Decode;
@@ -36,14 +44,17 @@ pub trait Operation: sealed::Sealed {
 macro_rules! operations {
     ($(
         $(#[$doc:meta])*
-        $name:ident: $method:ident $path:literal, idempotent: $idempotent:literal => $output:ty;
+        $name:ident: $method:ident $path:literal, idempotent: $idempotent:literal => $output:ty
+            $(, already done: $already:expr)?;
     )*) => {
         $(
             $(#[$doc])*
             #[derive(Debug, Clone, Copy)]
             pub struct $name;
 
-            impl sealed::Sealed for $name {}
+            impl sealed::Sealed for $name {
+                $(const ALREADY_DONE: Option<AlreadyDone> = Some($already);)?
+            }
 
             impl Operation for $name {
                 type Output = $output;
@@ -62,7 +73,8 @@ operations! {
     /// CreateUser: creates a user; answers the new user.
     CreateUser: POST "/api/users", idempotent: false => UserResponse;
     /// DeleteUser: de-provisions a user (kept for audit), or purges it.
-    DeleteUser: DELETE "/api/users/{id}", idempotent: true => ();
+    DeleteUser: DELETE "/api/users/{id}", idempotent: true => (),
+        already done: AlreadyDone::answer(StatusCode::NOT_FOUND, None, None);
     /// ExpirePassword: sets an expired temporary password and answers it.
     ExpirePassword: POST "/api/users/{id}/lifecycle/$expirepassword", idempotent: false => TemporaryPassword;
     /// FindUsersById: looks up to 50 users by id in the directory.
@@ -84,9 +96,11 @@ operations! {
     /// SendActivationEmail: (re)sends the activation email.
     SendActivationEmail: POST "/api/users/{id}/lifecycle/$activate", idempotent: false => ();
     /// UnlockUser: unlocks a user locked out after failed logins.
-    UnlockUser: POST "/api/users/{id}/lifecycle/$unlock", idempotent: true => ();
+    UnlockUser: POST "/api/users/{id}/lifecycle/$unlock", idempotent: true => (),
+        already done: AlreadyDone::answer(StatusCode::BAD_REQUEST, Some(706), Some(UserStatus::Active));
     /// UnsuspendUser: returns a suspended user to active (experimental).
-    UnsuspendUser: POST "/api/users/{id}/lifecycle/$unsuspend", idempotent: true => ();
+    UnsuspendUser: POST "/api/users/{id}/lifecycle/$unsuspend", idempotent: true => (),
+        already done: AlreadyDone::answer(StatusCode::BAD_REQUEST, Some(717), Some(UserStatus::Active));
     /// UpdateUser: replaces the user's details.
     UpdateUser: PUT "/api/users/{id}", idempotent: true => UserResponse;
     /// UpdateUserSchema: replaces the alternative-user-id properties (experimental).
@@ -94,9 +108,51 @@ operations! {
 }
 
 mod sealed {
+    use http::StatusCode;
+    use identity_models::UserStatus;
+
+    /// A refusal that means "already in the state this call asked for": to a
+    /// call replayed after an attempt the service may have processed, it is
+    /// that attempt's success.
+    #[derive(Clone, Debug)]
+    pub struct AlreadyDone {
+        status: StatusCode,
+        code: Option<i32>,
+        /// The status a GetUser must find the user in for the refusal to count;
+        /// `None`: the refusal is proof enough.
+        pub(crate) user_status: Option<UserStatus>,
+    }
+
+    impl AlreadyDone {
+        /// `status` with the problem `code` (any code when `None`), counted
+        /// only when a GetUser then finds the user in `user_status` (when set).
+        pub(crate) const fn answer(
+            status: StatusCode,
+            code: Option<i32>,
+            user_status: Option<UserStatus>,
+        ) -> Self {
+            Self {
+                status,
+                code,
+                user_status,
+            }
+        }
+
+        /// Whether `error` is this refusal.
+        pub(crate) fn is(&self, error: &crate::ApiError) -> bool {
+            error.status == self.status && self.code.is_none_or(|code| error.code() == Some(code))
+        }
+    }
+
     /// Implemented by the operations of the table only.
-    pub trait Sealed {}
+    pub trait Sealed {
+        /// The refusal that, to a call replayed after an attempt of unknown
+        /// outcome, is that attempt's success (`None`: there is none).
+        const ALREADY_DONE: Option<AlreadyDone> = None;
+    }
 }
+
+pub(crate) use sealed::AlreadyDone;
 
 /// A path template, split around its one `{parameter}` when it has one.
 ///

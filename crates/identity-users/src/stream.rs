@@ -13,7 +13,7 @@ use identity_models::UserResponse;
 use tower_service::Service;
 
 use crate::array::ArrayItems;
-use crate::call::next_chunk;
+use crate::call::{Answer, next_chunk};
 use crate::error::snippet;
 use crate::operation::{ListUsers, Operation};
 use crate::{BoxError, Call, Error};
@@ -32,10 +32,13 @@ where
     /// domain of any size. An error ends the stream.
     pub fn stream(self) -> impl Stream<Item = Result<UserResponse, E>> {
         stream::once(async move {
-            let (parts, body) = self.respond().await?;
+            let (status, body) = match self.respond().await? {
+                Answer::Success(parts, body) => (parts.status, Some(Box::pin(body))),
+                Answer::AlreadyDone => (http::StatusCode::NO_CONTENT, None),
+            };
             Ok(Users {
-                status: parts.status,
-                body: Some(Box::pin(body)),
+                status,
+                body,
                 elements: ArrayItems::default(),
                 ready: VecDeque::new(),
             })

@@ -92,16 +92,17 @@ pub enum RetryReason {
     /// against the rate-limit retries; waits at least `Retry-After`; safe
     /// for any request.
     RateLimited,
-    /// 503: the service refused the call without acting on it. Counts
-    /// against the transient retries; waits at least `Retry-After`; safe
-    /// for any request.
+    /// 503 from the service itself (it carries a `Retry-After`, the
+    /// service's request id or a problem document): the service refused the
+    /// call without acting on it. Counts against the transient retries;
+    /// waits at least `Retry-After`; safe for any request.
     Unavailable,
     /// The request provably never reached the service (no connection).
     /// Counts against the transient retries; safe for any request.
     NotSent,
     /// A failure after the request may have reached the service (500, 502,
-    /// 504, a dropped connection, an attempt timeout). Counts against the
-    /// transient retries; only idempotent requests are replayed.
+    /// 504, a bare 503, a dropped connection, an attempt timeout). Counts
+    /// against the transient retries; only idempotent requests are replayed.
     Transient,
 }
 
@@ -190,18 +191,44 @@ impl Default for Classifiers {
     }
 }
 
-/// 429 is [`RetryReason::RateLimited`], 503 [`RetryReason::Unavailable`].
+/// 429 is [`RetryReason::RateLimited`]. A 503 that shows it is the
+/// service's own refusal (a `Retry-After`, the service's request id, or a
+/// problem document) is [`RetryReason::Unavailable`]; a bare 503 is
+/// [`RetryReason::Transient`], since a gateway (a load balancer, Envoy) may
+/// answer it after it forwarded the request to a service that acted on it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ThrottlingStatus;
 
 impl ClassifyRetry for ThrottlingStatus {
     fn classify(&self, outcome: &Outcome<'_>) -> Verdict {
-        match outcome.status() {
-            Some(StatusCode::TOO_MANY_REQUESTS) => Verdict::Retry(RetryReason::RateLimited),
-            Some(StatusCode::SERVICE_UNAVAILABLE) => Verdict::Retry(RetryReason::Unavailable),
+        match outcome {
+            Outcome::Response {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                ..
+            } => Verdict::Retry(RetryReason::RateLimited),
+            Outcome::Response {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                headers,
+            } if is_the_services_own(headers) => Verdict::Retry(RetryReason::Unavailable),
+            Outcome::Response {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                ..
+            } => Verdict::Retry(RetryReason::Transient),
             _ => Verdict::NoOpinion,
         }
     }
+}
+
+/// Whether an answer shows it comes from the service itself, not from a
+/// gateway in front of it.
+fn is_the_services_own(headers: &HeaderMap) -> bool {
+    let problem = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("problem+json"));
+    problem
+        || headers.contains_key(http::header::RETRY_AFTER)
+        || headers.contains_key(identity_call::REQUEST_ID_HEADER)
 }
 
 /// 500, 502 and 504 are [`RetryReason::Transient`].
@@ -280,12 +307,44 @@ mod tests {
     use crate::error::{TimeoutKind, TransportErrorKind};
 
     fn status(code: u16) -> Verdict {
-        let headers = HeaderMap::new();
+        status_with(
+            code,
+            &[(identity_call::REQUEST_ID_HEADER.as_str(), "0HN:1")],
+        )
+    }
+
+    fn status_with(code: u16, headers: &[(&str, &str)]) -> Verdict {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
         let status = StatusCode::from_u16(code).unwrap();
         Classifiers::standard().classify(&Outcome::Response {
             status,
-            headers: &headers,
+            headers: &map,
         })
+    }
+
+    #[test]
+    fn a_bare_503_may_come_from_a_gateway_after_the_service_acted() {
+        assert_eq!(
+            status_with(503, &[]),
+            Verdict::Retry(RetryReason::Transient)
+        );
+        for own in [
+            ("retry-after", "1"),
+            ("lusid-meta-requestid", "0HN:2"),
+            ("content-type", "application/problem+json; charset=utf-8"),
+        ] {
+            assert_eq!(
+                status_with(503, &[own]),
+                Verdict::Retry(RetryReason::Unavailable),
+                "{own:?}"
+            );
+        }
     }
 
     fn error(kind: TransportErrorKind) -> Verdict {

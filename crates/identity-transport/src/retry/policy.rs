@@ -11,23 +11,25 @@
 //!    that may have reached the service;
 //! 3. checks the retry count of the reason (rate-limit or transient);
 //! 4. computes the wait: the backoff, or for throttling the longer of the
-//!    backoff and `Retry-After`; capped by `max_wait`;
+//!    backoff and `Retry-After` (never cut short);
 //! 5. gives up, with the last answer or error as it is, when the wait would
 //!    end at or past the call's [`Deadline`];
 //! 6. withdraws from the budget; gives up when it is empty;
 //! 7. marks the next attempt ([`RetryAttempt`]) and sleeps.
+//!
+//! The final answer of a call replayed after an attempt the service may
+//! have processed gets [`ReplayedAfterUnknownOutcome`].
 
 use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use identity_call::{RequestOptions, is_idempotent};
+use identity_call::{ReplayedAfterUnknownOutcome, RequestOptions, is_idempotent, retry_after};
 use tokio::time::{Instant, Sleep};
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::util::rng::HasherRng;
 
-use super::after::retry_after;
 use super::classify::{Outcome, RetryReason, Verdict};
 use super::{RetryAttempt, RetryConfig};
 use crate::timeout::Deadline;
@@ -52,6 +54,8 @@ struct Shared {
 struct CallState {
     rate_limit_retries: u32,
     transient_retries: u32,
+    /// Whether an attempt was replayed after the service may have acted on it.
+    unknown_outcome: bool,
     rng: Option<HasherRng>,
 }
 
@@ -123,7 +127,6 @@ impl RetryPolicy {
         {
             wait = wait.max(asked);
         }
-        let wait = wait.min(config.max_wait);
         if let Some(deadline) = Deadline::of(request) {
             let next_attempt = Instant::now().checked_add(wait);
             if next_attempt.is_none_or(|at| at >= deadline.instant()) {
@@ -148,6 +151,7 @@ impl RetryPolicy {
         } else {
             self.call.transient_retries += 1;
         }
+        self.call.unknown_outcome |= !reason.safe_for_any_request();
         Some(wait)
     }
 }
@@ -170,10 +174,20 @@ where
             },
             Err(error) => Outcome::Error(error.as_ref()),
         };
-        let Verdict::Retry(reason) = self.shared.config.classifiers.classify(&outcome) else {
+        let verdict = self.shared.config.classifiers.classify(&outcome);
+        let wait = match verdict {
+            Verdict::Retry(reason) => self.decide(request, reason, &outcome),
+            Verdict::DontRetry | Verdict::NoOpinion => None,
+        };
+        let (Some(wait), Verdict::Retry(reason)) = (wait, verdict) else {
+            // The outcome is final.
+            if self.call.unknown_outcome
+                && let Ok(response) = result
+            {
+                ReplayedAfterUnknownOutcome::set_on(response);
+            }
             return None;
         };
-        let wait = self.decide(request, reason, &outcome)?;
         let next = RetryAttempt::new(self.call.retries() + 1, wait);
         tracing::debug!(
             attempt = next.number(),

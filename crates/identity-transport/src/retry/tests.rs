@@ -165,14 +165,23 @@ async fn past_negative_and_garbage_retry_after_fall_back_to_the_backoff() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_enormous_retry_after_is_capped_by_max_wait() {
-    let config = quick_backoff()
-        .budget(None)
-        .max_wait(Duration::from_secs(7));
-    for value in ["99999999999999999999999", "31536000"] {
+async fn a_long_retry_after_is_waited_in_full_not_cut_short() {
+    assert_eq!(wait_after_429("90").await, Duration::from_secs(90));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_past_the_deadline_ends_the_call_at_once_with_the_answer() {
+    for value in ["99999999999999999999999", "31536000", "600"] {
+        let mut request = get();
+        Deadline::after(Duration::from_secs(300))
+            .unwrap()
+            .set_on(&mut request);
         let replies = [Reply::RetryAfter(429, value.to_string())];
-        let run = run_with(config.clone(), get(), &replies).await;
-        assert_eq!(run.waits(), [Duration::from_secs(7)], "{value}");
+        let started = Instant::now();
+        let run = run_with(quick_backoff().budget(None), request, &replies).await;
+        assert_eq!(run.count(), 1, "{value}");
+        assert_eq!(run.status(), 429, "the answer says how long: {value}");
+        assert_eq!(started.elapsed(), Duration::ZERO, "{value}");
     }
 }
 
@@ -271,7 +280,9 @@ async fn idempotency_decides_what_is_replayed() {
         (Status(404), 1, 1),
         (Status(409), 1, 1),
         (Status(429), 2, 2),
-        (Status(503), 2, 2),
+        (RetryAfter(503, "0".into()), 2, 2),
+        // A bare 503 may be a gateway's, after the service acted.
+        (Status(503), 2, 1),
         (Status(500), 2, 1),
         (Status(502), 2, 1),
         (Status(504), 2, 1),
@@ -365,23 +376,6 @@ async fn backoff_waits_stay_within_the_jitter_bounds() {
     // Full jitter: on average half the ceiling, never all zero.
     assert!(total > Duration::ZERO);
     assert!(total < Duration::from_millis(19_000));
-}
-
-#[tokio::test(start_paused = true)]
-async fn max_wait_caps_the_backoff_too() {
-    let config = RetryConfig::default()
-        .budget(None)
-        .backoff(Backoff::exponential(
-            Duration::from_secs(100),
-            Duration::from_secs(100),
-        ))
-        .max_wait(Duration::from_millis(50));
-    let run = run_with(config, get(), &vec![Reply::Status(500); 3]).await;
-    assert!(
-        run.waits()
-            .iter()
-            .all(|wait| *wait <= Duration::from_millis(50))
-    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -480,4 +474,33 @@ async fn a_401_is_the_answer_it_is_the_auth_layers_business() {
     let run = run_with(quick_backoff(), get(), &[Reply::Status(401)]).await;
     assert_eq!(run.count(), 1);
     assert_eq!(run.status(), 401);
+}
+
+// ----- what the final answer tells -----
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_after_a_replay_of_unknown_outcome_is_marked() {
+    use identity_call::ReplayedAfterUnknownOutcome;
+    let marked = |run: &Run| ReplayedAfterUnknownOutcome::is_on(run.result.as_ref().unwrap());
+    // After a dropped connection: the first attempt may have been processed.
+    let run = run_with(
+        quick_backoff(),
+        get(),
+        &[Reply::Error(TransportErrorKind::Closed), Reply::Status(400)],
+    )
+    .await;
+    assert_eq!((run.count(), run.status()), (2, 400));
+    assert!(marked(&run));
+    // After a 429 or a connect failure: the service provably did not act.
+    for first in [
+        Reply::RetryAfter(429, "1".into()),
+        Reply::Error(TransportErrorKind::Connect),
+    ] {
+        let run = run_with(quick_backoff(), get(), &[first.clone(), Reply::Status(400)]).await;
+        assert_eq!(run.count(), 2, "{first:?}");
+        assert!(!marked(&run), "{first:?}");
+    }
+    // A first answer is never marked.
+    let run = run_with(quick_backoff(), get(), &[Reply::Status(400)]).await;
+    assert!(!marked(&run));
 }

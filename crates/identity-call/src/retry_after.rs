@@ -4,7 +4,8 @@
 //! services send them (`0.5`), or an HTTP date (`Wed, 21 Oct 2015 07:28:00
 //! GMT`). Anything else (negative, garbage, `1e3`, `inf`) is ignored, as if
 //! there were no header. A value too large to represent is
-//! `Duration::MAX`; the retry policy caps every wait.
+//! `Duration::MAX`. The one parser of the SDK: the retry layer waits by it,
+//! and the errors of `identity-users` report it.
 
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +14,15 @@ use http::header::RETRY_AFTER;
 
 /// The wait a `Retry-After` header asks for, if it holds a valid one; a
 /// date in the past asks for no wait.
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("0.5"));
+/// assert_eq!(identity_call::retry_after(&headers, SystemTime::now()), Some(Duration::from_millis(500)));
+/// ```
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     seconds(value).or_else(|| {
         let date = httpdate::parse_http_date(value).ok()?;
