@@ -2,7 +2,7 @@
 //! runtime, and a way to run the built `fbn-identity` binary as a user
 //! would, in an empty temporary directory with no FBN_* variables.
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -76,9 +76,9 @@ pub fn run_bare(dir: &Path, args: &[&str]) -> Run {
 
 /// An emulator serving on a loopback port, and an empty working directory.
 pub struct TestEmulator {
-    // Dropped in order: the emulator, then its runtime.
+    // Dropped in order: the emulator, then the runtime it is served on.
     emulator: Emulator,
-    runtime: tokio::runtime::Runtime,
+    _runtime: tokio::runtime::Runtime,
     dir: TempDir,
 }
 
@@ -101,7 +101,7 @@ impl TestEmulator {
         let emulator = runtime.block_on(identity_emulator::start(config)).unwrap();
         Self {
             emulator,
-            runtime,
+            _runtime: runtime,
             dir: tempfile::tempdir().unwrap(),
         }
     }
@@ -187,11 +187,6 @@ impl TestEmulator {
             .into_iter()
             .filter_map(|request| request.operation)
             .collect()
-    }
-
-    /// Runs `future` on the emulator's runtime.
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
     }
 }
 

@@ -2,13 +2,13 @@
 //! unchanged, and writing the decoded value gives the same JSON again (which
 //! also checks that datetime offsets, not only instants, are kept).
 
-mod support;
-
 use std::fmt::Debug;
 
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::support;
 
 /// Writes `value`, reads it back, and checks both the value and its JSON.
 fn round_trip<T>(value: &T) -> Result<(), TestCaseError>

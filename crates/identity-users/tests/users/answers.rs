@@ -1,6 +1,5 @@
 //! Answers of every kind decode into the typed result or a typed error:
 //! unit tests over a `service_fn` standing in for the stack.
-#![allow(clippy::unwrap_used)]
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};

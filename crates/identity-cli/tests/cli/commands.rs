@@ -2,16 +2,13 @@
 //! against an emulator started by the test, output read as JSON and as
 //! tables.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use finbourne_identity::{UserStatus, UserType};
 use serde_json::Value;
-use support::{TOKEN, TestEmulator, command, finish, run_bare};
+
+use crate::support::{self, TOKEN, TestEmulator, command, finish, run_bare};
 
 #[test]
 fn create_makes_a_personal_user_by_default_with_the_email_as_login() {

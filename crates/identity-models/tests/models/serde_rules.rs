@@ -2,8 +2,6 @@
 //! error names the field), optional ones accept absent and `null`, `None` is
 //! left out when writing, and bad input is an error, never a panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use identity_models::{
     CreateUserRequest, ErrorDetail, Link, ListUsersResponse, LusidProblemDetails,
     LusidValidationProblemDetails, RoleId, RoleResponse, TemporaryPassword, UpdateUserRequest,

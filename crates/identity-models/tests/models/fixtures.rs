@@ -3,18 +3,16 @@
 //! answer, a validation problem, and a user from a newer service (unknown
 //! status and type, extra fields).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use identity_models::{
     ListUsersResponse, LusidValidationProblemDetails, RoleId, UpdateUserRequest, UserResponse,
     UserStatus, UserType,
 };
 use time::macros::{datetime, offset};
 
-const USER_WITH_ROLES: &str = include_str!("fixtures/user_with_roles.json");
-const FIND_USERS_BY_ID: &str = include_str!("fixtures/find_users_by_id.json");
-const VALIDATION_PROBLEM: &str = include_str!("fixtures/validation_problem.json");
-const USER_UNKNOWN_STATUS: &str = include_str!("fixtures/user_unknown_status.json");
+const USER_WITH_ROLES: &str = include_str!("../fixtures/user_with_roles.json");
+const FIND_USERS_BY_ID: &str = include_str!("../fixtures/find_users_by_id.json");
+const VALIDATION_PROBLEM: &str = include_str!("../fixtures/validation_problem.json");
+const USER_UNKNOWN_STATUS: &str = include_str!("../fixtures/user_unknown_status.json");
 
 #[test]
 fn user_with_roles_and_a_seven_digit_datetime() {

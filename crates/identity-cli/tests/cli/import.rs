@@ -2,17 +2,14 @@
 //! line, and imports that can be re-run (after an interruption too) without
 //! creating anyone twice.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use identity_emulator::{Fault, FaultRule};
 use serde_json::{Value, json};
-use support::{TestEmulator, finish, run_bare};
+
+use crate::support::{TestEmulator, finish, run_bare};
 
 /// One JSON line of a Personal user.
 fn person(n: usize) -> String {

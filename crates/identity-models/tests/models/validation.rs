@@ -1,8 +1,6 @@
 //! validate(): each rule of the contract broken once and met once, several
 //! broken at once (all reported), lengths in characters, and the user id rule.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 
 use identity_models::{

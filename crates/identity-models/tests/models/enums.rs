@@ -1,8 +1,6 @@
 //! UserStatus and UserType: known values map to their variants, unknown values
 //! are kept in `Other` and written back unchanged, never an error.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use identity_models::{UserStatus, UserType};
 
 #[test]

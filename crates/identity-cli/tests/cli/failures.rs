@@ -2,12 +2,9 @@
 //! 0 success; 1 the service answered with an error; 2 bad usage or
 //! configuration; 3 no answer came back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use identity_emulator::{EmulatorConfig, Fault, FaultRule, FaultWhen};
-use support::{TOKEN, TestEmulator, closed_port, command, finish, run_bare};
+
+use crate::support::{TOKEN, TestEmulator, closed_port, command, finish, run_bare};
 
 #[test]
 fn a_missing_user_exits_1_with_the_status_problem_and_request_id() {

@@ -1,7 +1,6 @@
 //! Every operation builds the request the contract describes: method, path,
 //! query, body and content type, and the operation's identity in the
 //! request's extensions.
-#![allow(clippy::unwrap_used)]
 
 use bytes::Bytes;
 use http::Method;

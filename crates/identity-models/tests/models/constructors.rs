@@ -1,8 +1,6 @@
 //! Building requests: the Personal and Service constructors, the `with_*`
 //! setters, and UpdateUserRequest built from a user as read.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 
 use identity_models::{
