@@ -1,13 +1,11 @@
 //! Requests through an HTTP CONNECT proxy on loopback.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use base64::Engine;
 use http_body_util::BodyExt;
 use identity_transport::{HttpClient, ProxyConfig, TransportError, TransportErrorKind};
 use tower::{Service, ServiceExt};
+
+use crate::support;
 
 fn proxy_config(proxy: &support::ConnectProxy) -> ProxyConfig {
     ProxyConfig::new(format!("http://{}", proxy.addr).parse().unwrap())

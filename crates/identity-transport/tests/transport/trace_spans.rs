@@ -1,10 +1,12 @@
 //! The spans of the trace layers, read through a real `tracing` subscriber.
 //!
-//! This test is alone in its binary on purpose: `tracing` caches whether a
-//! span is wanted per call site, process-wide, and a test that ran the same
-//! layers at the same time without a subscriber could have that cached as
-//! "never" (it happened once in CI). Alone in its process, it cannot.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The subscriber is this test's thread's default only, never the global
+//! one. Other tests of this binary run the same layers at the same time on
+//! other threads without a subscriber, and `tracing` caches per call site,
+//! process-wide, whether a span is wanted: set with a plain `set_default`,
+//! this subscriber could find the spans cached as "never" by one of them
+//! (it happened once in CI). Made with [`support::scoped_dispatch`], it
+//! leaves that choice to each thread's own default.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +15,8 @@ use identity_call::OperationInfo;
 use identity_transport::{RetryConfig, RetryLayer, TraceLayer};
 use tower::ServiceExt;
 use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::support;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -46,7 +50,7 @@ async fn spans_of_a_call_and_its_attempts_without_secrets() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::dispatcher::set_default(&support::scoped_dispatch(subscriber));
 
     let (mock, mut handle) = tower_test::mock::pair::<http::Request<Bytes>, http::Response<()>>();
     let service = tower::ServiceBuilder::new()

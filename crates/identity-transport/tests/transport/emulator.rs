@@ -1,7 +1,6 @@
 //! The whole stack against the emulator over loopback sockets, on tokio's
 //! paused clock: the emulator's request log (`elapsedMs`) and the waits
 //! are on the same clock, and no test sleeps for real.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -1,12 +1,12 @@
 //! Servers for the socket tests: a plain HTTP server, a TLS one, a CONNECT
 //! proxy and a raw TCP server that answers fixed bytes. All on loopback.
-
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! And a `tracing` dispatcher a test can set as its thread's default while
+//! the other tests of this binary run beside it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -14,6 +14,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tracing::level_filters::LevelFilter;
+use tracing::subscriber::Interest;
+use tracing::{Dispatch, Metadata, Subscriber, span};
 
 /// A GET of `uri` with an empty body.
 pub(crate) fn get(uri: &str) -> http::Request<Bytes> {
@@ -145,4 +148,56 @@ pub(crate) async fn connect_proxy(expected: Option<String>) -> ConnectProxy {
         }
     });
     ConnectProxy { addr, tunnels }
+}
+
+/// A dispatcher of `subscriber`, for a test to set as the default of its
+/// thread(s) with `tracing::dispatcher::set_default`, safely while other
+/// tests of this binary run the same code on other threads without one.
+///
+/// `tracing` caches per call site, process-wide, whether it is wanted. While
+/// at most one dispatcher is registered, that is decided by the default of
+/// whichever thread reaches the call site first: another test's thread, with
+/// no subscriber, would cache "never" and this test's subscriber would miss
+/// the span. Two dispatchers that want nothing, registered once before any
+/// test's own, make `tracing` ask every live dispatcher instead, so a call
+/// site that this test's subscriber wants is cached as "sometimes" and each
+/// thread's default decides.
+pub(crate) fn scoped_dispatch<S>(subscriber: S) -> Dispatch
+where
+    S: Subscriber + Send + Sync + 'static,
+{
+    static WANT_NOTHING: OnceLock<[Dispatch; 2]> = OnceLock::new();
+    WANT_NOTHING.get_or_init(|| [Dispatch::new(WantsNothing), Dispatch::new(WantsNothing)]);
+    Dispatch::new(subscriber)
+}
+
+/// A subscriber that wants no span and no event, at any level.
+struct WantsNothing;
+
+impl Subscriber for WantsNothing {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::never()
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::OFF)
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+
+    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+        span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+
+    fn event(&self, _: &tracing::Event<'_>) {}
+
+    fn enter(&self, _: &span::Id) {}
+
+    fn exit(&self, _: &span::Id) {}
 }

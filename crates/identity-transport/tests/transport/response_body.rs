@@ -1,7 +1,4 @@
 //! The limits of ResponseBody, against a raw TCP server.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::time::Duration;
 
@@ -11,6 +8,8 @@ use identity_transport::{
 };
 use tokio::time::Instant;
 use tower::{Layer, ServiceExt};
+
+use crate::support;
 
 /// Guards a test against a hang: a failure, never a timing check.
 async fn bounded<F: Future>(future: F) -> F::Output {

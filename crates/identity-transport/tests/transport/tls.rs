@@ -1,9 +1,5 @@
 //! HTTPS against a loopback server with a self-signed certificate.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +9,8 @@ use identity_transport::{HttpClient, TransportErrorKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+use crate::support;
 
 /// A TLS server for 127.0.0.1 and localhost, offering HTTP/2 and HTTP/1.1;
 /// returns its address and its certificate's PEM.
