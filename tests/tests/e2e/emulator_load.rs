@@ -2,10 +2,6 @@
 //! make exactly one user; and the emulator binary, killed with SIGKILL while
 //! it writes its state file under a stream of creates, starts again from
 //! that file with every user it acknowledged.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support_reliability/mod.rs"]
-mod support;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -15,7 +11,9 @@ use std::time::{Duration, Instant};
 use finbourne_identity::{CreateUserRequest, IdentityClient};
 use futures_util::future::join_all;
 use identity_emulator::EmulatorConfig;
-use support::emulator_process::EmulatorProcess;
+
+use crate::support;
+use crate::support::emulator_process::EmulatorProcess;
 
 /// Sends 64 creates of `logins` (one per call) at once; the results.
 async fn create_all(

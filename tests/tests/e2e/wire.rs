@@ -2,17 +2,15 @@
 //! hostile ids stay one encoded segment of the intended route, FindUsersById
 //! splits 120 ids into three requests, and the official SDKs' conventions
 //! (headers, content type, query encoding) are met.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use finbourne_identity::{CreateUserRequest, RequestOptions};
-use support::{api_requests, client, create, emulator};
+
+use crate::support::{self, api_requests, client, create, emulator};
 
 #[tokio::test]
 async fn hostile_ids_reach_only_the_intended_path() {
     let emulator = emulator().await;
-    let client = client(&emulator);
+    let client = client(&emulator.base_url());
     let someone = create(&client, "Kim").await;
     let long = "x".repeat(10_000);
     let hostile = [
@@ -50,7 +48,7 @@ async fn hostile_ids_reach_only_the_intended_path() {
 #[tokio::test]
 async fn find_users_by_id_with_120_ids_sends_three_requests_and_merges() {
     let emulator = emulator().await;
-    let client = client(&emulator);
+    let client = client(&emulator.base_url());
     let mut created = Vec::new();
     for n in 0..100 {
         created.push(create(&client, &format!("User{n}")).await.id);
@@ -83,7 +81,7 @@ async fn find_users_by_id_with_120_ids_sends_three_requests_and_merges() {
 #[tokio::test]
 async fn the_official_sdks_wire_conventions_are_met() {
     let emulator = emulator().await;
-    let client = support::builder(&emulator)
+    let client = support::builder(&emulator.base_url())
         .access_token(support::TOKEN)
         .application_name("payroll-sync")
         .correlation_id("client-wide")

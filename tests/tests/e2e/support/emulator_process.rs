@@ -61,6 +61,7 @@ pub struct EmulatorProcess {
     child: Child,
     pub addr: SocketAddr,
     /// What it wrote to stderr.
+    #[allow(dead_code, reason = "read by `errors`, for a test to show")]
     errors: Arc<Mutex<String>>,
 }
 
@@ -133,6 +134,7 @@ impl EmulatorProcess {
     }
 
     /// What it wrote to stderr so far.
+    #[allow(dead_code, reason = "no test shows it at present")]
     pub fn errors(&self) -> String {
         self.errors.lock().unwrap().clone()
     }

@@ -4,17 +4,15 @@
 //! forever, redirects and garbage. Each call ends with a clear typed error or
 //! the documented behaviour: no panic, no hang (every call runs under a guard
 //! that must not fire), and no body read past the limit.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support_reliability/mod.rs"]
-mod support;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use finbourne_identity::layers::transport::{TimeoutKind, TransportErrorKind};
 use finbourne_identity::{Error, ErrorKind, IdentityClient, IdentityClientBuilder};
-use support::raw_server::{
+
+use crate::support;
+use crate::support::raw_server::{
     RawServer, Reply, USER_JSON, chunked, chunked_head, full, head, ok_user,
 };
 

@@ -14,21 +14,19 @@
 //!   (`"access_token":"…"`, `"refresh_token":"…"`, `Authorization: Bearer …`,
 //!   `"password":"…"`); the test fails if it saw none, or no refresh;
 //! - any `Bearer ` or `Basic ` followed by a token-like string.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support_reliability/mod.rs"]
-mod support;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use finbourne_identity::{CreateUserRequest, ErrorKind, IdentityClient, UpdateUserRequest};
 use identity_emulator::{EmulatorConfig, Fault, FaultRule};
-use support::raw_server::{RawServer, Reply, full};
-use support::recording_proxy::{RecordingProxy, values_after};
-use support::soak::{SoakPlan, check, display_chain, run};
 use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::support;
+use crate::support::raw_server::{RawServer, Reply, full};
+use crate::support::recording_proxy::{RecordingProxy, values_after};
+use crate::support::soak::{SoakPlan, check, display_chain, run};
 
 const USERNAME: &str = "secrets-user";
 const PASSWORD: &str = "Pw7Hq2-distinctive-PASSWORD-xY91";
@@ -40,21 +38,19 @@ const PROXY_PASSWORD: &str = "Px5Jd1-distinctive-PROXYPASS-cc39";
 /// A temporary password a hostile answer carries.
 const TEMPORARY_PASSWORD: &str = "Tp8Vb4-distinctive-TEMPPASS-dd40";
 
-/// The TRACE output of every test of this binary, written by one global
-/// subscriber (the calls run on many threads).
-fn traces() -> &'static Mutex<Vec<u8>> {
-    static TRACES: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    TRACES.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = buffer.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-            .with_ansi(false)
-            .with_writer(move || TraceWriter(writer.clone()))
-            .init();
-        buffer
-    })
+/// A subscriber at TRACE writing into a buffer, as a dispatcher for one
+/// test's threads only: the other tests of this binary, running at the same
+/// time, are neither traced into the buffer nor searched.
+fn trace_capture() -> (tracing::Dispatch, Arc<Mutex<Vec<u8>>>) {
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || TraceWriter(writer.clone()))
+        .finish();
+    (support::traces::scoped_dispatch(subscriber), buffer)
 }
 
 struct TraceWriter(Arc<Mutex<Vec<u8>>>);
@@ -146,9 +142,18 @@ fn secrets_on_the_wire(wire: &str) -> Vec<(&'static str, String)> {
     secrets
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_lifecycle_every_error_kind_and_a_soak_leak_no_secret() {
-    let traces = traces();
+#[test]
+fn a_lifecycle_every_error_kind_and_a_soak_leak_no_secret() {
+    // The calls run on many threads: every thread of the runtime, and this
+    // one that blocks on it, trace into the test's buffer.
+    let (dispatch, traces) = trace_capture();
+    let _guard = tracing::dispatcher::set_default(&dispatch);
+    support::traces::runtime_with(&dispatch, 4).block_on(lifecycle_errors_and_soak(&traces));
+}
+
+/// The body of [`a_lifecycle_every_error_kind_and_a_soak_leak_no_secret`],
+/// traced into `traces`.
+async fn lifecycle_errors_and_soak(traces: &Mutex<Vec<u8>>) {
     let emulator = Arc::new(
         support::emulator_with(EmulatorConfig {
             username: USERNAME.to_owned(),
@@ -391,9 +396,10 @@ async fn a_lifecycle_every_error_kind_and_a_soak_leak_no_secret() {
 /// A temporary password is a secret too: when ExpirePassword's answer cannot
 /// be decoded, the error must not quote it.
 #[tokio::test]
-
 async fn an_undecodable_temporary_password_is_not_quoted_in_the_error() {
-    let _ = traces();
+    // At TRACE, as the test above, on this thread (the runtime's only one).
+    let (dispatch, _traces) = trace_capture();
+    let _guard = tracing::dispatcher::set_default(&dispatch);
     let body = format!(r#"{{"password":"{TEMPORARY_PASSWORD}","#);
     let hostile =
         RawServer::start(move |_, _| Reply::Bytes(full("200 OK", &[], body.as_bytes()))).await;

@@ -4,19 +4,17 @@
 //! answers slower than the attempt timeout), 16 at a time, then the
 //! emulator's users and request log compared with what the client was told:
 //! nothing lost, nothing done twice, nothing hung (see
-//! `support_reliability/soak.rs` for every rule checked).
+//! `support/soak.rs` for every rule checked).
 //!
 //! The short form (1,500 calls) runs in CI; `cargo xtask soak` runs the long
 //! form (`SOAK_CALLS=20000`, in release). `SOAK_SEED` changes the faults.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support_reliability/mod.rs"]
-mod support;
 
 use std::sync::Arc;
 
 use identity_emulator::EmulatorConfig;
-use support::soak::{SoakPlan, check, run};
+
+use crate::support;
+use crate::support::soak::{SoakPlan, check, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mixed_calls_under_faults_lose_nothing_duplicate_nothing_hang_on_nothing() {

@@ -1,20 +1,18 @@
 //! Every operation of the facade against the emulator over loopback, with
 //! the answer checked field by field, and every error path: not found,
 //! validation with field errors, invalid lifecycle transitions, 401.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use finbourne_identity::{
     CreateUserRequest, ErrorKind, RoleId, UpdateUserRequest, UpdateUserSchemaRequest,
     UserSchemaProperty, UserStatus, UserType,
 };
-use support::{client, create, emulator, password_client};
+
+use crate::support::{self, client, create, emulator, password_client};
 
 #[tokio::test]
 async fn the_whole_lifecycle_through_every_operation() {
     let emulator = emulator().await;
-    let client = client(&emulator);
+    let client = client(&emulator.base_url());
     let users = client.users();
 
     // Schema first: alternative ids must be properties of it.
@@ -191,7 +189,7 @@ async fn the_whole_lifecycle_through_every_operation() {
 #[tokio::test]
 async fn a_missing_user_is_a_typed_404_with_code_and_request_id() {
     let emulator = emulator().await;
-    let error = client(&emulator)
+    let error = client(&emulator.base_url())
         .users()
         .get_user("00uNobody")
         .send()
@@ -211,7 +209,7 @@ async fn validation_failures_name_each_field() {
     let emulator = emulator().await;
     let mut bad = CreateUserRequest::personal("", "L", "ann@example.com");
     bad.login = "someone-else@example.com".into();
-    let error = client(&emulator)
+    let error = client(&emulator.base_url())
         .users()
         .create_user(&bad)
         .send()
@@ -230,7 +228,7 @@ async fn validation_failures_name_each_field() {
 #[tokio::test]
 async fn invalid_lifecycle_transitions_give_the_documented_codes() {
     let emulator = emulator().await;
-    let client = client(&emulator);
+    let client = client(&emulator.base_url());
     let users = client.users();
     let user = create(&client, "Cas").await; // PROVISIONED
 
@@ -267,7 +265,7 @@ async fn invalid_lifecycle_transitions_give_the_documented_codes() {
 #[tokio::test]
 async fn a_refused_static_token_is_a_401_answer() {
     let emulator = emulator().await;
-    let client = support::builder(&emulator)
+    let client = support::builder(&emulator.base_url())
         .access_token("not-a-token-the-emulator-knows")
         .build()
         .unwrap();

@@ -12,10 +12,6 @@
 //! No fuzz target: cargo-fuzz needs a nightly toolchain and cargo-fuzz
 //! itself, which the project's CI does not install; these properties run the
 //! same decoders (and differential checks of them) on every `cargo test`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "support_reliability/mod.rs"]
-mod support;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -35,6 +31,8 @@ use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
+
+use crate::support;
 
 const BASE_URL: &str = "https://acme.lusid.com/identity";
 

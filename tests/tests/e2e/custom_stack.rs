@@ -1,9 +1,6 @@
 //! The layers alone: `identity-users` over a tower stack a consumer composes
 //! themselves, here a plain hyper-util client with only our auth layer, to
 //! show that the crates do not need the facade.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use bytes::Bytes;
 use identity_auth::{AuthLayer, StaticToken, TokenCache};
@@ -11,6 +8,8 @@ use identity_transport::HttpClient;
 use identity_users::{BaseUrl, UsersApi};
 use std::sync::Arc;
 use tower::ServiceBuilder;
+
+use crate::support;
 
 #[tokio::test]
 async fn identity_users_runs_over_a_stack_of_your_own() {
@@ -53,13 +52,14 @@ async fn the_facade_takes_a_layer_of_yours_and_hands_out_its_service() {
     let emulator = support::emulator().await;
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = calls.clone();
-    let client = support::client(&emulator).with_layer(tower::layer::layer_fn(move |inner| {
-        let counted = counted.clone();
-        tower::util::MapRequest::new(inner, move |request: http::Request<Bytes>| {
-            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            request
-        })
-    }));
+    let client =
+        support::client(&emulator.base_url()).with_layer(tower::layer::layer_fn(move |inner| {
+            let counted = counted.clone();
+            tower::util::MapRequest::new(inner, move |request: http::Request<Bytes>| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                request
+            })
+        }));
     client.users().list_users().send().await.unwrap();
     client.users().list_runnable_users().send().await.unwrap();
     assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 2);
