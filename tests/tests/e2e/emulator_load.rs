@@ -1,4 +1,4 @@
-//! The emulator under load (issue 8): 64 concurrent creates of one login
+//! The emulator under load: 64 concurrent creates of one login
 //! make exactly one user; and the emulator binary, killed with SIGKILL while
 //! it writes its state file under a stream of creates, starts again from
 //! that file with every user it acknowledged.

@@ -1,4 +1,4 @@
-//! Hostile input (issue 8), as property tests:
+//! Hostile input, as property tests:
 //!
 //! - any string as a user id, a login or a query value gives a request whose
 //!   path segment and query value decode back to exactly that string, under

@@ -1,4 +1,4 @@
-//! Hostile answers (issue 8): a raw TCP server sends the facade truncated
+//! Hostile answers: a raw TCP server sends the facade truncated
 //! bodies, bodies that never end, an HTML 502 page, JSON of the wrong shape,
 //! empty 200s, bodies past the size limit, odd `Retry-After` values, 401
 //! forever, redirects and garbage. Each call ends with a clear typed error or

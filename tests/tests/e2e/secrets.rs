@@ -1,4 +1,4 @@
-//! Secrets (issue 8): with tracing at TRACE captured in a buffer, and every
+//! Secrets: with tracing at TRACE captured in a buffer, and every
 //! configuration, answer and error formatted with `Display` (with its
 //! sources) and `Debug`, a full lifecycle with the password grant, a failing
 //! call of each error kind and a short fault soak leave no password, client

@@ -1,4 +1,4 @@
-//! The fault soak (issue 8): thousands of mixed calls through the facade
+//! The fault soak: thousands of mixed calls through the facade
 //! against the emulator with faults on (about 10 % 503, 5 % 429 with
 //! `Retry-After`, 5 % dropped connections before and after processing, 2 %
 //! answers slower than the attempt timeout), 16 at a time, then the

@@ -48,7 +48,7 @@ impl Unit {
     }
 }
 
-/// The targets of the issue a figure is held to.
+/// The targets a figure is held to.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Goal {
     /// sdk/floor at most this (lower is better) or at least this (higher).

@@ -187,8 +187,8 @@ impl Op {
         )
     }
 
-    /// The status a successful lifecycle action leaves (the table of
-    /// users-api.md), `None` for one that changes none.
+    /// The status a successful lifecycle action leaves (the service's
+    /// lifecycle table), `None` for one that changes none.
     fn leaves(self) -> Option<UserStatus> {
         match self {
             Op::Expire => Some(UserStatus::PasswordExpired),
