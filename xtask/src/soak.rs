@@ -1,5 +1,5 @@
 //! `cargo xtask soak [--calls N] [--tasks N] [--seed N]`: the long form of
-//! the fault soak (`tests/tests/soak.rs`), in release, 20,000 calls by
+//! the fault soak (`tests/tests/e2e/soak.rs`), in release, 20,000 calls by
 //! default; CI runs its short form (1,500 calls) with the other tests.
 //!
 //! The settings reach the test as `SOAK_CALLS`, `SOAK_TASKS` and
@@ -34,14 +34,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // The soak is the module `soak` of the end-to-end test binary.
     let test = [
         "test",
         "--release",
         "-p",
         "identity-e2e",
         "--test",
-        "soak",
+        "e2e",
         "--",
+        "soak::",
         "--nocapture",
     ];
     let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -30,10 +30,11 @@
 //!
 //! # What it serves
 //!
-//! - `/identity/api/...`: the Users API of users-api.md (CreateUser answers
-//!   200, void operations 204, ListUsers and ListRunnableUsers a bare array),
-//!   each call needing `Authorization: Bearer <token>` (a static token of the
-//!   configuration, or one issued by the token endpoint and unexpired).
+//! - `/identity/api/...`: the Users API of the service's contract
+//!   (CreateUser answers 200, void operations 204, ListUsers and
+//!   ListRunnableUsers a bare array), each call needing
+//!   `Authorization: Bearer <token>` (a static token of the configuration,
+//!   or one issued by the token endpoint and unexpired).
 //!   Errors are problem details (`application/problem+json`) with the
 //!   service's codes (see the table below); every answer carries
 //!   `lusid-meta-requestId`. Bodies are accepted as `application/json`,
@@ -74,7 +75,7 @@
 //!   after one percent-decoding) is answered 404, code 657, like an unknown
 //!   user: `GET /identity/api/users/..%2Froles` is GetUser of the id
 //!   `../roles`, never another resource.
-//! - Lifecycle refusals follow the table of users-api.md. A deleted
+//! - Lifecycle refusals follow the service's lifecycle table. A deleted
 //!   (`DEPROVISIONED`) user can still be read and deleted again (or purged),
 //!   and SendActivationEmail re-provisions it; UpdateUser and the other
 //!   lifecycle operations answer 705. SendActivationEmail on a user activated

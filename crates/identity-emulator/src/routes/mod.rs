@@ -39,7 +39,7 @@ pub(crate) struct Operation {
     route: fn(MethodFilter) -> MethodRouter<AppState>,
 }
 
-/// Every operation of users-api.md.
+/// Every operation of the service's contract.
 pub(crate) static OPERATIONS: [Operation; 16] = [
     Operation {
         name: "CreateUser",

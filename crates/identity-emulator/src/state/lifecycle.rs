@@ -1,7 +1,8 @@
-//! The lifecycle table of users-api.md: which status each lifecycle operation
-//! is valid from and what it leads to. Pure: no clock, no storage.
+//! The lifecycle table of the service's contract: which status each
+//! lifecycle operation is valid from and what it leads to. Pure: no clock,
+//! no storage.
 //!
-//! Choices where the documents are silent:
+//! Choices where the contract is silent:
 //! - On a `DEPROVISIONED` (deleted) user every operation but
 //!   SendActivationEmail (which is documented as valid from it) fails with
 //!   705 "user in a deleted state", before any other status rule.

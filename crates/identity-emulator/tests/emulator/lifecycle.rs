@@ -1,5 +1,5 @@
 //! Every lifecycle operation from every status, over HTTP (statuses reached
-//! with the status hook), against the table of users-api.md.
+//! with the status hook), against the service's lifecycle table.
 
 use http::{Method, StatusCode};
 

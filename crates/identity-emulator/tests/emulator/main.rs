@@ -1,11 +1,10 @@
 //! End-to-end tests of the emulator over loopback sockets, with a plain
 //! HTTP client. One test binary, one module per area.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    missing_docs,
-    unreachable_pub
-)]
+
+// Helpers outside `#[test]` functions are not seen as tests by clippy.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The helpers of `common` are `pub` for the modules beside it.
+#![allow(unreachable_pub)]
 
 mod auth;
 mod common;

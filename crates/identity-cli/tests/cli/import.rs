@@ -1,0 +1,307 @@
+//! `users import`: lines checked first, a dry run that reports each bad
+//! line, and imports that can be re-run (after an interruption too) without
+//! creating anyone twice.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use identity_emulator::{Fault, FaultRule};
+use serde_json::{Value, json};
+
+use crate::support::{TestEmulator, finish, run_bare};
+
+/// One JSON line of a Personal user.
+fn person(n: usize) -> String {
+    json!({
+        "firstName": "User",
+        "lastName": format!("Number{n}"),
+        "emailAddress": format!("user{n}@example.com"),
+        "login": format!("user{n}@example.com"),
+        "type": "Personal",
+    })
+    .to_string()
+}
+
+fn lines(numbers: impl IntoIterator<Item = usize>) -> String {
+    numbers.into_iter().map(|n| person(n) + "\n").collect()
+}
+
+/// How many users of the emulator have each login: all must be 1.
+fn login_counts(emulator: &TestEmulator) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for user in emulator.users() {
+        *counts.entry(user.login).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_fields = json!({"firstName": "", "lastName": "X", "emailAddress": "c@example.com", "login": "other@example.com", "type": "Personal"});
+    let text = format!(
+        "{}\n\n{bad_fields}\nthis is not json\n{}\n",
+        person(1),
+        person(2)
+    );
+    let file = dir.path().join("users.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+
+    let run = run_bare(dir.path(), &["users", "import", file, "--dry-run"]);
+    run.expect_code(1);
+    for part in [
+        "line 3",
+        "firstName",
+        "lastName",
+        "login",
+        "line 4",
+        "not a CreateUserRequest",
+        "2 valid, 2 not valid",
+    ] {
+        assert!(run.stderr.contains(part), "{part} missing: {run:#?}");
+    }
+    assert!(!run.stderr.contains("line 1 ("), "{run:#?}");
+    assert!(!run.stderr.contains("line 5 ("), "{run:#?}");
+    assert!(
+        !run.stderr.contains("at line"),
+        "serde's own line number is left out: {run:#?}"
+    );
+
+    let json = run_bare(
+        dir.path(),
+        &["users", "import", file, "--dry-run", "--json"],
+    );
+    let report = json.expect_code(1).json();
+    assert_eq!(report["dryRun"], true);
+    assert_eq!(
+        (report["valid"].as_u64(), report["failed"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let outcomes: Vec<(u64, &str)> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| {
+            (
+                line["line"].as_u64().unwrap(),
+                line["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(1, "valid"), (3, "failed"), (4, "failed"), (5, "valid")]
+    );
+    assert!(report["lines"][1]["fieldErrors"]["firstName"].is_array());
+
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, lines(1..=3)).unwrap();
+    let valid = run_bare(
+        dir.path(),
+        &["users", "import", good.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(
+        valid
+            .ok()
+            .stderr
+            .contains("3 valid, 0 not valid; nothing was created"),
+        "{valid:#?}"
+    );
+}
+
+#[test]
+fn an_import_with_bad_lines_creates_the_good_ones_and_exits_1() {
+    let emulator = TestEmulator::start();
+    let file = emulator.write_file(
+        "users.jsonl",
+        &format!("{}\n{{\"firstName\":1}}\n{}\n", person(1), person(2)),
+    );
+    let run = emulator.run(&["users", "import", file.to_str().unwrap(), "--json"]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(
+        (
+            report["created"].as_u64(),
+            report["skipped"].as_u64(),
+            report["failed"].as_u64()
+        ),
+        (Some(2), Some(0), Some(1))
+    );
+    assert_eq!(report["lines"][1]["line"], 2);
+    assert_eq!(report["lines"][1]["outcome"], "failed");
+    assert!(run.stderr.contains("line 2"), "{run:#?}");
+    assert!(
+        run.stderr.contains("created 2, skipped 0, failed 1"),
+        "{run:#?}"
+    );
+    assert_eq!(emulator.users().len(), 2);
+}
+
+#[test]
+fn re_running_an_import_creates_nobody_twice() {
+    let emulator = TestEmulator::start();
+    let first = emulator.write_file("first.jsonl", &lines(1..=4));
+    let run = emulator.run(&[
+        "users",
+        "import",
+        first.to_str().unwrap(),
+        "--concurrency",
+        "3",
+    ]);
+    assert!(
+        run.ok().stderr.contains("created 4, skipped 0, failed 0"),
+        "{run:#?}"
+    );
+    assert_eq!(run.stdout, "");
+
+    // The same file again: everyone exists already.
+    let again = emulator.run(&["users", "import", first.to_str().unwrap(), "--json"]);
+    let report = again.ok().json();
+    assert_eq!(
+        (report["created"].as_u64(), report["skipped"].as_u64()),
+        (Some(0), Some(4))
+    );
+    assert!(
+        again.stderr.contains("line 1 (user1@example.com): skipped"),
+        "{again:#?}"
+    );
+
+    // A file overlapping the first, with a login repeated (in other case)
+    // and a deactivated user's login.
+    let deleted = emulator.create_personal("User", "Number9", "user9@example.com");
+    emulator
+        .run(&["users", "delete", deleted["id"].as_str().unwrap()])
+        .ok();
+    let repeated = person(6).replace("user6@", "USER6@");
+    let overlapping = emulator.write_file(
+        "second.jsonl",
+        &format!("{}{repeated}\n{}", lines([3, 4, 5, 6]), lines([9])),
+    );
+    let run = emulator.run(&["users", "import", overlapping.to_str().unwrap(), "--json"]);
+    let report = run.ok().json();
+    assert_eq!(
+        (
+            report["created"].as_u64(),
+            report["skipped"].as_u64(),
+            report["failed"].as_u64()
+        ),
+        (Some(2), Some(4), Some(0))
+    );
+    let outcomes: Vec<&str> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "skipped", "skipped", "created", "created", "skipped", "skipped"
+        ]
+    );
+    assert!(
+        report["lines"][4]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("line 4"),
+        "{report}"
+    );
+
+    let counts = login_counts(&emulator);
+    assert_eq!(counts.len(), 7, "{counts:?}");
+    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+}
+
+#[test]
+fn an_import_reads_stdin_and_ignores_blank_lines() {
+    let emulator = TestEmulator::start();
+    let mut command = emulator.command(&["users", "import", "-"]);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        write!(stdin, "\n{}\n   \n{}\n\n", person(1), person(2)).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("created 2, skipped 0, failed 0"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.users().len(), 2);
+}
+
+#[test]
+fn an_unreadable_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_bare(
+        dir.path(),
+        &["users", "import", "no-such-file.jsonl", "--dry-run"],
+    );
+    run.expect_code(2);
+    assert!(run.stderr.contains("no-such-file.jsonl"), "{run:#?}");
+}
+
+#[test]
+fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
+    let emulator = TestEmulator::start();
+    emulator.set_faults(vec![FaultRule::new(
+        Some("CreateUser"),
+        Fault::Delay { ms: 400 },
+    )]);
+    let file = emulator.write_file("users.jsonl", &lines(1..=5));
+    let file = file.to_str().unwrap();
+
+    let child = emulator
+        .command(&["users", "import", file, "--concurrency", "1", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first create has reached the emulator.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !emulator
+        .operations()
+        .iter()
+        .any(|operation| operation == "CreateUser")
+    {
+        assert!(Instant::now() < deadline, "no create arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let created = report["created"].as_u64().unwrap();
+    let failed = report["failed"].as_u64().unwrap();
+    assert_eq!(created + failed, 5, "every line accounted for: {report}");
+    assert!(failed >= 1, "the interruption left lines unsent: {report}");
+    assert!(report["lines"].as_array().unwrap().iter().any(|line| {
+        line["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("interrupted"))
+    }));
+    assert_eq!(emulator.users().len() as u64, created);
+
+    emulator.set_faults(Vec::new());
+    let rerun = finish(&mut emulator.command(&["users", "import", file, "--json"]));
+    let report = rerun.ok().json();
+    assert_eq!(report["skipped"].as_u64(), Some(created));
+    assert_eq!(report["created"].as_u64(), Some(5 - created));
+    let counts = login_counts(&emulator);
+    assert_eq!(counts.len(), 5);
+    assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+}

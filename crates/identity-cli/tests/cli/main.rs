@@ -1,0 +1,11 @@
+//! Integration tests of `fbn-identity`: the built binary run as a user runs
+//! it, against emulators started by the tests. One test binary, one module
+//! per area.
+
+// Helpers outside `#[test]` functions are not seen as tests by clippy.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod commands;
+mod failures;
+mod import;
+mod support;

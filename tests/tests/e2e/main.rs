@@ -1,0 +1,17 @@
+//! End-to-end tests of the FINBOURNE Identity SDK against the emulator over
+//! real loopback sockets: one test binary, one module per area, and the
+//! reliability suite (hostile input and answers, secrets, the fault soak,
+//! the emulator under load).
+
+// Helpers outside `#[test]` functions are not seen as tests by clippy.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod custom_stack;
+mod emulator_load;
+mod hostile_input;
+mod hostile_responses;
+mod operations;
+mod secrets;
+mod soak;
+mod support;
+mod wire;
