@@ -154,6 +154,23 @@ impl Error {
         }
     }
 
+    /// Whether the call may or may not have taken effect: it may have
+    /// reached the service, and no answer says what came of it (no answer
+    /// at all; a 5xx, which a gateway may send after the service acted; or
+    /// any answer to a replay after an attempt the service may have
+    /// processed). For a CreateUser,
+    /// [`UsersApi::settle_create_user`](crate::UsersApi::settle_create_user)
+    /// finds out.
+    pub fn is_outcome_unknown(&self) -> bool {
+        if self.api().is_some_and(ApiError::follows_unknown_outcome) {
+            return true;
+        }
+        self.may_have_been_sent()
+            && !self
+                .status()
+                .is_some_and(|status| status.is_success() || status.is_client_error())
+    }
+
     /// Whether the same call later could succeed (throttling, a transient
     /// failure of the service or the network).
     pub fn is_retryable(&self) -> bool {
@@ -220,6 +237,25 @@ mod tests {
         let error = no_answer(TransportError::new(TransportErrorKind::Closed, "closed"));
         assert_eq!(error.kind(), ErrorKind::NoAnswer);
         assert!(error.may_have_been_sent());
+        assert!(error.is_outcome_unknown());
+        let refused = no_answer(TransportError::new(TransportErrorKind::Connect, "refused"));
+        assert!(!refused.is_outcome_unknown());
+    }
+
+    #[test]
+    fn a_5xx_answer_leaves_the_outcome_unknown_and_a_4xx_does_not() {
+        let answered = |status: u16| {
+            Error::Call(Call::Api(Box::new(ApiError::new(
+                "CreateUser",
+                StatusCode::from_u16(status).unwrap(),
+                http::HeaderMap::new(),
+                bytes::Bytes::new(),
+            ))))
+        };
+        assert!(answered(503).is_outcome_unknown());
+        assert!(answered(500).is_outcome_unknown());
+        assert!(!answered(400).is_outcome_unknown());
+        assert!(!answered(404).is_outcome_unknown());
     }
 
     #[test]

@@ -36,6 +36,35 @@
 //! # }
 //! ```
 //!
+//! # A CreateUser of unknown outcome
+//!
+//! CreateUser is never sent twice by the SDK after its request may have
+//! reached the service (a dropped connection, a timeout, a gateway's bare
+//! 5xx): a retry could create the user twice. Such a call fails with an
+//! error whose [`is_outcome_unknown()`](Error::is_outcome_unknown) is true,
+//! and [`UsersApi::settle_create_user`] tells, by the login, whether it
+//! created the user:
+//!
+//! ```no_run
+//! use finbourne_identity::prelude::*;
+//!
+//! # async fn run(client: IdentityClient) -> Result<(), finbourne_identity::Error> {
+//! let request = CreateUserRequest::personal("Ann", "Lee", "ann.lee@acme.com");
+//! let ann = match client.users().create_user(&request).send().await {
+//!     Ok(user) => user,
+//!     Err(error) if error.is_outcome_unknown() => {
+//!         match client.users().settle_create_user(&request).send().await? {
+//!             Some(user) => user,        // created after all
+//!             None => return Err(error), // not created: safe to send again
+//!         }
+//!     }
+//!     Err(error) => return Err(error),
+//! };
+//! # let _ = ann;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The layers are crates of their own, for those who need just one:
 //! `identity-models` (the types), `identity-users` (the operations over any
 //! tower `Service`), `identity-transport` and `identity-auth` (the layers),
@@ -58,7 +87,7 @@ pub use stack::DefaultStack;
 pub use identity_call::{InvalidCorrelationId, OperationInfo, RequestOptions};
 pub use identity_config::{ConfigError, IdentityConfig, SecretString};
 pub use identity_models::*;
-pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, UsersApi};
+pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, SettleCreateUser, UsersApi};
 
 /// The layers' own crates, and the configuration's, for types the facade
 /// does not re-export.

@@ -173,6 +173,19 @@ pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
     if api.problem.is_none() && !api.body.is_empty() {
         let _ = writeln!(report, "  body: {}", api.body_snippet());
     }
+    if let Some(wait) = api.retry_after() {
+        let _ = writeln!(
+            report,
+            "  the service asked to wait {:.1} s before trying again",
+            wait.as_secs_f64()
+        );
+    }
+    if api.follows_unknown_outcome() {
+        let _ = writeln!(
+            report,
+            "  note: this answered a retry after an attempt the service may have processed; that attempt's change may have been made"
+        );
+    }
     if let Some(id) = api.request_id() {
         let _ = writeln!(report, "  request id: {id}");
     }

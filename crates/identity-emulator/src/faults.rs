@@ -57,7 +57,7 @@ impl FaultRule {
     /// Checks that the rule can ever be applied as written: a status in
     /// 400..=599, `n` at least 1, a rate within 0..=1.
     pub fn validate(&self) -> Result<(), String> {
-        if let Fault::Status { status, .. } = self.fault
+        if let Fault::Status { status, .. } | Fault::StatusAfterProcessing { status } = self.fault
             && !(400..=599).contains(&status)
         {
             return Err(format!("fault status {status} is not a 4xx or 5xx status"));
@@ -102,6 +102,27 @@ pub enum Fault {
     /// Process the call (its change is made), then close the connection
     /// instead of answering.
     CloseAfterProcessing,
+    /// Process the call (its change is made), then answer this status
+    /// instead of the call's own answer, bare, as a gateway in front of the
+    /// service would: a short text body, no problem document, no request id,
+    /// no `Retry-After`.
+    StatusAfterProcessing {
+        /// The HTTP status (502, 503, 504, ...).
+        status: u16,
+    },
+}
+
+impl Fault {
+    /// The fault's `kind`, as in its JSON form (`"closeAfterProcessing"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Status { .. } => "status",
+            Fault::Delay { .. } => "delay",
+            Fault::CloseBeforeProcessing => "closeBeforeProcessing",
+            Fault::CloseAfterProcessing => "closeAfterProcessing",
+            Fault::StatusAfterProcessing { .. } => "statusAfterProcessing",
+        }
+    }
 }
 
 /// Which of the calls matching a rule it fires on.

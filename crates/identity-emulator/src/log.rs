@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
+
+use crate::faults::Fault;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -34,6 +36,15 @@ pub struct RecordedRequest {
     pub operation: Option<String>,
     /// Status answered, `None` when the connection was dropped instead.
     pub status: Option<u16>,
+    /// The kind of the fault the request met, if any (`"status"`,
+    /// `"closeAfterProcessing"`, ...: the `kind` of its JSON form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// When a fault replaced the answer of a call that was processed
+    /// (`closeAfterProcessing`, `statusAfterProcessing`): the status the
+    /// call itself answered, which tells whether its change was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_status: Option<u16>,
     /// Wall-clock arrival time, RFC 3339.
     pub time: String,
     /// Milliseconds from the emulator's start to the request's arrival, on
@@ -71,6 +82,8 @@ impl RecordedRequest {
             headers,
             operation: operation.map(str::to_owned),
             status: None,
+            fault: None,
+            processed_status: None,
             time: OffsetDateTime::now_utc()
                 .format(&Rfc3339)
                 .unwrap_or_default(),
@@ -130,6 +143,19 @@ impl RequestLog {
 
     /// Sets the status answered to an entry (a no-op if the log was cleared).
     pub(crate) fn complete(&self, id: EntryId, status: u16) {
+        self.update(id, |entry| entry.status = Some(status));
+    }
+
+    /// Notes on an entry the fault its request met and, when the call was
+    /// processed first, the status it answered.
+    pub(crate) fn faulted(&self, id: EntryId, fault: &Fault, processed_status: Option<u16>) {
+        self.update(id, |entry| {
+            entry.fault = Some(fault.kind().to_owned());
+            entry.processed_status = processed_status;
+        });
+    }
+
+    fn update(&self, id: EntryId, change: impl FnOnce(&mut RecordedRequest)) {
         let mut log = self.lock();
         let Some(&(oldest, _)) = log.entries.front() else {
             return;
@@ -138,7 +164,7 @@ impl RequestLog {
             id.0.checked_sub(oldest)
                 .and_then(|index| usize::try_from(index).ok());
         if let Some((_, entry)) = index.and_then(|index| log.entries.get_mut(index)) {
-            entry.status = Some(status);
+            change(entry);
         }
     }
 

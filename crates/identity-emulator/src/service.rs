@@ -103,6 +103,15 @@ impl ConnectionService {
         ));
         let request = Request::from_parts(parts, body);
         let fault = lock(&self.shared.faults).decide(operation);
+        // An after-processing fault is noted with the call's own status.
+        if let Some(fault) = &fault
+            && !matches!(
+                fault,
+                Fault::CloseAfterProcessing | Fault::StatusAfterProcessing { .. }
+            )
+        {
+            self.shared.log.faulted(entry, fault, None);
+        }
         let response = match fault {
             None => self.route(request, &context).await,
             Some(Fault::Delay { ms }) => {
@@ -117,9 +126,15 @@ impl ConnectionService {
                 &context,
             ),
             Some(Fault::CloseBeforeProcessing) => return Err(ConnectionClosed),
-            Some(Fault::CloseAfterProcessing) => {
-                drop(self.route(request, &context).await);
+            Some(fault @ Fault::CloseAfterProcessing) => {
+                let processed = self.route(request, &context).await.status().as_u16();
+                self.shared.log.faulted(entry, &fault, Some(processed));
                 return Err(ConnectionClosed);
+            }
+            Some(fault @ Fault::StatusAfterProcessing { status }) => {
+                let processed = self.route(request, &context).await.status().as_u16();
+                self.shared.log.faulted(entry, &fault, Some(processed));
+                gateway_status(status)
             }
         };
         self.shared.log.complete(entry, response.status().as_u16());
@@ -168,6 +183,19 @@ fn injected_status(
     if let Some(value) = retry_after.and_then(|value| HeaderValue::from_str(value).ok()) {
         response.headers_mut().insert(RETRY_AFTER, value);
     }
+    response
+}
+
+/// A gateway's bare answer: the status and a short text, nothing of the
+/// service's own (no problem document, no request id, no `Retry-After`).
+fn gateway_status(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = Response::new(Body::from(format!("upstream answered: {status}")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
     response
 }
 

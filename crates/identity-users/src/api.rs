@@ -4,13 +4,7 @@
 //! [`Call`], on which the optional inputs are named methods and `.send()`
 //! makes the request.
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body::Body;
-use identity_models::{
-    CreateUserRequest, UpdateUserRequest, UpdateUserSchemaRequest, UserResponse,
-};
-use tower_service::Service;
+use identity_models::{CreateUserRequest, UpdateUserRequest, UpdateUserSchemaRequest};
 
 use crate::find::FindUsers;
 use crate::operation::{
@@ -20,7 +14,8 @@ use crate::operation::{
 };
 use std::marker::PhantomData;
 
-use crate::{BaseUrl, BoxError, Call, Error};
+use crate::settle::SettleCreateUser;
+use crate::{BaseUrl, Call, Error};
 
 /// The Users API over a tower service `S` (any stack that turns an
 /// `http::Request<Bytes>` into an `http::Response<B>`).
@@ -175,6 +170,12 @@ impl<S: Clone, E> UsersApi<S, E> {
         self.call_for("user id", id).json_body(user)
     }
 
+    /// Settles a CreateUser whose outcome is unknown (see
+    /// [`SettleCreateUser`]): was the user with this request's login created?
+    pub fn settle_create_user(&self, user: &CreateUserRequest) -> SettleCreateUser<S, E> {
+        SettleCreateUser::new(self.clone(), user.login.clone())
+    }
+
     /// UpdateUserSchema: replaces the domain's alternative-user-id properties.
     pub fn update_user_schema(
         &self,
@@ -183,49 +184,3 @@ impl<S: Clone, E> UsersApi<S, E> {
         self.call().json_body(schema)
     }
 }
-
-impl<S, B, E> UsersApi<S, E>
-where
-    S: Service<Request<Bytes>, Response = Response<B>> + Clone,
-    S::Error: Into<BoxError>,
-    B: Body,
-    B::Error: Into<BoxError>,
-    E: From<Error>,
-{
-    /// Settles a CreateUser whose outcome is unknown (it ended with no
-    /// answer after its request may have reached the service: the error's
-    /// `may_have_been_sent()`): `Some(user)` when the user with the
-    /// request's login exists (created), `None` when it does not (not
-    /// created).
-    ///
-    /// It looks the login up with GetUserFromLogin, or with ListUsers where
-    /// the service has no such route. Call it once the failed CreateUser is
-    /// over: a request still on its way to the service could land after it.
-    pub async fn settle_create_user(
-        &self,
-        request: &CreateUserRequest,
-    ) -> Result<Option<UserResponse>, E> {
-        let login = request.login.as_str();
-        let api = self.clone().with_error::<Error>();
-        match api.get_user_from_login(login).send().await {
-            Ok(user) => return Ok(Some(user)),
-            Err(Error::Api(error)) if error.code() == Some(USER_NOT_FOUND) => return Ok(None),
-            // No such route on this service: ListUsers instead.
-            Err(Error::Api(error))
-                if matches!(
-                    error.status,
-                    StatusCode::NOT_FOUND
-                        | StatusCode::METHOD_NOT_ALLOWED
-                        | StatusCode::NOT_IMPLEMENTED
-                ) => {}
-            Err(other) => return Err(E::from(other)),
-        }
-        let users = api.list_users().send().await.map_err(E::from)?;
-        Ok(users
-            .into_iter()
-            .find(|user| user.login.eq_ignore_ascii_case(login)))
-    }
-}
-
-/// The service's code for "the user does not exist".
-const USER_NOT_FOUND: i32 = 657;

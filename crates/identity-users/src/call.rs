@@ -207,7 +207,8 @@ where
             .get::<ReplayedAfterUnknownOutcome>()
             .is_some();
         let body = collect(name, parts.status, std::pin::pin!(body)).await?;
-        let error = ApiError::new(name, parts.status, parts.headers, body);
+        let mut error = ApiError::new(name, parts.status, parts.headers, body);
+        error.after_unknown_outcome = replayed;
         if replayed
             && let Some((rule, user, options)) = check
             && rule.is(&error)

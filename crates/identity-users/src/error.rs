@@ -168,6 +168,9 @@ pub struct ApiError {
     pub body: Bytes,
     /// The body parsed as problem details, when it is one.
     pub problem: Option<Problem>,
+    /// Whether this answer came to a replay of the call after an attempt
+    /// the service may have processed (see [`follows_unknown_outcome`](Self::follows_unknown_outcome)).
+    pub after_unknown_outcome: bool,
 }
 
 impl ApiError {
@@ -187,6 +190,7 @@ impl ApiError {
             headers,
             body,
             problem,
+            after_unknown_outcome: false,
         }
     }
 
@@ -245,6 +249,13 @@ impl ApiError {
     /// service's or a gateway's transient failures (500, 502, 503, 504).
     pub fn is_retryable(&self) -> bool {
         matches!(self.status.as_u16(), 429 | 500 | 502 | 503 | 504)
+    }
+
+    /// Whether this answer came to a replay of the call after an attempt the
+    /// service may have processed (a dropped connection, a timeout, a 5xx):
+    /// whatever it says, that earlier attempt's effect may have been made.
+    pub fn follows_unknown_outcome(&self) -> bool {
+        self.after_unknown_outcome
     }
 
     /// How long the service asked to wait before trying again (its

@@ -43,6 +43,7 @@ mod encode;
 mod error;
 mod find;
 pub mod operation;
+mod settle;
 mod stream;
 
 pub use api::UsersApi;
@@ -51,3 +52,4 @@ pub use call::Call;
 pub use error::{ApiError, BoxError, Error, Problem};
 pub use find::{FindUsers, MAX_IDS_PER_REQUEST};
 pub use identity_call::{InvalidCorrelationId, OperationInfo, REQUEST_ID_HEADER, RequestOptions};
+pub use settle::SettleCreateUser;

@@ -14,4 +14,5 @@ mod operations;
 mod secrets;
 mod soak;
 mod support;
+mod truthful_retries;
 mod wire;

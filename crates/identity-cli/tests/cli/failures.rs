@@ -262,6 +262,29 @@ fn rate_limit_retries_retry_429_and_0_turns_them_off() {
 }
 
 #[test]
+fn a_wait_longer_than_the_time_left_is_reported_with_how_long_the_service_asked() {
+    let emulator = TestEmulator::start();
+    emulator.set_faults(vec![
+        FaultRule::new(
+            Some("ListUsers"),
+            Fault::Status {
+                status: 429,
+                retry_after: Some("120".to_owned()),
+            },
+        )
+        .when(FaultWhen::Next { n: 1 }),
+    ]);
+    let run = emulator.run(&["users", "list", "--timeout-ms", "5000"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("429"), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("the service asked to wait 120.0 s before trying again"),
+        "{run:#?}"
+    );
+}
+
+#[test]
 fn refused_credentials_exit_1() {
     let emulator = TestEmulator::start();
     let config = EmulatorConfig::default();

@@ -217,7 +217,48 @@ async fn close_after_processing_makes_the_change_then_drops_the_connection() {
     let users = emulator.emulator.users();
     assert_eq!(users.len(), 1, "the user WAS created");
     assert_eq!(users[0].login, "ada@example.com");
-    assert_eq!(emulator.emulator.requests()[0].status, None);
+    let logged = &emulator.emulator.requests()[0];
+    assert_eq!(logged.status, None);
+    assert_eq!(logged.fault.as_deref(), Some("closeAfterProcessing"));
+    assert_eq!(logged.processed_status, Some(200));
+}
+
+#[tokio::test]
+async fn status_after_processing_makes_the_change_then_answers_like_a_gateway() {
+    let emulator = TestEmulator::start().await;
+    emulator.emulator.set_faults(vec![rule(
+        Some("CreateUser"),
+        Fault::StatusAfterProcessing { status: 503 },
+        FaultWhen::Next { n: 1 },
+    )]);
+    let call = emulator
+        .api(Method::POST, "users")
+        .json(&personal("ada@example.com"));
+    let reply = emulator.send(call).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    // Bare: nothing that says the service itself refused.
+    assert_eq!(reply.header("lusid-meta-requestid"), None);
+    assert_eq!(reply.header("retry-after"), None);
+    assert_eq!(reply.header("content-type"), Some("text/plain"));
+    let users = emulator.emulator.users();
+    assert_eq!(users.len(), 1, "the user WAS created");
+    let logged = &emulator.emulator.requests()[0];
+    assert_eq!(logged.status, Some(503));
+    assert_eq!(logged.fault.as_deref(), Some("statusAfterProcessing"));
+    assert_eq!(logged.processed_status, Some(200));
+    // A status fault before processing is noted too, with no processed status.
+    emulator.emulator.set_faults(vec![rule(
+        Some("ListUsers"),
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+        },
+        FaultWhen::Next { n: 1 },
+    )]);
+    emulator.send(emulator.api(Method::GET, "users")).await;
+    let logged = emulator.emulator.requests().pop().unwrap();
+    assert_eq!(logged.fault.as_deref(), Some("status"));
+    assert_eq!(logged.processed_status, None);
 }
 
 #[tokio::test]

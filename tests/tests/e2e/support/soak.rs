@@ -15,8 +15,15 @@
 //!   no attempt the service processed;
 //! - a success has an attempt the service answered 2xx; an API failure's
 //!   last attempt has the status reported;
+//! - no call is reported failed (a 4xx answer, or no answer and "not sent")
+//!   while one of its attempts took effect: a replay that finds its own
+//!   earlier success reports that success;
 //! - a call that is not idempotent is replayed only after an attempt the
-//!   service refused without acting (429, 503): it takes effect at most once;
+//!   service refused without acting (the emulator's own 429 and 503, or a
+//!   401): it takes effect at most once; a gateway's bare 503 after the
+//!   service acted is not such a refusal;
+//! - a create whose outcome is unknown is settled by its login
+//!   (`settle_create_user`), and the user exists exactly when it says so;
 //! - each login is created at most once: a successful create is in the
 //!   emulator once, with the id returned; a create that may have been sent
 //!   is there at most once; one never sent is not there; a create never
@@ -90,8 +97,9 @@ impl SoakPlan {
     }
 
     /// The fault rules: about 10 % 503, 5 % 429 with `Retry-After: 0.01`,
-    /// 2.5 % connections closed before processing, 2.5 % after, 2 % answers
-    /// slower than the attempt timeout. The first rule that fires wins, so
+    /// 2.5 % connections closed before processing, 2.5 % after, 2 % a
+    /// gateway's bare 503 after processing, 2 % answers slower than the
+    /// attempt timeout. The first rule that fires wins, so
     /// each rule's rate is its share of the calls the earlier rules left.
     pub fn fault_rules(&self) -> Vec<FaultRule> {
         let shares = [
@@ -111,6 +119,7 @@ impl SoakPlan {
             ),
             (0.025, Fault::CloseBeforeProcessing),
             (0.025, Fault::CloseAfterProcessing),
+            (0.02, Fault::StatusAfterProcessing { status: 503 }),
             (0.02, Fault::Delay { ms: self.slow_ms }),
         ];
         let mut left = 1.0;
@@ -187,6 +196,38 @@ impl Op {
         )
     }
 
+    /// The operations a call of `self` may send besides its own attempts:
+    /// the GetUser that confirms an "already done" refusal to a replay, and
+    /// the look-ups that settle a create of unknown outcome.
+    fn follow_ups(self) -> &'static [&'static str] {
+        match self {
+            Op::Unlock | Op::Unsuspend => &["GetUser"],
+            Op::Create => &["GetUserFromLogin", "ListUsers"],
+            _ => &[],
+        }
+    }
+
+    /// Whether a call changes the user (reads have no effect to lose).
+    fn writes(self) -> bool {
+        !matches!(self, Op::Get | Op::GetFromLogin)
+    }
+
+    /// Whether the last of `tried` is the operation's "already done"
+    /// refusal to a replay after an attempt the service may have processed,
+    /// which the SDK reports as a success: UnlockUser's and UnsuspendUser's
+    /// 400 (the SDK confirms the user is `ACTIVE`), DeleteUser's 404.
+    fn already_done(self, tried: &[&RecordedRequest]) -> bool {
+        let Some((last, earlier)) = tried.split_last() else {
+            return false;
+        };
+        let refusal = match self {
+            Op::Unlock | Op::Unsuspend => 400,
+            Op::Delete => 404,
+            _ => return false,
+        };
+        last.status == Some(refusal) && earlier.iter().any(|a| !refused_without_acting(a))
+    }
+
     /// The status a successful lifecycle action leaves (the service's
     /// lifecycle table), `None` for one that changes none.
     fn leaves(self) -> Option<UserStatus> {
@@ -206,6 +247,11 @@ impl Op {
 pub struct Failure {
     pub kind: ErrorKind,
     pub may_have_been_sent: bool,
+    /// No answer says what came of the call (`Error::is_outcome_unknown`).
+    pub outcome_unknown: bool,
+    /// For a create of unknown outcome: what settling it by its login found
+    /// (`Some(false)`: not created), when it could be settled.
+    pub settled: Option<bool>,
     pub status: Option<u16>,
     /// The error's `Display`, with its chain of sources.
     pub message: String,
@@ -218,6 +264,8 @@ impl Failure {
         Self {
             kind: error.kind(),
             may_have_been_sent: error.may_have_been_sent(),
+            outcome_unknown: error.is_outcome_unknown(),
+            settled: None,
             status: error.status().map(|status| status.as_u16()),
             message: display_chain(error),
             debug: format!("{error:?}"),
@@ -236,6 +284,13 @@ impl Failure {
     /// The call may have taken effect.
     fn uncertain(&self) -> bool {
         self.may_have_been_sent && !self.refused()
+    }
+
+    /// The client was told the call failed for certain: a 4xx answer, or
+    /// no answer for a request that was never sent.
+    fn definite(&self) -> bool {
+        let no_answer_maybe_sent = self.kind == ErrorKind::NoAnswer && self.may_have_been_sent;
+        !(self.outcome_unknown || no_answer_maybe_sent)
     }
 }
 
@@ -270,6 +325,8 @@ pub struct CallRecord {
     pub outcome: Outcome,
     /// Something the answer itself got wrong (a field not as sent).
     pub wrong_answer: Option<String>,
+    /// The outcome is a create of unknown outcome, settled by its login.
+    pub settled: bool,
 }
 
 /// A value of a user the soak writes, with every write made to it.
@@ -429,8 +486,46 @@ impl Worker {
             elapsed,
             outcome,
             wrong_answer: None,
+            settled: false,
         });
         value
+    }
+
+    /// Settles the create just recorded when its outcome is unknown: the
+    /// user when it was created after all (the call then counts as the
+    /// success it was), `None` otherwise.
+    async fn settle(
+        &mut self,
+        request: &CreateUserRequest,
+        options: RequestOptions,
+    ) -> Option<finbourne_identity::UserResponse> {
+        let unknown = matches!(
+            self.calls.last().map(|c| &c.outcome),
+            Some(Outcome::Failed(failure)) if failure.outcome_unknown
+        );
+        if !unknown {
+            return None;
+        }
+        let guard = self.plan.total_timeout + self.plan.margin + Duration::from_secs(5);
+        let settle = self
+            .client
+            .users()
+            .settle_create_user(request)
+            .options(options)
+            .send();
+        let found = match tokio::time::timeout(guard, settle).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(_)) | Err(_) => return None,
+        };
+        if let Some(call) = self.calls.last_mut() {
+            call.settled = true;
+            match (&found, &mut call.outcome) {
+                (Some(_), outcome) => *outcome = Outcome::Success,
+                (None, Outcome::Failed(failure)) => failure.settled = Some(false),
+                (None, _) => {}
+            }
+        }
+        found
     }
 
     fn note_wrong_answer(&mut self, what: String) {
@@ -450,13 +545,20 @@ impl Worker {
         let options = RequestOptions::new()
             .correlation_id(&correlation)
             .expect("a correlation id fit for a header");
-        let created = self
+        let mut created = self
             .record(
                 Op::Create,
                 correlation.clone(),
-                client.users().create_user(&request).options(options).send(),
+                client
+                    .users()
+                    .create_user(&request)
+                    .options(options.clone())
+                    .send(),
             )
             .await;
+        if created.is_none() {
+            created = self.settle(&request, options).await;
+        }
         let mut user = TrackedUser {
             login: login.clone(),
             create: correlation,
@@ -619,6 +721,11 @@ pub struct SoakSummary {
     pub answered_429: usize,
     pub dropped: usize,
     pub abandoned_attempt_calls: usize,
+    /// Calls reported failed (for certain) whose effect was made: must be 0.
+    pub failed_with_effect: usize,
+    /// Creates of unknown outcome settled by their login: created, not.
+    pub settled_created: usize,
+    pub settled_not_created: usize,
     pub users_created: usize,
     pub ambiguous_creates: usize,
     pub ambiguous_creates_present: usize,
@@ -654,11 +761,19 @@ impl fmt::Display for SoakSummary {
         )?;
         writeln!(
             f,
-            "  users: {} created and acknowledged, {} creates of unknown outcome ({} of them exist), {} users' final state checked exactly",
+            "  users: {} created and acknowledged, {} creates of unknown outcome settled by login ({} created, {} not), {} left unknown ({} of them exist), {} users' final state checked exactly",
             self.users_created,
+            self.settled_created + self.settled_not_created,
+            self.settled_created,
+            self.settled_not_created,
             self.ambiguous_creates,
             self.ambiguous_creates_present,
             self.users_checked_exactly,
+        )?;
+        writeln!(
+            f,
+            "  calls reported failed whose effect is in the final state: {} (must be 0)",
+            self.failed_with_effect,
         )?;
         write!(
             f,
@@ -713,8 +828,16 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
     let mut uncertain: HashSet<&str> = HashSet::new();
     let mut total_elapsed = Duration::ZERO;
     for call in &run.calls {
-        let tried = attempts.get(call.correlation.as_str()).unwrap_or(&none);
+        let all = attempts.get(call.correlation.as_str()).unwrap_or(&none);
         let name = call.op.name();
+        // The call's own attempts; its follow-ups (a confirming GetUser, a
+        // settling look-up) are checked apart.
+        let tried: Vec<&RecordedRequest> = all
+            .iter()
+            .copied()
+            .filter(|a| a.operation.as_deref() == Some(name))
+            .collect();
+        let tried = &tried;
         let id = &call.correlation;
         total_elapsed += call.elapsed;
         summary.max_elapsed = summary.max_elapsed.max(call.elapsed);
@@ -736,18 +859,18 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
         if tried.len() > MAX_ATTEMPTS {
             violations.push(format!("{id} made {} attempts", tried.len()));
         }
-        if let Some(other) = tried.iter().find(|a| a.operation.as_deref() != Some(name)) {
+        if let Some(other) = all.iter().find(|a| {
+            a.operation.as_deref() != Some(name)
+                && !a
+                    .operation
+                    .as_deref()
+                    .is_some_and(|op| call.op.follow_ups().contains(&op))
+        }) {
             violations.push(format!(
                 "{id} reached {:?} at {}",
                 other.operation, other.path
             ));
         }
-        // 429 and 503 are the service refusing to act; so is 401: the
-        // emulator checks the bearer token before any route runs, which is
-        // why the SDK replays a 401 whose token it replaced, idempotent or
-        // not (a token that expires mid-soak, with refreshes failing).
-        let refused_without_acting =
-            |a: &&RecordedRequest| matches!(a.status, Some(401 | 429 | 503));
         let processed = |a: &&RecordedRequest| !refused_without_acting(a);
         let abandoned = tried
             .iter()
@@ -770,12 +893,12 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
             }
             Outcome::Success => {
                 summary.succeeded += 1;
-                if !tried
-                    .iter()
-                    .any(|a| a.status.is_some_and(|s| (200..300).contains(&s)))
-                {
+                if call.settled {
+                    summary.settled_created += 1;
+                }
+                if !tried.iter().any(took_effect) && !call.op.already_done(tried) {
                     violations.push(format!(
-                        "{id} succeeded but no attempt was answered 2xx: {tried:?}"
+                        "{id} succeeded but no attempt took effect: {tried:?}"
                     ));
                 }
             }
@@ -791,8 +914,18 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
                         summary.failed_may_have_been_sent += 1;
                     }
                 }
-                if failure.uncertain() {
+                if failure.uncertain() && failure.settled.is_none() {
                     uncertain.insert(id);
+                }
+                if failure.definite()
+                    && call.op.writes()
+                    && let Some(effect) = tried.iter().find(|a| took_effect(a))
+                {
+                    summary.failed_with_effect += 1;
+                    violations.push(format!(
+                        "{id} was reported failed ({}), but an attempt took effect: {effect:?}",
+                        failure.message
+                    ));
                 }
                 check_failure(id, failure, tried, &mut violations);
             }
@@ -811,6 +944,22 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
         &mut violations,
     );
     (summary, violations)
+}
+
+/// The emulator refused an attempt without acting on it: its own injected
+/// status (429, 503 with its request id), or a 401 (the bearer token is
+/// checked before any route runs, which is why the SDK replays a 401 whose
+/// token it replaced, idempotent or not). A dropped connection, or a
+/// gateway's bare status after processing, may have come after the change.
+fn refused_without_acting(attempt: &&RecordedRequest) -> bool {
+    attempt.status == Some(401) || attempt.fault.as_deref() == Some("status")
+}
+
+/// The attempt's change was made: it was answered 2xx, or its answer was
+/// replaced by a fault after the call itself answered 2xx.
+fn took_effect(attempt: &&RecordedRequest) -> bool {
+    let success = |status: Option<u16>| status.is_some_and(|s| (200..300).contains(&s));
+    success(attempt.status) || success(attempt.processed_status)
 }
 
 /// The rules of a failed call against its attempts.
@@ -840,7 +989,7 @@ fn check_failure(
         }
     }
     if !failure.may_have_been_sent
-        && let Some(processed) = tried.iter().find(|a| !matches!(a.status, Some(429 | 503)))
+        && let Some(processed) = tried.iter().find(|a| !refused_without_acting(a))
     {
         violations.push(format!(
             "{id} said it was not sent ({}), but the service got it: {processed:?}",
@@ -923,6 +1072,15 @@ fn check_users(
                     "the create of {} said it was not sent, but the user exists",
                     user.login
                 ));
+            }
+            Outcome::Failed(failure) if failure.settled == Some(false) => {
+                summary.settled_not_created += 1;
+                if !present.is_empty() {
+                    violations.push(format!(
+                        "the create of {} was settled as not created, but the user exists: {present:?}",
+                        user.login
+                    ));
+                }
             }
             Outcome::Failed(_) | Outcome::Hung => {
                 summary.ambiguous_creates += 1;

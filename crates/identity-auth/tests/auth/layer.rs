@@ -2,7 +2,6 @@
 //! replay after a 401 that a new token can fix, made by the layer alone,
 //! and the same under the retry layer of `identity-transport` (as in the
 //! client's stack).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

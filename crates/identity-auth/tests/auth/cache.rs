@@ -2,7 +2,6 @@
 //! outlives its callers, refresh ahead of expiry in the background, serving a
 //! valid token through failed refreshes, a failure remembered for a while,
 //! invalidation of the sent token only.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,6 @@
 //! No secret in any `Debug` or `Display` of a token or error value: every
 //! secret is a distinctive string searched for in the output. (The
 //! configuration's values and errors are checked in identity-config's tests.)
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::{Debug, Display};
 

@@ -1,6 +1,5 @@
 //! The password grant, the token cache and the auth layer against the
 //! emulator's token endpoint and API, over loopback sockets.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
