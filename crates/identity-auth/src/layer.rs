@@ -5,7 +5,9 @@
 //!
 //! The layer does the replay itself, from a copy of the request it keeps
 //! (the head; the `Bytes` body is shared), so it needs no other layer: a
-//! 401 is answered the same in any stack. Under a retry layer it sits
+//! 401 is answered the same in any stack. With a provider that cannot give
+//! another token (a personal access token) a 401 is final, and no copy is
+//! kept. Under a retry layer it sits
 //! inside it, so that every attempt gets the current token:
 //!
 //! ```
@@ -143,13 +145,22 @@ where
 {
     let deadline = Deadline::of(&request);
     let sent = by_deadline(deadline, tokens.bearer()).await?;
-    let mut first = request.clone();
+    // A copy to replay after a 401, unless no other token can come (a
+    // personal access token): then a 401 is final.
+    let (mut first, replay) = if tokens.can_renew() {
+        (request.clone(), Some(request))
+    } else {
+        (request, None)
+    };
     set_bearer(&mut first, &sent);
     let response = service.call(first).await.map_err(Into::into)?;
     if response.status() != StatusCode::UNAUTHORIZED {
         return Ok(response);
     }
     tokens.invalidate_if(&sent);
+    let Some(mut replay) = replay else {
+        return Ok(response);
+    };
     let current = by_deadline(deadline, tokens.bearer()).await?;
     if current.header_value() == sent.header_value() {
         // The provider gave the same token again (a personal access
@@ -158,7 +169,6 @@ where
     }
     drop(response);
     tracing::debug!("replaying a request refused with 401 with a new token");
-    let mut replay = request;
     set_bearer(&mut replay, &current);
     let service = service.ready().await.map_err(Into::into)?;
     service.call(replay).await.map_err(Into::into)

@@ -268,6 +268,12 @@ impl TokenCache {
         }
     }
 
+    /// Whether the provider can give a different token than the one it gave
+    /// (see [`TokenProvider::can_renew`]).
+    pub fn can_renew(&self) -> bool {
+        self.shared.provider.can_renew()
+    }
+
     /// Drops the cached token if it is `sent` (the one a refused request
     /// carried), so that the next call fetches a new one. Returns whether it
     /// did: a token another call already replaced stays.

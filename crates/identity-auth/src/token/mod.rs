@@ -101,4 +101,12 @@ pub trait TokenProvider: Send + Sync + 'static {
     fn recheck_after(&self) -> Option<Duration> {
         None
     }
+
+    /// Whether asking again can give a different token (default true). A
+    /// provider that always gives the same one (a personal access token)
+    /// says false: a 401 to its token is final, and the auth layer keeps no
+    /// copy of a request to replay it.
+    fn can_renew(&self) -> bool {
+        true
+    }
 }

@@ -29,6 +29,10 @@ impl TokenProvider for StaticToken {
         let token = AccessToken::new(self.token.clone(), None);
         Box::pin(std::future::ready(Ok(token)))
     }
+
+    fn can_renew(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for StaticToken {
