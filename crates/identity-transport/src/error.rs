@@ -64,6 +64,27 @@ pub enum TransportErrorKind {
     Other,
 }
 
+impl TransportErrorKind {
+    /// A short, stable name of the kind (`connect_timeout`, `closed`, ...),
+    /// for metrics and traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Tls => "tls",
+            TransportErrorKind::Proxy => "proxy",
+            TransportErrorKind::Timeout(TimeoutKind::Connect) => "connect_timeout",
+            TransportErrorKind::Timeout(TimeoutKind::Attempt) => "attempt_timeout",
+            TransportErrorKind::Timeout(TimeoutKind::Total) => "total_timeout",
+            TransportErrorKind::BodyTooLarge => "body_too_large",
+            TransportErrorKind::Io => "io",
+            TransportErrorKind::Closed => "closed",
+            TransportErrorKind::Http => "http",
+            TransportErrorKind::InvalidRequest => "invalid_request",
+            TransportErrorKind::Other => "other",
+        }
+    }
+}
+
 /// Which time limit a [`TransportErrorKind::Timeout`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimeoutKind {

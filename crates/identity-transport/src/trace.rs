@@ -1,15 +1,30 @@
 //! Tracing of calls and attempts: a span per call, and inside it a span
 //! per attempt.
 //!
+//! The fields follow OpenTelemetry's conventions for HTTP clients, so that
+//! `tracing-opentelemetry` exports the spans as a collector expects them:
+//!
+//! | field | on | value |
+//! |---|---|---|
+//! | `otel.name` | call | `GET /api/users/{id}`: the method and the path template |
+//! | `otel.kind` | call, attempt | `client` |
+//! | `identity.operation` | call | the contract's operation name, e.g. `GetUser` |
+//! | `http.request.method` | call | `GET`, `POST`, ... |
+//! | `url.template` | call | the operation's path template, never the path (it holds ids) |
+//! | `server.address`, `server.port` | call | the service's host and port |
+//! | `http.response.status_code` | call, attempt | the answer's status |
+//! | `http.request.resend_count` | call, attempt | how many times the request was sent again (set from the second attempt on) |
+//! | `error.type` | call, attempt | the kind of failure (`timeout`, `connect`, ...) or the error status (`503`) |
+//! | `lusid.request_id` | attempt | the service's id of the request (`lusid-meta-requestId`) |
+//! | `identity.wait_ms` | attempt | how long the retry layer waited before it |
+//!
 //! [`TraceLayer::call`] goes outside the retry layer (the facade puts it
-//! first) and opens an `identity.call` span (INFO) with the operation's
-//! name and path template (from its
-//! [`OperationInfo`]), the method, and,
-//! when the call ends, its status, its number of attempts and its error.
-//! [`TraceLayer::attempt`] goes just above the HTTP client and opens an
-//! `identity.attempt` span (DEBUG) with the attempt's number, the wait
-//! before it, and its status, error and the service's request id
-//! (`lusid-meta-requestId`).
+//! first) and opens the `identity.call` span; [`TraceLayer::attempt`] goes
+//! just above the HTTP client and opens an `identity.attempt` span inside it
+//! for each attempt. Both are at DEBUG, as aws-sdk-rust's `invoke` span is:
+//! an application's INFO logs get nothing per call (a service making
+//! thousands of calls would drown in them), and a collector or a developer
+//! turns them on with a filter such as `identity=debug`.
 //!
 //! Nothing else is recorded: never a header value (the `Authorization`
 //! header least of all), a path (it may hold an id) nor a query. With no
@@ -25,8 +40,9 @@ use tower::BoxError;
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Span;
-use tracing::field::{Empty, display};
+use tracing::field::Empty;
 
+use crate::error::TransportError;
 use crate::retry::RetryAttempt;
 
 /// Opens a span per call ([`TraceLayer::call`]) or per attempt
@@ -95,14 +111,22 @@ where
         let span = match self.scope {
             Scope::Call => {
                 let operation = OperationInfo::of(&request);
-                let span = tracing::info_span!(
+                let name = operation.map(OperationInfo::name);
+                let template = operation.map(OperationInfo::path_template);
+                let method = request.method().as_str();
+                let uri = request.uri();
+                let span = tracing::debug_span!(
                     "identity.call",
-                    operation = operation.map(|o| o.name()),
-                    path_template = operation.map(|o| o.path_template()),
-                    method = request.method().as_str(),
-                    status = Empty,
-                    attempts = Empty,
-                    error = Empty,
+                    "otel.name" = format_args!("{method} {}", template.unwrap_or("")),
+                    "otel.kind" = "client",
+                    "identity.operation" = name,
+                    "http.request.method" = method,
+                    "url.template" = template,
+                    "server.address" = uri.host(),
+                    "server.port" = uri.port_u16(),
+                    "http.response.status_code" = Empty,
+                    "http.request.resend_count" = Empty,
+                    "error.type" = Empty,
                 );
                 if !span.is_disabled() {
                     request.extensions_mut().insert(CallSpan(span.clone()));
@@ -111,16 +135,20 @@ where
             }
             Scope::Attempt => {
                 let attempt = RetryAttempt::of(&request);
-                if let Some(CallSpan(call)) = request.extensions().get::<CallSpan>() {
-                    call.record("attempts", attempt.number());
+                let resends = attempt.number().saturating_sub(1);
+                if let Some(CallSpan(call)) = request.extensions().get::<CallSpan>()
+                    && resends > 0
+                {
+                    call.record("http.request.resend_count", resends);
                 }
                 tracing::debug_span!(
                     "identity.attempt",
-                    attempt = attempt.number(),
-                    wait_ms = attempt.waited().as_secs_f64() * 1000.0,
-                    status = Empty,
-                    request_id = Empty,
-                    error = Empty,
+                    "otel.kind" = "client",
+                    "http.request.resend_count" = (resends > 0).then_some(resends),
+                    "identity.wait_ms" = attempt.waited().as_secs_f64() * 1000.0,
+                    "http.response.status_code" = Empty,
+                    "lusid.request_id" = Empty,
+                    "error.type" = Empty,
                 )
             }
         };
@@ -157,22 +185,36 @@ where
         if !this.span.is_disabled() {
             match &result {
                 Ok(response) => {
-                    this.span.record("status", response.status().as_u16());
+                    let status = response.status();
+                    this.span
+                        .record("http.response.status_code", status.as_u16());
+                    if status.is_client_error() || status.is_server_error() {
+                        this.span.record("error.type", status.as_str());
+                    }
                     if *this.scope == Scope::Attempt
                         && let Some(id) = response
                             .headers()
                             .get(REQUEST_ID_HEADER)
                             .and_then(|v| v.to_str().ok())
                     {
-                        this.span.record("request_id", id);
+                        this.span.record("lusid.request_id", id);
                     }
                 }
                 Err(error) => {
-                    this.span.record("error", display(error));
+                    this.span.record("error.type", error_type(error));
                 }
             }
         }
         Poll::Ready(result)
+    }
+}
+
+/// A low-cardinality name of a failure, for `error.type`: this crate's
+/// kinds by name, any other error as `_OTHER` (as OpenTelemetry asks).
+fn error_type(error: &BoxError) -> &'static str {
+    match TransportError::find(&**error) {
+        Some(transport) => transport.kind().as_str(),
+        None => "_OTHER",
     }
 }
 

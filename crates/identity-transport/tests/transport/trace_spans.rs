@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use identity_call::OperationInfo;
 use identity_transport::{RetryConfig, RetryLayer, TraceLayer};
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::support;
@@ -81,14 +81,21 @@ async fn spans_of_a_call_and_its_attempts_without_secrets() {
         })
         .expect(&output);
     for field in [
-        "operation=\"GetUser\"",
-        "path_template=\"/api/users/{id}\"",
-        "method=\"GET\"",
-        "status=200",
-        "attempts=2",
+        "otel.name=GET /api/users/{id}",
+        "otel.kind=\"client\"",
+        "identity.operation=\"GetUser\"",
+        "url.template=\"/api/users/{id}\"",
+        "http.request.method=\"GET\"",
+        "server.address=\"127.0.0.1\"",
+        "http.response.status_code=200",
+        "http.request.resend_count=1",
     ] {
         assert!(call_line.contains(field), "{field} missing in {call_line}");
     }
+    assert!(
+        call_line.contains("DEBUG"),
+        "the call span is at DEBUG: {call_line}"
+    );
     let attempts: Vec<_> = output
         .lines()
         .filter(|line| {
@@ -98,13 +105,46 @@ async fn spans_of_a_call_and_its_attempts_without_secrets() {
         })
         .collect();
     assert_eq!(attempts.len(), 2, "{output}");
-    assert!(attempts[0].contains("attempt=1") && attempts[0].contains("status=503"));
+    let first = attempts[0];
+    assert!(first.contains("http.response.status_code=503"), "{first}");
+    assert!(first.contains("error.type=\"503\""), "{first}");
+    assert!(!first.contains("resend_count"), "{first}");
     assert!(
-        attempts[0].contains("request_id=\"req-1\"") || attempts[0].contains("request_id=req-1")
+        first.contains("lusid.request_id=\"req-1\"") || first.contains("lusid.request_id=req-1"),
+        "{first}"
     );
-    assert!(attempts[1].contains("attempt=2") && attempts[1].contains("status=200"));
-    assert!(attempts[1].contains("req-2"));
+    let second = attempts[1];
+    assert!(second.contains("http.response.status_code=200"), "{second}");
+    assert!(second.contains("http.request.resend_count=1"), "{second}");
+    assert!(second.contains("req-2"), "{second}");
     assert!(!output.contains("hush-token"), "{output}");
     assert!(!output.contains("hush-query"), "{output}");
     assert!(!output.contains("ann%40example.com"), "{output}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_is_named_by_its_kind_in_error_type() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::dispatcher::set_default(&support::scoped_dispatch(subscriber));
+
+    let (mock, mut handle) = tower_test::mock::pair::<http::Request<Bytes>, http::Response<()>>();
+    let service = TraceLayer::call().layer(mock);
+    let call = tokio::spawn(service.oneshot(http::Request::new(Bytes::new())));
+    let (_, respond) = handle.next_request().await.unwrap();
+    respond.send_error(identity_transport::TransportError::timeout(
+        identity_transport::TimeoutKind::Attempt,
+    ));
+    assert!(call.await.unwrap().is_err());
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        output.contains("error.type=\"attempt_timeout\""),
+        "{output}"
+    );
 }
