@@ -49,6 +49,45 @@ impl IdentityClient {
 }
 
 impl<S: Clone> IdentityClient<S> {
+    /// A client over any tower service, as kube's `Client::new(service, ..)`:
+    /// code written against `IdentityClient` can be handed a `tower-test`
+    /// mock, a stub, or a stack of your own. The service gets each call as
+    /// an `http::Request<Bytes>` whose URI is `base_url` joined with the
+    /// operation's path.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use bytes::Bytes;
+    /// use finbourne_identity::{BaseUrl, IdentityClient};
+    ///
+    /// // A stub service that knows one user.
+    /// let stub = tower::service_fn(|request: http::Request<Bytes>| async move {
+    ///     let body = if request.uri().path() == "/identity/api/users/00u1" {
+    ///         r#"{"id":"00u1","emailAddress":"ann@acme.com","login":"ann@acme.com",
+    ///             "firstName":"Ann","lastName":"Lee","type":"Personal","status":"ACTIVE","external":false}"#
+    ///     } else {
+    ///         ""
+    ///     };
+    ///     let status = if body.is_empty() { 404 } else { 200 };
+    ///     let response = http::Response::builder()
+    ///         .status(status)
+    ///         .body(http_body_util::Full::new(Bytes::from(body)))?;
+    ///     Ok::<_, http::Error>(response)
+    /// });
+    /// let base_url = BaseUrl::parse("https://acme.lusid.com/identity").expect("a URL");
+    /// let client = IdentityClient::from_service(stub, base_url);
+    ///
+    /// let ann = client.users().get_user("00u1").send().await.expect("the stub knows Ann");
+    /// assert_eq!(ann.first_name, "Ann");
+    /// assert!(client.users().get_user("00u2").send().await.unwrap_err().is_not_found());
+    /// # }
+    /// ```
+    pub fn from_service(service: S, base_url: BaseUrl) -> Self {
+        Self {
+            users: UsersApi::new(service, base_url).with_error(),
+        }
+    }
+
     /// The Users operations.
     pub fn users(&self) -> &UsersApi<S, Error> {
         &self.users

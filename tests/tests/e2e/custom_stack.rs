@@ -72,3 +72,33 @@ async fn the_facade_takes_a_layer_of_yours_and_hands_out_its_service() {
     let response = client.service().clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// Code written against `IdentityClient` handed a `tower-test` mock: the
+/// test sees each request and writes each answer.
+#[tokio::test]
+async fn an_identity_client_over_a_tower_test_mock() {
+    use finbourne_identity::IdentityClient;
+    use http_body_util::Full;
+
+    let (mock, mut handle) =
+        tower_test::mock::pair::<http::Request<Bytes>, http::Response<Full<Bytes>>>();
+    let base_url = finbourne_identity::BaseUrl::parse("https://acme.lusid.com/identity").unwrap();
+    let client = IdentityClient::from_service(mock, base_url);
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.users().delete_user("00u1").purge(true).send().await }
+    });
+    let (request, respond) = handle.next_request().await.unwrap();
+    assert_eq!(request.method(), http::Method::DELETE);
+    assert_eq!(
+        request.uri(),
+        "https://acme.lusid.com/identity/api/users/00u1?purge=true"
+    );
+    respond.send_response(
+        http::Response::builder()
+            .status(204)
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
+    );
+    call.await.unwrap().unwrap();
+}
