@@ -94,6 +94,14 @@ impl IdentityClientBuilder {
         self
     }
 
+    /// Resolves the settings and builds a [blocking client](crate::blocking),
+    /// with its own runtime.
+    #[cfg(feature = "blocking")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+    pub fn build_blocking(self) -> Result<crate::blocking::IdentityClient, Error> {
+        crate::blocking::IdentityClient::new(self.build()?)
+    }
+
     /// Resolves the settings and builds the client.
     ///
     /// Nothing is sent yet: the first call fetches the token.

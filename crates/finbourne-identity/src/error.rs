@@ -33,6 +33,16 @@ pub enum Error {
     /// A call failed.
     #[error(transparent)]
     Call(#[from] identity_users::Error),
+    /// The blocking client was called from inside an async runtime, where
+    /// blocking a thread would stall other tasks: use the async client
+    /// there. Nothing was sent.
+    #[error(
+        "the blocking client was called from inside an async runtime; use the async IdentityClient there"
+    )]
+    BlockingInAsync,
+    /// The blocking client's background runtime could not be started.
+    #[error("the blocking client's runtime could not be started")]
+    Runtime(#[source] std::io::Error),
 }
 
 /// What kind of failure an [`Error`] is.
@@ -61,7 +71,8 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         use identity_users::Error as Call;
         match self {
-            Self::Config(_) | Self::Build(_) => ErrorKind::Config,
+            Self::Config(_) | Self::Build(_) | Self::BlockingInAsync => ErrorKind::Config,
+            Self::Runtime(_) => ErrorKind::Other,
             Self::Call(Call::InvalidInput { .. } | Call::Serialize { .. }) => {
                 ErrorKind::InvalidInput
             }
@@ -141,8 +152,8 @@ impl Error {
     /// Whether the request may have reached the service, so that its effect
     /// may have happened: false only when it provably did not.
     pub fn may_have_been_sent(&self) -> bool {
-        if self.auth().is_some() {
-            // No token, so the call itself was never sent.
+        if self.auth().is_some() || matches!(self, Self::Runtime(_)) {
+            // No token, or no runtime: the call itself was never sent.
             return false;
         }
         match self.kind() {

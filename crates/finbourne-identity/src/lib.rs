@@ -65,6 +65,11 @@
 //! # }
 //! ```
 //!
+//! # Cargo features
+//!
+//! - `blocking`: [`blocking::IdentityClient`], the same client called
+//!   without `.await`, for code that is not async.
+//!
 //! The layers are crates of their own, for those who need just one:
 //! `identity-models` (the types), `identity-users` (the operations over any
 //! tower `Service`), `identity-transport` and `identity-auth` (the layers),
@@ -73,6 +78,11 @@
 //! [`IdentityClient::with_layer`] wraps the stack in a layer of yours, and
 //! [`IdentityClient::service`] hands out the composed service.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod builder;
 mod client;
 mod error;
