@@ -69,6 +69,8 @@
 //!
 //! - `blocking`: [`blocking::IdentityClient`], the same client called
 //!   without `.await`, for code that is not async.
+//! - `testing`: [`testing::TestEmulator`], an in-process emulator and
+//!   clients of it, for the tests of programs that use the SDK.
 //!
 //! The layers are crates of their own, for those who need just one:
 //! `identity-models` (the types), `identity-users` (the operations over any
@@ -88,6 +90,9 @@ mod client;
 mod error;
 pub mod prelude;
 pub mod stack;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use builder::IdentityClientBuilder;
 pub use client::IdentityClient;
