@@ -87,7 +87,7 @@ impl TestEmulator {
         let mut users = Vec::with_capacity(count);
         for n in 1..=count {
             let login = format!("seed-{n}@example.com");
-            let request = CreateUserRequest::personal("Seed", &format!("User{n}"), &login);
+            let request = CreateUserRequest::personal("Seed", format!("User{n}"), &login);
             users.push(client.users().create_user(&request).send().await?);
         }
         Ok(users)
