@@ -44,8 +44,13 @@ use tower::{BoxError, Layer, Service, ServiceBuilder};
 use crate::Error;
 
 /// The layers of [`DefaultStack`], innermost last.
-type Layers =
-    Trace<SdkHeaders<TotalTimeout<Retry<AuthService<AttemptTimeout<Trace<HttpClient>>>>>>>;
+type Layers = Trace<SdkHeaders<TotalTimeout<Retry<AuthService<AttemptTimeout<Trace<Http>>>>>>>;
+
+/// The HTTP client, under the metrics layer when the `metrics` feature is on.
+#[cfg(not(feature = "metrics"))]
+type Http = HttpClient;
+#[cfg(feature = "metrics")]
+type Http = identity_transport::Metrics<HttpClient>;
 
 /// The service an [`IdentityClient`](crate::IdentityClient) calls through:
 /// the whole request path of the [module docs](self), as one
@@ -124,6 +129,8 @@ pub(crate) fn build(
         correlation_id: config.correlation_id().map(str::to_owned),
     })?;
 
+    #[cfg(feature = "metrics")]
+    let http = identity_transport::MetricsLayer::new().layer(http);
     let layers = ServiceBuilder::new()
         .layer(TraceLayer::call())
         .layer(headers)

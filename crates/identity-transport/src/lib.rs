@@ -80,6 +80,9 @@ pub mod client;
 mod connector;
 mod error;
 pub mod headers;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 mod proxy;
 pub mod retry;
 pub mod timeout;
@@ -90,6 +93,8 @@ pub use body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 pub use client::{HttpClient, HttpClientBuilder};
 pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
 pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
+#[cfg(feature = "metrics")]
+pub use metrics::{Metrics, MetricsLayer};
 pub use proxy::ProxyConfig;
 pub use retry::{Retry, RetryAttempt, RetryConfig, RetryLayer};
 pub use timeout::{

@@ -15,5 +15,6 @@ mod operations;
 mod secrets;
 mod soak;
 mod support;
+mod telemetry;
 mod truthful_retries;
 mod wire;

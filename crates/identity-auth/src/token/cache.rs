@@ -344,6 +344,12 @@ impl TokenCache {
     /// Keeps what a fetch brought: the new token, or the failure for a while.
     fn settle(&self, result: &Result<Arc<Entry>, AuthError>) {
         let shared = &*self.shared;
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            "identity.client.token_fetches",
+            "outcome" => if result.is_ok() { "success" } else { "failure" },
+        )
+        .increment(1);
         let mut fetching = self.lock_fetching();
         fetching.in_flight = None;
         match result {

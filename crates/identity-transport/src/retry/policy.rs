@@ -144,6 +144,12 @@ impl RetryPolicy {
                 reason = reason.as_str(),
                 "not retrying: the retry budget is spent"
             );
+            #[cfg(feature = "metrics")]
+            metrics::counter!(
+                crate::metrics::RETRY_BUDGET_EXHAUSTED,
+                "identity.operation" => operation_name(request),
+            )
+            .increment(1);
             return None;
         }
         if reason.is_rate_limit() {
@@ -152,6 +158,13 @@ impl RetryPolicy {
             self.call.transient_retries += 1;
         }
         self.call.unknown_outcome |= !reason.safe_for_any_request();
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            crate::metrics::RETRIES,
+            "identity.operation" => operation_name(request),
+            "reason" => reason.as_str(),
+        )
+        .increment(1);
         Some(wait)
     }
 }
@@ -210,4 +223,11 @@ where
         }
         Some(request.clone())
     }
+}
+
+/// The operation's name for a metric's label (empty when the request
+/// carries none).
+#[cfg(feature = "metrics")]
+fn operation_name(request: &http::Request<Bytes>) -> &'static str {
+    identity_call::OperationInfo::of(request).map_or("", |info| info.name())
 }

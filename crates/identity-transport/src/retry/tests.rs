@@ -504,3 +504,37 @@ async fn an_answer_after_a_replay_of_unknown_outcome_is_marked() {
     let run = run_with(quick_backoff(), get(), &[Reply::Status(400)]).await;
     assert!(!marked(&run));
 }
+
+#[cfg(feature = "metrics")]
+#[test]
+fn an_exhausted_budget_and_each_retry_are_counted() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        runtime.block_on(async {
+            // One deposit pays for one retry; the second is refused.
+            let budget = RetryBudget::new(Duration::from_secs(10), 0, 1.0).unwrap();
+            let config = quick_backoff().budget(Some(budget)).transient_retries(10);
+            let run = run_with(config, get(), &vec![Reply::Status(500); 5]).await;
+            assert_eq!(run.count(), 2);
+        })
+    });
+    let counters: Vec<(String, DebugValue)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| (key.key().name().to_owned(), value))
+        .collect();
+    assert!(counters.contains(&(crate::metrics::RETRIES.to_owned(), DebugValue::Counter(1))));
+    assert!(counters.contains(&(
+        crate::metrics::RETRY_BUDGET_EXHAUSTED.to_owned(),
+        DebugValue::Counter(1)
+    )));
+}
