@@ -71,6 +71,8 @@
 //!   without `.await`, for code that is not async.
 //! - `testing`: [`testing::TestEmulator`], an in-process emulator and
 //!   clients of it, for the tests of programs that use the SDK.
+//! - `metrics`: request durations, retries, retry-budget exhaustion and
+//!   token fetches on the `metrics` facade (see `identity_transport::metrics`).
 //!
 //! The layers are crates of their own, for those who need just one:
 //! `identity-models` (the types), `identity-users` (the operations over any
