@@ -5,12 +5,13 @@
 //! `-v`/`-vv`, runs the command on a tokio runtime ([`commands`], or
 //! [`demo`]), and turns the outcome into the exit code ([`errors`]).
 //! Settings reach the SDK through [`settings`]; answers are printed by
-//! [`output`].
+//! [`output`], the service's text escaped for the terminal by [`escape`].
 
 mod args;
 mod commands;
 mod demo;
 mod errors;
+mod escape;
 mod output;
 mod settings;
 
