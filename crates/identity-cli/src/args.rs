@@ -15,9 +15,11 @@ use time::format_description::well_known::Rfc3339;
 /// Manage the users of a FINBOURNE domain from a terminal or a script.
 ///
 /// Settings come from the flags, then the FBN_* environment variables, then
-/// secrets.json (./secrets.json, or the file given with --secrets), key by
-/// key. Passwords and client secrets are read only from the environment
-/// (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never from flags.
+/// the secrets file named with --secrets or FBN_SECRETS_PATH, key by key. No
+/// other file is read: not even a ./secrets.json, which a cloned repository
+/// may bring. Passwords and client secrets are read only from the
+/// environment (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never
+/// from flags.
 ///
 /// Exit codes: 0 success; 1 the service answered with an error (or refused
 /// the credentials); 2 bad usage or configuration; 3 no answer came back
@@ -42,8 +44,10 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
-    /// The secrets.json file to read settings from (default: ./secrets.json
-    /// when it exists).
+    /// The secrets.json file to read settings from [env: FBN_SECRETS_PATH].
+    /// Only a file named here or by FBN_SECRETS_PATH is read, never
+    /// ./secrets.json unnamed; a file others may read or write is read with a
+    /// warning (chmod 600 it).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) secrets: Option<PathBuf>,
 

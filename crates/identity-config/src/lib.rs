@@ -30,12 +30,20 @@
 //!
 //! 1. the [`IdentityConfigBuilder`] (values given in code),
 //! 2. the environment,
-//! 3. the `secrets.json` file: the path given, else the file named by
-//!    `FBN_SECRETS_PATH` (an extra of this SDK), else `./secrets.json` when it
-//!    exists.
+//! 3. the `secrets.json` file, when one is named: the path given to
+//!    [`IdentityConfig::load`] (the builders' `secrets_file`, the CLI's
+//!    `--secrets`), else the file named by `FBN_SECRETS_PATH` (an extra of
+//!    this SDK; the official SDKs take the path as an argument).
 //!
 //! So a file can hold the credentials while `FBN_IDENTITY_URL` points one run
 //! at another environment. An empty value counts as not set.
+//!
+//! No file is read unless it is named: a `secrets.json` in the working
+//! directory is not, since a cloned repository may bring one, and it could
+//! otherwise set the proxy, the CA, the token URL or the base URL that the
+//! credentials go to. On unix, a named file that group or others may read or
+//! write is read with a warning (a `tracing` event at WARN naming the file
+//! and its mode, never its content).
 //!
 //! **This differs from the Python SDK**, where the file wins over the
 //! environment (it reads the environment first, then lets `secrets.json`
