@@ -71,13 +71,14 @@ impl IdentityClientBuilder {
     }
 
     /// How many times a transient failure (5xx, connection error, attempt
-    /// timeout) is retried.
+    /// timeout) is retried: at most
+    /// [`MAX_RETRIES`](identity_config::MAX_RETRIES), or `build` fails.
     pub fn transient_retries(mut self, retries: u32) -> Self {
         self.stack.transient_retries = Some(retries);
         self
     }
 
-    /// The largest answer body read, in bytes.
+    /// The largest answer body read, in bytes: at least 1, or `build` fails.
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.stack.max_response_bytes = Some(bytes);
         self
@@ -98,10 +99,12 @@ impl IdentityClientBuilder {
         self
     }
 
-    /// Resolves the settings and builds the client.
+    /// Resolves the settings and builds the client; a setting that makes no
+    /// sense (a timeout of 0, too many retries) is a [`ConfigError`](identity_config::ConfigError).
     ///
     /// Nothing is sent yet: the first call fetches the token.
     pub fn build(self) -> Result<IdentityClient, Error> {
+        crate::checks::check(&self.stack)?;
         let secrets_file = self.secrets_file.as_deref();
         let config = if self.ignore_environment {
             IdentityConfig::from_sources(self.config, |_| None, secrets_file)?

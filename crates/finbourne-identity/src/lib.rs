@@ -75,6 +75,7 @@
 //! [`IdentityClient::service`] hands out the composed service.
 
 mod builder;
+mod checks;
 mod client;
 mod error;
 pub mod prelude;

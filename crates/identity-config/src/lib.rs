@@ -45,6 +45,13 @@
 //! write is read with a warning (a `tracing` event at WARN naming the file
 //! and its mode, never its content).
 //!
+//! # Values that make no sense
+//!
+//! Timeouts of 0 or past [`MAX_TIMEOUT`] (24 hours) and retry counts past
+//! [`MAX_RETRIES`] (100) are refused, from every source, with a
+//! [`ConfigError::InvalidValue`] naming the setting and where the value came
+//! from.
+//!
 //! **This differs from the Python SDK**, where the file wins over the
 //! environment (it reads the environment first, then lets `secrets.json`
 //! overwrite it key by key); the C# SDK also prefers the file. We follow the
@@ -90,6 +97,7 @@ mod config;
 mod credentials;
 mod env;
 mod error;
+mod limits;
 mod proxy;
 mod redact;
 mod resolve;
@@ -103,6 +111,7 @@ pub use config::IdentityConfig;
 pub use credentials::{Credentials, PasswordGrantCredentials};
 pub use env::SECRETS_PATH_VAR;
 pub use error::{ConfigError, ValueSource};
+pub use limits::{MAX_RETRIES, MAX_TIMEOUT, MIN_TIMEOUT};
 pub use proxy::ProxySettings;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use setting::Setting;

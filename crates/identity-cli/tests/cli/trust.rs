@@ -1,6 +1,7 @@
 //! What `fbn-identity` trusts: only the settings the user chose (a
-//! `secrets.json` planted in the working directory steers nothing), and none
-//! of the service's text raw on the terminal.
+//! `secrets.json` planted in the working directory steers nothing), no
+//! setting that makes no sense, and none of the service's text raw on the
+//! terminal.
 
 use identity_emulator::EmulatorConfig;
 
@@ -137,6 +138,32 @@ fn a_secrets_file_others_may_read_is_used_with_a_warning_on_stderr() {
     let private = list();
     private.ok();
     assert!(!private.stderr.contains("warning"), "{private:#?}");
+}
+
+#[test]
+fn settings_that_make_no_sense_are_refused_naming_them() {
+    let emulator = TestEmulator::start();
+    for (name, value, named) in [
+        ("FBN_TOTAL_TIMEOUT_MS", "0", "FBN_TOTAL_TIMEOUT_MS"),
+        ("FBN_CONNECT_TIMEOUT_MS", "0", "FBN_CONNECT_TIMEOUT_MS"),
+        ("FBN_READ_TIMEOUT_MS", "99999999999", "FBN_READ_TIMEOUT_MS"),
+        ("FBN_RATE_LIMIT_RETRIES", "1000", "FBN_RATE_LIMIT_RETRIES"),
+    ] {
+        let run = finish(emulator.command(&["users", "list"]).env(name, value));
+        run.expect_code(2);
+        assert!(run.stderr.contains(named), "{run:#?}");
+        assert!(run.stderr.contains(value), "{run:#?}");
+    }
+    for flags in [
+        ["--rate-limit-retries", "101"],
+        ["--timeout-ms", "0"],
+        ["--timeout-ms", "86400001"],
+    ] {
+        let run = emulator.run(&["users", "list", flags[0], flags[1]]);
+        run.expect_code(2);
+        assert!(run.stderr.contains(flags[0]), "{run:#?}");
+    }
+    assert!(emulator.operations().is_empty());
 }
 
 /// Whether `text` holds a control character other than a line break.
