@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use finbourne_identity::prelude::*;
 use finbourne_identity::OperationInfo;
+use finbourne_identity::prelude::*;
 use futures_util::future::BoxFuture;
 use tower::{Layer, Service};
 
@@ -64,7 +64,9 @@ where
         Box::pin(async move {
             let result = answer.await;
             let failed = !matches!(&result, Ok(response) if response.status().is_success());
-            let mut counts = counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut counts = counts
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let entry = counts.entry(operation).or_default();
             entry.0 += 1;
             entry.1 += u64::from(failed);

@@ -15,7 +15,13 @@ use futures_util::StreamExt;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = IdentityClient::from_env()?;
-    let mut users = std::pin::pin!(client.users().list_users().include_deactivated(true).stream());
+    let mut users = std::pin::pin!(
+        client
+            .users()
+            .list_users()
+            .include_deactivated(true)
+            .stream()
+    );
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut count = 0usize;
     while let Some(user) = users.next().await {

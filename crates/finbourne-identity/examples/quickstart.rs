@@ -22,7 +22,10 @@ async fn main() -> Result<(), Error> {
     println!("created {} ({})", ann.login, ann.id);
 
     let read = users.get_user(&ann.id).include_roles(true).send().await?;
-    println!("read {} {}: {}", read.first_name, read.last_name, read.status);
+    println!(
+        "read {} {}: {}",
+        read.first_name, read.last_name, read.status
+    );
 
     let mut change = UpdateUserRequest::from_user(&read);
     change.last_name = "Lee-Smith".into();

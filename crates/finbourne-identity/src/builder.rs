@@ -1,10 +1,12 @@
 //! [`IdentityClientBuilder`]: settings given in code, completed from the
-//! environment and `secrets.json`, turned into an [`IdentityClient`].
+//! environment and the `secrets.json` named, turned into an [`IdentityClient`].
 //!
 //! Each setting is taken from the first of: this builder, the `FBN_*`
 //! environment variables (unless [`environment(false)`](IdentityClientBuilder::environment)),
-//! the `secrets.json` file (the one named, else `./secrets.json` when it
-//! exists). The keys and the order are those of `identity-config`.
+//! the `secrets.json` file when one is named (with
+//! [`secrets_file`](IdentityClientBuilder::secrets_file), else by
+//! `FBN_SECRETS_PATH`; never `./secrets.json` unnamed). The keys and the
+//! order are those of `identity-config`.
 
 use std::path::PathBuf;
 
@@ -37,7 +39,7 @@ macro_rules! forward_setters {
                 $(#[doc = $doc])*
                 #[doc = ""]
                 #[doc = concat!(
-                    "Not set here: `", $env, "` in the environment, else `secrets.json` (see [`Setting::",
+                    "Not set here: `", $env, "` in the environment, else the `secrets.json` named, if any (see [`Setting::",
                     stringify!($variant), "`](identity_config::Setting::", stringify!($variant), "))."
                 )]
                 pub fn $method(mut self, $arg: $arg_type) -> Self {
@@ -69,26 +71,29 @@ impl IdentityClientBuilder {
     }
 
     /// How many times a transient failure (5xx, connection error, attempt
-    /// timeout) is retried.
+    /// timeout) is retried: at most
+    /// [`MAX_RETRIES`](identity_config::MAX_RETRIES), or `build` fails.
     pub fn transient_retries(mut self, retries: u32) -> Self {
         self.stack.transient_retries = Some(retries);
         self
     }
 
-    /// The largest answer body read, in bytes.
+    /// The largest answer body read, in bytes: at least 1, or `build` fails.
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.stack.max_response_bytes = Some(bytes);
         self
     }
 
-    /// Reads this `secrets.json` (it must exist) instead of looking for
-    /// `./secrets.json`.
+    /// Reads this `secrets.json` (it must exist). Without it, the file
+    /// `FBN_SECRETS_PATH` names is read, if any: never a `secrets.json` that
+    /// was not named, such as one in the working directory.
     pub fn secrets_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.secrets_file = Some(path.into());
         self
     }
 
-    /// Whether the `FBN_*` environment variables are read (default true).
+    /// Whether the `FBN_*` environment variables are read (default true),
+    /// `FBN_SECRETS_PATH` included.
     pub fn environment(mut self, read: bool) -> Self {
         self.ignore_environment = !read;
         self
@@ -102,10 +107,12 @@ impl IdentityClientBuilder {
         crate::blocking::IdentityClient::new(self.build()?)
     }
 
-    /// Resolves the settings and builds the client.
+    /// Resolves the settings and builds the client; a setting that makes no
+    /// sense (a timeout of 0, too many retries) is a [`ConfigError`](identity_config::ConfigError).
     ///
     /// Nothing is sent yet: the first call fetches the token.
     pub fn build(self) -> Result<IdentityClient, Error> {
+        crate::checks::check(&self.stack)?;
         let secrets_file = self.secrets_file.as_deref();
         let config = if self.ignore_environment {
             IdentityConfig::from_sources(self.config, |_| None, secrets_file)?

@@ -19,14 +19,18 @@ pub struct IdentityClient<S = DefaultStack> {
 }
 
 impl IdentityClient {
-    /// A builder: settings in code, completed from the environment and
-    /// `secrets.json`.
+    /// A builder: settings in code, completed from the environment and the
+    /// `secrets.json` named, if any.
     pub fn builder() -> IdentityClientBuilder {
         IdentityClientBuilder::new()
     }
 
-    /// A client configured from the `FBN_*` environment variables, then
-    /// `./secrets.json`, as the official SDKs' factories are.
+    /// A client configured from the `FBN_*` environment variables, then the
+    /// `secrets.json` that `FBN_SECRETS_PATH` names, if any.
+    ///
+    /// No other file is read: a `secrets.json` in the working directory is
+    /// not (a cloned repository may bring one). To read a file of your
+    /// choice, name it: `IdentityClient::builder().secrets_file(path).build()`.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder().build()
     }

@@ -1,8 +1,9 @@
 //! The FINBOURNE Identity SDK for Rust: a complete, configured client of the
 //! Users API.
 //!
-//! [`IdentityClient`] is built in one call from the environment and
-//! `secrets.json` (the keys of FINBOURNE's other SDKs), or with a builder,
+//! [`IdentityClient`] is built in one call from the environment and the
+//! `secrets.json` it names (the keys of FINBOURNE's other SDKs), or with a
+//! builder,
 //! and stacks the layers of the request path ([`stack`]): SDK headers, a
 //! total timeout, retries, bearer tokens, attempt timeouts and tracing over a
 //! pooled HTTP/1.1 and HTTP/2 client with rustls. `client.users()` gives the
@@ -13,7 +14,7 @@
 //!
 //! # async fn run() -> Result<(), finbourne_identity::Error> {
 //! // FBN_IDENTITY_URL, FBN_ACCESS_TOKEN (or the password grant's five
-//! // settings) from the environment, else ./secrets.json.
+//! // settings) from the environment, else the secrets.json FBN_SECRETS_PATH names.
 //! let client = IdentityClient::from_env()?;
 //! let users = client.users();
 //!
@@ -77,7 +78,7 @@
 //! The layers are crates of their own, for those who need just one:
 //! `identity-models` (the types), `identity-users` (the operations over any
 //! tower `Service`), `identity-transport` and `identity-auth` (the layers),
-//! `identity-config` (the settings, from code, the environment and
+//! `identity-config` (the settings, from code, the environment and a named
 //! `secrets.json`).
 //! [`IdentityClient::with_layer`] wraps the stack in a layer of yours, and
 //! [`IdentityClient::service`] hands out the composed service.
@@ -88,6 +89,7 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod builder;
+mod checks;
 mod client;
 mod error;
 pub mod prelude;

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use finbourne_identity::layers::config::{MAX_RETRIES, MAX_TIMEOUT};
 use finbourne_identity::{RoleId, UserSchemaProperty, UserType};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -15,9 +16,11 @@ use time::format_description::well_known::Rfc3339;
 /// Manage the users of a FINBOURNE domain from a terminal or a script.
 ///
 /// Settings come from the flags, then the FBN_* environment variables, then
-/// secrets.json (./secrets.json, or the file given with --secrets), key by
-/// key. Passwords and client secrets are read only from the environment
-/// (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never from flags.
+/// the secrets file named with --secrets or FBN_SECRETS_PATH, key by key. No
+/// other file is read: not even a ./secrets.json, which a cloned repository
+/// may bring. Passwords and client secrets are read only from the
+/// environment (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never
+/// from flags.
 ///
 /// Exit codes: 0 success; 1 the service answered with an error (or refused
 /// the credentials); 2 bad usage or configuration; 3 no answer came back
@@ -42,8 +45,10 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
-    /// The secrets.json file to read settings from (default: ./secrets.json
-    /// when it exists).
+    /// The secrets.json file to read settings from [env: FBN_SECRETS_PATH].
+    /// Only a file named here or by FBN_SECRETS_PATH is read, never
+    /// ./secrets.json unnamed; a file others may read or write is read with a
+    /// warning (chmod 600 it).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) secrets: Option<PathBuf>,
 
@@ -93,14 +98,24 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub(crate) correlation_id: Option<String>,
 
-    /// The total time each call may take, retries included, in milliseconds
-    /// [env: FBN_TOTAL_TIMEOUT_MS].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// The total time each call may take, retries included, in milliseconds,
+    /// 1 to 86400000 (24 hours) [env: FBN_TOTAL_TIMEOUT_MS].
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..=max_timeout_ms())
+    )]
     pub(crate) timeout_ms: Option<u64>,
 
-    /// How many times a call answered 429 (Too Many Requests) is retried;
-    /// 0 turns retries off [env: FBN_RATE_LIMIT_RETRIES].
-    #[arg(long, global = true, value_name = "N")]
+    /// How many times a call answered 429 (Too Many Requests) is retried,
+    /// 0 to 100; 0 turns retries off [env: FBN_RATE_LIMIT_RETRIES].
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_RETRIES))
+    )]
     pub(crate) rate_limit_retries: Option<u32>,
 
     /// Log the SDK's requests to stderr (-v debug, -vv trace). Secrets are
@@ -335,6 +350,11 @@ fn parse_role(text: &str) -> Result<RoleId, String> {
 fn parse_alt_id(text: &str) -> Result<(String, String), String> {
     let (key, value) = split_pair(text, '=', "KEY=VALUE, e.g. employeeId=E1001")?;
     Ok((key.to_owned(), value.to_owned()))
+}
+
+/// The longest `--timeout-ms`: the SDK's longest timeout, in milliseconds.
+fn max_timeout_ms() -> u64 {
+    u64::try_from(MAX_TIMEOUT.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `NAME=DESCRIPTION` as a schema property.

@@ -18,7 +18,7 @@ use finbourne_identity::{
 use identity_emulator::{Emulator, EmulatorConfig};
 
 use crate::errors::CliError;
-use crate::output::{alternative_ids, plural, print_stdout, role_list};
+use crate::output::{alternative_ids, plural, print_text, role_list};
 
 /// An id no user has, for the lookup that finds nothing.
 const MISSING_ID: &str = "00uDoesNotExist";
@@ -71,7 +71,7 @@ pub(crate) async fn run() -> Result<(), CliError> {
 
 /// Prints a line of the tour on stdout.
 fn say(text: &str) -> Result<(), CliError> {
-    Ok(print_stdout(&format!("{text}\n"))?)
+    Ok(print_text(&format!("{text}\n"))?)
 }
 
 /// The tour: its client, its emulator and how many steps it has taken.

@@ -5,6 +5,12 @@
 //! the token endpoint refused the credentials), or some lines of an import
 //! failed; 2 bad usage or configuration; 3 no answer came back. Clap's own
 //! usage errors already exit with 2.
+//!
+//! The service's text in a report (title, detail, field errors, the raw body,
+//! the request id, and the messages of errors, which may quote an answer) is
+//! escaped whole as it is put in, with
+//! [`escape::untrusted`]: no control character of
+//! it reaches the terminal, and no line break of it can fake a line.
 
 use std::fmt::Write as _;
 use std::io;
@@ -12,6 +18,8 @@ use std::process::ExitCode;
 
 use finbourne_identity::{ApiError, Error, ErrorKind, ValidationErrors};
 use identity_emulator::EmulatorError;
+
+use crate::escape::{self, untrusted};
 
 /// Success.
 pub(crate) const EXIT_OK: u8 = 0;
@@ -95,7 +103,7 @@ impl CliError {
     pub(crate) fn into_exit_code(self) -> ExitCode {
         let report = self.report();
         if !report.is_empty() {
-            eprint!("{report}");
+            eprint!("{}", escape::lines(&report));
         }
         ExitCode::from(self.exit_code())
     }
@@ -132,14 +140,14 @@ fn sdk_report(error: &Error) -> String {
     match error.api() {
         Some(api) => push_api_error(&mut report, api),
         None => {
-            let _ = writeln!(report, "error: {error}");
+            let _ = writeln!(report, "error: {}", untrusted(&error.to_string()));
             let mut source = std::error::Error::source(error);
             let mut previous = error.to_string();
             while let Some(cause) = source {
                 let text = cause.to_string();
                 // Skip a cause that only repeats what was already said.
                 if !previous.contains(&text) {
-                    let _ = writeln!(report, "  caused by: {text}");
+                    let _ = writeln!(report, "  caused by: {}", untrusted(&text));
                 }
                 previous = text;
                 source = cause.source();
@@ -147,7 +155,7 @@ fn sdk_report(error: &Error) -> String {
         }
     }
     if let Some(id) = error.request_id().filter(|_| error.api().is_none()) {
-        let _ = writeln!(report, "  request id: {id}");
+        let _ = writeln!(report, "  request id: {}", untrusted(id));
     }
     report
 }
@@ -156,10 +164,10 @@ fn sdk_report(error: &Error) -> String {
 pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
     let _ = writeln!(report, "error: {} failed: {}", api.operation, api.status);
     if let Some(title) = api.title() {
-        let _ = writeln!(report, "  title: {title}");
+        let _ = writeln!(report, "  title: {}", untrusted(title));
     }
     if let Some(detail) = api.detail() {
-        let _ = writeln!(report, "  detail: {detail}");
+        let _ = writeln!(report, "  detail: {}", untrusted(detail));
     }
     if let Some(code) = api.code() {
         let _ = writeln!(report, "  code: {code}");
@@ -171,7 +179,7 @@ pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
             .map(|(field, messages)| (field.as_str(), messages.as_slice())),
     );
     if api.problem.is_none() && !api.body.is_empty() {
-        let _ = writeln!(report, "  body: {}", api.body_snippet());
+        let _ = writeln!(report, "  body: {}", untrusted(&api.body_snippet()));
     }
     if let Some(wait) = api.retry_after() {
         let _ = writeln!(
@@ -187,7 +195,7 @@ pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
         );
     }
     if let Some(id) = api.request_id() {
-        let _ = writeln!(report, "  request id: {id}");
+        let _ = writeln!(report, "  request id: {}", untrusted(id));
     }
 }
 
@@ -197,11 +205,18 @@ pub(crate) fn push_field_errors<'a>(
     errors: impl Iterator<Item = (&'a str, &'a [String])>,
 ) {
     for (field, messages) in errors {
-        let _ = writeln!(report, "  {field}: {}", messages.join(" "));
+        let _ = writeln!(
+            report,
+            "  {}: {}",
+            untrusted(field),
+            untrusted(&messages.join(" "))
+        );
     }
 }
 
-/// One line saying why a call failed, for lists of failures (an import's).
+/// One line saying why a call failed, for lists of failures (an import's),
+/// with the service's text as it came: the caller escapes the line for a
+/// terminal, and its JSON report keeps it exact.
 pub(crate) fn one_line(error: &Error) -> String {
     match error.api() {
         Some(api) => {
@@ -259,5 +274,59 @@ mod tests {
         assert_eq!(closed.report(), "");
 
         assert_eq!(CliError::Reported.exit_code(), EXIT_FAILED);
+    }
+
+    /// A facade error for an answer of GetUser with `body`.
+    fn answered(status: u16, body: &str) -> Error {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "lusid-meta-requestId",
+            http::HeaderValue::from_static("req\t1"),
+        );
+        let api = ApiError::new(
+            "GetUser",
+            http::StatusCode::from_u16(status).unwrap(),
+            headers,
+            body.as_bytes().to_vec().into(),
+        );
+        Error::from(finbourne_identity::layers::users::Error::Api(Box::new(api)))
+    }
+
+    /// Whether `text` holds a control character other than a line break.
+    fn raw_control(text: &str) -> bool {
+        text.chars().any(|c| c.is_control() && c != '\n')
+    }
+
+    #[test]
+    fn the_services_text_is_escaped_in_every_report() {
+        let problem = serde_json::json!({
+            "name": "Problem", "code": 157, "status": 400,
+            "title": "\u{1b}[2JBad\u{7}",
+            "detail": "line one\n  request id: forged\u{9b}",
+            "errors": {"lastName\u{1b}": ["too\u{1b}[8m short"]},
+        });
+        let error = answered(400, &problem.to_string());
+        let report = CliError::Sdk(answered(400, &problem.to_string())).report();
+        assert!(!raw_control(&report), "{report:?}");
+        assert!(report.contains("title: \\x1b[2JBad\\x07"), "{report}");
+        // A line break of the service's cannot fake a line of the report.
+        assert!(
+            report.contains("detail: line one\\n  request id: forged\\u{9b}"),
+            "{report}"
+        );
+        assert!(
+            report.contains("lastName\\x1b: too\\x1b[8m short"),
+            "{report}"
+        );
+        assert!(report.contains("request id: req\\t1"), "{report}");
+        // The one-line form keeps the text exact: its printer escapes it.
+        assert!(one_line(&error).contains("\u{1b}[2JBad"));
+
+        let raw_body = CliError::Sdk(answered(502, "<html>\u{1b}]0;owned\u{7}</html>")).report();
+        assert!(!raw_control(&raw_body), "{raw_body:?}");
+        assert!(
+            raw_body.contains("body: <html>\\x1b]0;owned\\x07</html>"),
+            "{raw_body}"
+        );
     }
 }

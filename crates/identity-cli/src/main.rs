@@ -2,15 +2,17 @@
 //! a script, through the `finbourne-identity` SDK.
 //!
 //! `main` parses the command line ([`args`]), sets up logging for
-//! `-v`/`-vv`, runs the command on a tokio runtime ([`commands`], or
-//! [`demo`]), and turns the outcome into the exit code ([`errors`]).
-//! Settings reach the SDK through [`settings`]; answers are printed by
-//! [`output`].
+//! `-v`/`-vv` and the SDK's configuration warnings, runs the command on a
+//! tokio runtime ([`commands`], or [`demo`]), and turns the outcome into the
+//! exit code ([`errors`]). Settings reach the SDK through [`settings`];
+//! answers are printed by [`output`], the service's text escaped for the
+//! terminal by [`escape`].
 
 mod args;
 mod commands;
 mod demo;
 mod errors;
+mod escape;
 mod output;
 mod settings;
 
@@ -18,7 +20,12 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::args::Cli;
 use crate::errors::CliError;
@@ -54,25 +61,75 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr: the SDK's crates at debug (`-v`) or trace (`-vv`);
-/// without `-v`, only what `RUST_LOG` asks for.
+/// without `-v`, only what `RUST_LOG` asks for. Whatever the verbosity, the
+/// configuration's warnings (a secrets file that others may read) are
+/// printed as `warning: ...` lines ([`ConfigWarnings`]).
 fn init_logging(verbose: u8) {
     let filter = match verbose {
-        0 => match EnvFilter::try_from_default_env() {
-            Ok(filter) => filter,
-            Err(_) => return,
-        },
+        0 => EnvFilter::try_from_default_env().ok(),
         level => {
             let level = if level == 1 { "debug" } else { "trace" };
             let directives: Vec<String> = LOGGED_CRATES
                 .iter()
                 .map(|krate| format!("{krate}={level}"))
                 .collect();
-            EnvFilter::new(directives.join(","))
+            Some(EnvFilter::new(directives.join(",")))
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let logs = filter.map(|filter| {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_filter(filter)
+    });
+    let warnings =
+        ConfigWarnings.with_filter(Targets::new().with_target("identity_config", Level::WARN));
+    // Nothing else sets a subscriber: this cannot fail, and logging is not
+    // worth failing the command for if it did.
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(warnings)
+        .try_init();
+}
+
+/// Prints each event it is given as `warning: MESSAGE (FIELD=VALUE, ...)`
+/// on stderr, escaped for the terminal. Given identity-config's warnings
+/// alone, which name a file and its mode, never a secret.
+struct ConfigWarnings;
+
+impl<S: Subscriber> Layer<S> for ConfigWarnings {
+    fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
+        let mut text = WarningText::default();
+        event.record(&mut text);
+        let mut line = format!("warning: {}", text.message);
+        if !text.fields.is_empty() {
+            line.push_str(&format!(" ({})", text.fields.join(", ")));
+        }
+        eprintln!("{}", escape::untrusted(&line));
+    }
+}
+
+/// An event's message and its other fields, as `name=value`.
+#[derive(Default)]
+struct WarningText {
+    message: String,
+    fields: Vec<String>,
+}
+
+impl Visit for WarningText {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        } else {
+            self.fields.push(format!("{}={value:?}", field.name()));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_owned();
+        } else {
+            self.fields.push(format!("{}={value}", field.name()));
+        }
+    }
 }

@@ -3,7 +3,10 @@
 //! counts, progress) go to stderr, so `--json` output can be piped.
 //!
 //! The tables are built by pure functions (tested below); [`Output`] only
-//! chooses between a table and JSON and writes it.
+//! chooses between a table and JSON and writes it. Every cell of a table
+//! goes through [`escape::untrusted`], so that no
+//! control character the service sent reaches the terminal raw; JSON keeps
+//! the exact text ([`escape::write_json`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -15,6 +18,8 @@ use finbourne_identity::{
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use crate::escape;
 
 /// Where and how a command prints its answer.
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +47,7 @@ impl Output {
         if self.json {
             print_json(value)
         } else {
-            print_stdout(&format!("{}\n", table(value)))
+            print_text(&format!("{}\n", table(value)))
         }
     }
 
@@ -76,21 +81,33 @@ impl Output {
     }
 }
 
-/// A diagnostic line on stderr (never part of the answer).
+/// A diagnostic line on stderr (never part of the answer), with no control
+/// character but its line breaks (service text in it is escaped whole
+/// where it was put in).
 pub(crate) fn note(message: &str) {
-    eprintln!("{message}");
+    eprintln!("{}", escape::lines(message));
 }
 
-/// `value` as pretty JSON on stdout.
+/// `value` as pretty JSON on stdout, the exact text of every string with no
+/// control character raw.
 pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
-    let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
-    text.push('\n');
-    print_stdout(&text)
+    let mut text = Vec::new();
+    escape::write_json(&mut text, value, true)?;
+    text.push(b'\n');
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(&text)?;
+    stdout.flush()
+}
+
+/// Writes the CLI's text (a table, the demo's lines) to stdout with no
+/// control character but its line breaks, and flushes it.
+pub(crate) fn print_text(text: &str) -> io::Result<()> {
+    print_stdout(&escape::lines(text))
 }
 
 /// Writes `text` to stdout and flushes it, reporting a closed pipe as an
 /// error instead of panicking.
-pub(crate) fn print_stdout(text: &str) -> io::Result<()> {
+fn print_stdout(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()
@@ -111,18 +128,27 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
+/// Adds a row to `table`, each cell escaped: the one way rows are added, so
+/// that the service's text never reaches a table raw.
+fn add_row<const N: usize>(table: &mut Table, cells: [String; N]) {
+    table.add_row(cells.map(|cell| escape::untrusted(&cell).into_owned()));
+}
+
 /// The users, one a row: id, login, name, email, type, status.
 pub(crate) fn users_table(users: &[UserResponse]) -> Table {
     let mut table = table(&["ID", "Login", "Name", "Email", "Type", "Status"]);
     for user in users {
-        table.add_row([
-            user.id.clone(),
-            user.login.clone(),
-            format!("{} {}", user.first_name, user.last_name),
-            user.email_address.clone(),
-            user.user_type.to_string(),
-            user.status.to_string(),
-        ]);
+        add_row(
+            &mut table,
+            [
+                user.id.clone(),
+                user.login.clone(),
+                format!("{} {}", user.first_name, user.last_name),
+                user.email_address.clone(),
+                user.user_type.to_string(),
+                user.status.to_string(),
+            ],
+        );
     }
     table
 }
@@ -131,7 +157,7 @@ pub(crate) fn users_table(users: &[UserResponse]) -> Table {
 fn field_value_table<'a>(rows: impl IntoIterator<Item = (&'a str, String)>) -> Table {
     let mut table = table(&["Field", "Value"]);
     for (field, value) in rows {
-        table.add_row([field.to_owned(), value]);
+        add_row(&mut table, [field.to_owned(), value]);
     }
     table
 }
@@ -186,17 +212,20 @@ pub(crate) fn found_table(answer: &ListUsersResponse) -> Table {
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join(" ");
-        table.add_row([
-            id.clone(),
-            text(&user.login),
-            name,
-            text(&user.email),
-            user.user_type
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            "yes".to_owned(),
-        ]);
+        add_row(
+            &mut table,
+            [
+                id.clone(),
+                text(&user.login),
+                name,
+                text(&user.email),
+                user.user_type
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                "yes".to_owned(),
+            ],
+        );
     }
     for (id, failure) in answer.failed.iter().flatten() {
         let reason = [&failure.error_type, &failure.detail]
@@ -210,14 +239,17 @@ pub(crate) fn found_table(answer: &ListUsersResponse) -> Table {
         } else {
             format!("no: {reason}")
         };
-        table.add_row([
-            id.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            found,
-        ]);
+        add_row(
+            &mut table,
+            [
+                id.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                found,
+            ],
+        );
     }
     table
 }
@@ -226,7 +258,10 @@ pub(crate) fn found_table(answer: &ListUsersResponse) -> Table {
 pub(crate) fn schema_table(schema: &UserSchemaResponse) -> Table {
     let mut table = table(&["Property", "Description"]);
     for property in schema.alternative_user_ids.iter().flatten() {
-        table.add_row([property.name.clone(), property.description.clone()]);
+        add_row(
+            &mut table,
+            [property.name.clone(), property.description.clone()],
+        );
     }
     table
 }
@@ -378,5 +413,36 @@ mod tests {
         );
         assert_eq!(plural(1), "");
         assert_eq!(plural(0), "s");
+    }
+
+    #[test]
+    fn no_control_character_of_the_service_reaches_a_table() {
+        let mut hostile = user();
+        hostile.first_name = "\u{1b}[31mAnn\u{7}".into();
+        hostile.last_name = "Lee\u{9b}2J\nForged row".into();
+        hostile.roles = Some(vec![RoleResponse {
+            id: "r1".into(),
+            role_id: RoleId::new("default\u{1b}", "analyst"),
+            source: "LUSID".into(),
+            name: "Analyst".into(),
+            description: None,
+            saml_name: None,
+        }]);
+        let schema = UserSchemaResponse {
+            alternative_user_ids: Some(vec![UserSchemaProperty::new("id\u{7}", "x\u{1b}")]),
+        };
+        for text in [
+            users_table(std::slice::from_ref(&hostile)).to_string(),
+            user_table(&hostile).to_string(),
+            schema_table(&schema).to_string(),
+        ] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+        }
+        let text = users_table(&[hostile]).to_string();
+        assert!(text.contains("\\x1b[31mAnn\\x07"), "{text}");
+        assert!(text.contains("Lee\\u{9b}2J\\nForged row"), "{text}");
     }
 }

@@ -1,7 +1,8 @@
 //! From the global flags to a configured client: each flag given becomes an
 //! explicit setting of the SDK's builder, which completes the rest from the
-//! FBN_* environment variables and then secrets.json, key by key, the same
-//! as any program using the SDK.
+//! FBN_* environment variables and then the secrets.json named by
+//! `--secrets` or FBN_SECRETS_PATH (no other), key by key, the same as any
+//! program using the SDK.
 //!
 //! Config values are never logged here (the SDK redacts secrets in its own
 //! output).
@@ -49,7 +50,7 @@ pub(crate) fn builder(global: &GlobalArgs) -> IdentityClientBuilder {
     builder
 }
 
-/// The client the flags, the environment and secrets.json describe.
+/// The client the flags, the environment and the named secrets.json describe.
 pub(crate) fn client(global: &GlobalArgs) -> Result<IdentityClient, CliError> {
     Ok(builder(global).build()?)
 }

@@ -1,7 +1,7 @@
 //! [`IdentityConfigBuilder`]: settings given explicitly, in code.
 //!
-//! Explicit settings win over the environment and `secrets.json`, key by key
-//! (see [the crate docs](crate)). The fields, setters and `Debug` come from
+//! Explicit settings win over the environment and the `secrets.json` named,
+//! key by key (see [the crate docs](crate)). The fields, setters and `Debug` come from
 //! the table of settings (`table.rs`); `allow_insecure_http`, which only code
 //! can set, is written here.
 
@@ -22,8 +22,8 @@ macro_rules! builder {
         ///
         /// [`build`](IdentityConfigBuilder::build) uses these settings alone;
         /// [`load`](IdentityConfigBuilder::load) completes them from the
-        /// environment and `secrets.json`. An empty string counts as not set,
-        /// as in the environment.
+        /// environment and the `secrets.json` named, if any. An empty string
+        /// counts as not set, as in the environment.
         ///
         /// ```
         /// use identity_config::IdentityConfig;
@@ -47,7 +47,7 @@ macro_rules! builder {
                 $(#[doc = $doc])*
                 #[doc = ""]
                 #[doc = concat!(
-                    "Not set here: `", $env, "` in the environment, else `secrets.json` (see [`Setting::",
+                    "Not set here: `", $env, "` in the environment, else the `secrets.json` named, if any (see [`Setting::",
                     stringify!($variant), "`](crate::Setting::", stringify!($variant), "))."
                 )]
                 pub fn $method(mut self, $arg: $arg_type) -> Self {
@@ -81,8 +81,9 @@ impl IdentityConfigBuilder {
         IdentityConfig::from_sources(self, |_| None, None)
     }
 
-    /// Completes these settings from the environment, then from
-    /// `secrets.json` (see [`IdentityConfig::load`]).
+    /// Completes these settings from the environment, then from the
+    /// `secrets.json` named by `secrets_path` or `FBN_SECRETS_PATH`, if any
+    /// (see [`IdentityConfig::load`]).
     pub fn load(self, secrets_path: Option<&Path>) -> Result<IdentityConfig, ConfigError> {
         IdentityConfig::load(self, secrets_path)
     }

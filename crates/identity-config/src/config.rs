@@ -87,23 +87,26 @@ impl IdentityConfig {
     }
 
     /// The settings of `explicit`, completed from the process environment,
-    /// then from `secrets.json` (see [the crate docs](crate) for the order).
+    /// then from a `secrets.json` file when one is named (see [the crate
+    /// docs](crate) for the order).
     ///
-    /// `secrets_path` names the file, which must then exist; without it the
-    /// file named by `FBN_SECRETS_PATH` is read, else `./secrets.json` when it
-    /// exists.
+    /// The file is `secrets_path`, else the one `FBN_SECRETS_PATH` names; it
+    /// must exist. With neither, no file is read: not even a `secrets.json`
+    /// in the working directory, which may come with a cloned repository.
+    /// A file readable or writable by group or others is read with a
+    /// warning (a `tracing` event at WARN naming the file and its mode).
     pub fn load(
         explicit: IdentityConfigBuilder,
         secrets_path: Option<&Path>,
     ) -> Result<Self, ConfigError> {
         let values = env::process_env()?;
         let env = |name: &str| values.get(name).cloned();
-        let file = env::locate_secrets_file(secrets_path, &env, Path::new("secrets.json"));
+        let file = env::locate_secrets_file(secrets_path, &env);
         Self::from_sources(explicit, env, file.as_deref())
     }
 
-    /// The environment, then `secrets.json`: [`load`](Self::load) with
-    /// nothing explicit.
+    /// The environment, then the `secrets.json` named by `secrets_path` or
+    /// `FBN_SECRETS_PATH`: [`load`](Self::load) with nothing explicit.
     pub fn from_env_and_file(secrets_path: Option<&Path>) -> Result<Self, ConfigError> {
         Self::load(IdentityConfigBuilder::new(), secrets_path)
     }
@@ -113,6 +116,8 @@ impl IdentityConfig {
     ///
     /// This is [`load`](Self::load) with its sources given: tests pass a map
     /// as the environment instead of changing the process environment.
+    /// `env` is not asked for `FBN_SECRETS_PATH`: the file read is
+    /// `secrets_file`, and no other.
     pub fn from_sources(
         explicit: IdentityConfigBuilder,
         env: impl Fn(&str) -> Option<String>,

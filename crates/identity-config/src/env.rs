@@ -14,6 +14,7 @@ use crate::{ConfigError, Setting, ValueSource};
 /// Names the `secrets.json` file to read when none is given explicitly.
 ///
 /// An extra of this SDK: the official SDKs take the path as an argument only.
+/// Without it (or an explicit path) no file is read at all.
 pub const SECRETS_PATH_VAR: &str = "FBN_SECRETS_PATH";
 
 /// A snapshot of the process environment's configuration variables.
@@ -48,23 +49,21 @@ pub(crate) fn lookup(
 }
 
 /// Which `secrets.json` to read: the explicit path, else the file
-/// [`SECRETS_PATH_VAR`] names, else `default` (`./secrets.json`) when it exists.
+/// [`SECRETS_PATH_VAR`] names, else none.
 ///
-/// The first two must exist (reading them fails otherwise); the default is
-/// optional.
+/// Never a file the caller did not name: a `secrets.json` in the working
+/// directory, which anyone who can write to a cloned repository may have
+/// put there, is not read. The file named must exist (reading it fails
+/// otherwise).
 pub(crate) fn locate_secrets_file(
     explicit: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
-    default: &Path,
 ) -> Option<PathBuf> {
-    explicit
-        .map(Path::to_path_buf)
-        .or_else(|| {
-            env(SECRETS_PATH_VAR)
-                .filter(|value| !value.trim().is_empty())
-                .map(PathBuf::from)
-        })
-        .or_else(|| default.is_file().then(|| default.to_path_buf()))
+    explicit.map(Path::to_path_buf).or_else(|| {
+        env(SECRETS_PATH_VAR)
+            .filter(|value| !value.trim().is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 #[cfg(test)]
@@ -98,23 +97,24 @@ mod tests {
     }
 
     #[test]
-    fn the_secrets_file_is_explicit_then_named_by_the_environment_then_the_default() {
-        let dir = tempfile::tempdir().unwrap();
-        let default = dir.path().join("secrets.json");
+    fn the_secrets_file_is_the_one_named_and_no_other() {
         let named = |name: &str| (name == SECRETS_PATH_VAR).then(|| "/from/env.json".to_owned());
+        let blank = |name: &str| (name == SECRETS_PATH_VAR).then(|| "  ".to_owned());
         let none = |_: &str| None;
 
         let explicit = Path::new("/explicit.json");
         assert_eq!(
-            locate_secrets_file(Some(explicit), &named, &default).unwrap(),
+            locate_secrets_file(Some(explicit), &named).unwrap(),
             explicit
         );
         assert_eq!(
-            locate_secrets_file(None, &named, &default).unwrap(),
+            locate_secrets_file(None, &named).unwrap(),
             Path::new("/from/env.json")
         );
-        assert_eq!(locate_secrets_file(None, &none, &default), None);
-        std::fs::write(&default, "{}").unwrap();
-        assert_eq!(locate_secrets_file(None, &none, &default).unwrap(), default);
+        // Nothing named: no file, whatever the working directory holds (the
+        // test of `IdentityConfig::load` in a directory with a planted
+        // `secrets.json` is in `tests/config/planted.rs`).
+        assert_eq!(locate_secrets_file(None, &none), None);
+        assert_eq!(locate_secrets_file(None, &blank), None);
     }
 }

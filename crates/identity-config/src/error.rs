@@ -64,10 +64,12 @@ pub enum ConfigError {
         missing: Vec<Setting>,
     },
 
-    /// A value cannot be used.
+    /// A value cannot be used: not what the setting takes, or a value that
+    /// makes no sense (a timeout of 0, too many retries).
     #[error(
-        "invalid {} from {origin}{}: {reason}",
+        "invalid {} from {}{}: {reason}",
         setting.description(),
+        from(*setting, origin),
         shown(value)
     )]
     InvalidValue {
@@ -145,6 +147,19 @@ pub enum ConfigError {
         variable: &'static str,
     },
 
+    /// A value given to a builder for a setting that only code sets (no
+    /// environment variable, no `secrets.json` key), such as the facade's
+    /// `transient_retries`, makes no sense.
+    #[error("invalid {setter} from the builder ({value}): {reason}")]
+    InvalidBuilderValue {
+        /// The builder's setter (`"transient_retries"`).
+        setter: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// Proxy credentials without a proxy to use them with.
     #[error(
         "{} is set but no proxy address is: set {}",
@@ -155,6 +170,15 @@ pub enum ConfigError {
         /// The proxy setting that is set.
         setting: Setting,
     },
+}
+
+/// Where a value came from: the variable or the key and file, or, for a
+/// value given in code, the builder's setter.
+fn from(setting: Setting, origin: &ValueSource) -> String {
+    match origin {
+        ValueSource::Builder => format!("the builder ({})", setting.setter()),
+        other => other.to_string(),
+    }
 }
 
 fn shown(value: &Option<String>) -> String {

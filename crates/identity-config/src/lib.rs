@@ -30,12 +30,27 @@
 //!
 //! 1. the [`IdentityConfigBuilder`] (values given in code),
 //! 2. the environment,
-//! 3. the `secrets.json` file: the path given, else the file named by
-//!    `FBN_SECRETS_PATH` (an extra of this SDK), else `./secrets.json` when it
-//!    exists.
+//! 3. the `secrets.json` file, when one is named: the path given to
+//!    [`IdentityConfig::load`] (the builders' `secrets_file`, the CLI's
+//!    `--secrets`), else the file named by `FBN_SECRETS_PATH` (an extra of
+//!    this SDK; the official SDKs take the path as an argument).
 //!
 //! So a file can hold the credentials while `FBN_IDENTITY_URL` points one run
 //! at another environment. An empty value counts as not set.
+//!
+//! No file is read unless it is named: a `secrets.json` in the working
+//! directory is not, since a cloned repository may bring one, and it could
+//! otherwise set the proxy, the CA, the token URL or the base URL that the
+//! credentials go to. On unix, a named file that group or others may read or
+//! write is read with a warning (a `tracing` event at WARN naming the file
+//! and its mode, never its content).
+//!
+//! # Values that make no sense
+//!
+//! Timeouts of 0 or past [`MAX_TIMEOUT`] (24 hours) and retry counts past
+//! [`MAX_RETRIES`] (100) are refused, from every source, with a
+//! [`ConfigError::InvalidValue`] naming the setting and where the value came
+//! from.
 //!
 //! **This differs from the Python SDK**, where the file wins over the
 //! environment (it reads the environment first, then lets `secrets.json`
@@ -82,6 +97,7 @@ mod config;
 mod credentials;
 mod env;
 mod error;
+mod limits;
 mod proxy;
 mod redact;
 mod resolve;
@@ -95,6 +111,7 @@ pub use config::IdentityConfig;
 pub use credentials::{Credentials, PasswordGrantCredentials};
 pub use env::SECRETS_PATH_VAR;
 pub use error::{ConfigError, ValueSource};
+pub use limits::{MAX_RETRIES, MAX_TIMEOUT, MIN_TIMEOUT};
 pub use proxy::ProxySettings;
 pub use secrecy::{ExposeSecret, SecretString};
 pub use setting::Setting;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use http::Uri;
 use secrecy::SecretString;
 
+use crate::limits;
 use crate::secrets_file::SecretsFile;
 use crate::url::{parse_endpoint, shown_url};
 use crate::{
@@ -45,7 +46,8 @@ impl Resolver<'_> {
         }
     }
 
-    /// The explicit value when there is one, else the raw value read as a `T`.
+    /// The explicit value when there is one, else the raw value read as a
+    /// `T`; either way checked to make sense ([`FromRaw::check`]).
     pub(crate) fn value<T: FromRaw>(
         &self,
         explicit: Option<T>,
@@ -54,7 +56,13 @@ impl Resolver<'_> {
         let found = self.pick(explicit, setting, |raw, origin| {
             T::from_raw(raw, setting, origin)
         })?;
-        Ok(found.map(|(value, _)| value))
+        match found {
+            Some((value, origin)) => {
+                value.check(setting, &origin)?;
+                Ok(Some(value))
+            }
+            None => Ok(None),
+        }
     }
 
     /// The whole configuration, or the first thing wrong with it.
@@ -179,10 +187,16 @@ impl Resolver<'_> {
 }
 
 /// How the text of a setting, from the environment or the file, becomes its
-/// value.
+/// value, and whether a value from any source makes sense.
 pub(crate) trait FromRaw: Sized {
     /// The value of `raw`, or why it is not one.
     fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError>;
+
+    /// Whether the value, parsed or given in code, makes sense (see
+    /// `limits.rs`); any value does unless the type says otherwise.
+    fn check(&self, _setting: Setting, _origin: &ValueSource) -> Result<(), ConfigError> {
+        Ok(())
+    }
 }
 
 impl FromRaw for String {
@@ -203,21 +217,43 @@ impl FromRaw for PathBuf {
     }
 }
 
-/// A whole number of milliseconds.
+/// A timeout: a whole number of milliseconds, within the bounds of
+/// `limits.rs`.
 impl FromRaw for Duration {
     fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError> {
-        let number = whole_number(&raw)
-            .ok_or_else(|| invalid_number(setting, origin, &raw, "milliseconds", u64::MAX))?;
+        let number = whole_number(&raw).ok_or_else(|| {
+            invalid_number(
+                setting,
+                origin,
+                &raw,
+                format!("a whole number, {}", limits::timeout_range()),
+            )
+        })?;
         Ok(Duration::from_millis(number))
+    }
+
+    fn check(&self, setting: Setting, origin: &ValueSource) -> Result<(), ConfigError> {
+        limits::check_timeout(setting, origin, *self)
     }
 }
 
-/// A count.
+/// A retry count, within the bound of `limits.rs`.
 impl FromRaw for u32 {
     fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError> {
         whole_number(&raw)
             .and_then(|number| u32::try_from(number).ok())
-            .ok_or_else(|| invalid_number(setting, origin, &raw, "retries", u32::MAX.into()))
+            .ok_or_else(|| {
+                invalid_number(
+                    setting,
+                    origin,
+                    &raw,
+                    format!("a whole number of retries, {}", limits::retries_range()),
+                )
+            })
+    }
+
+    fn check(&self, setting: Setting, origin: &ValueSource) -> Result<(), ConfigError> {
+        limits::check_retries(setting, origin, *self)
     }
 }
 
@@ -229,14 +265,13 @@ fn invalid_number(
     setting: Setting,
     origin: &ValueSource,
     raw: &str,
-    unit: &str,
-    max: u64,
+    expected: String,
 ) -> ConfigError {
     ConfigError::InvalidValue {
         setting,
         origin: origin.clone(),
         value: (!setting.is_secret()).then(|| raw.to_owned()),
-        reason: format!("expected a whole number of {unit} (0 to {max})"),
+        reason: format!("expected {expected}"),
     }
 }
 

@@ -4,8 +4,14 @@
 //! FINBOURNE services' URLs) are ignored; an empty string or `null` counts as
 //! not set. A file that is not such JSON is an error naming the file, the line
 //! and the column, and never quoting the file's content.
+//!
+//! Only a file the caller named is read (see `env.rs`). On unix, a file that
+//! group or others may read or write is read with a warning: a `tracing`
+//! event at WARN naming the file and its mode, never its content.
 
 use std::collections::HashMap;
+use std::fs::{File, Metadata};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -29,9 +35,10 @@ struct Layout {
 }
 
 impl SecretsFile {
-    /// Reads and parses the file, which must exist.
+    /// Reads and parses the file, which must exist; warns when others than
+    /// its owner may read or change it.
     pub(crate) fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
+        let unreadable = |source: std::io::Error| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 ConfigError::SecretsFileNotFound {
                     path: path.to_owned(),
@@ -42,7 +49,14 @@ impl SecretsFile {
                     source,
                 }
             }
-        })?;
+        };
+        let mut file = File::open(path).map_err(unreadable)?;
+        // The mode of the file opened, not of whatever the path names later.
+        if let Ok(metadata) = file.metadata() {
+            warn_if_shared(path, &metadata);
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(unreadable)?;
         Self::parse(path, &text)
     }
 
@@ -108,6 +122,33 @@ impl SecretsFile {
         ))
     }
 }
+
+/// The permission bits that let users other than the owner read the file
+/// (its secrets) or write it (and so steer the SDK: its URLs, its proxy).
+#[cfg(unix)]
+const SHARED_BITS: u32 = 0o066;
+
+/// Warns, naming the file and its mode (never its content), when users other
+/// than its owner may read or change it.
+#[cfg(unix)]
+fn warn_if_shared(path: &Path, metadata: &Metadata) {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mode = metadata.permissions().mode() & 0o7777;
+    if mode & SHARED_BITS != 0 {
+        tracing::warn!(
+            path = %path.display(),
+            mode = %format_args!("{mode:04o}"),
+            "the secrets file is readable or writable by group or others: it may hold \
+             credentials, and whoever can change it can redirect the SDK; make it the \
+             owner's alone (chmod 600)"
+        );
+    }
+}
+
+/// No permission bits to check off unix.
+#[cfg(not(unix))]
+fn warn_if_shared(_path: &Path, _metadata: &Metadata) {}
 
 /// A JSON value as the text of a setting: strings, and numbers for the
 /// numeric settings; `null` and blank strings are no value. The error is the

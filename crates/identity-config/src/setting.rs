@@ -60,6 +60,7 @@ macro_rules! setting {
                 match self {
                     $( $( Setting::$variant => &Row {
                         description: $description,
+                        setter: stringify!($method),
                         env: &[$env $(, $older)*],
                         file: secrets_key!(value $file),
                         kind: Kind::$kind,
@@ -85,6 +86,12 @@ impl Setting {
     /// What the setting is, in words (`"client secret"`).
     pub fn description(self) -> &'static str {
         self.row().description
+    }
+
+    /// The builders' setter of it (`"client_secret"`), for errors about a
+    /// value given in code.
+    pub(crate) fn setter(self) -> &'static str {
+        self.row().setter
     }
 
     /// The environment variable that sets it (`"FBN_CLIENT_SECRET"`).
@@ -120,6 +127,7 @@ impl Setting {
 /// One row of the table, as [`Setting`]'s methods read it.
 struct Row {
     description: &'static str,
+    setter: &'static str,
     env: &'static [&'static str],
     file: Option<&'static str>,
     kind: Kind,

@@ -124,11 +124,11 @@ pub(crate) enum Kind {
     Secret,
     /// A file, held as a `PathBuf`.
     File,
-    /// A duration, held as a `Duration`; a whole number of milliseconds in
-    /// the environment and `secrets.json`.
+    /// A timeout, held as a `Duration`; a whole number of milliseconds in
+    /// the environment and `secrets.json`, within the bounds of `limits.rs`.
     Millis,
-    /// A count, held as a `u32`; a whole number in the environment and
-    /// `secrets.json`.
+    /// A retry count, held as a `u32`; a whole number in the environment and
+    /// `secrets.json`, at most `limits::MAX_RETRIES`.
     Count,
 }
 

@@ -1,5 +1,7 @@
 //! `users export`: every user as JSON lines on stdout, written as the
 //! ListUsers answer streams in, so memory does not grow with the domain.
+//! Each line holds the service's exact text, with no control character raw
+//! ([`write_json`]).
 
 use std::io::{self, BufWriter, Write};
 
@@ -7,6 +9,7 @@ use finbourne_identity::IdentityClient;
 use futures_util::StreamExt;
 
 use crate::errors::CliError;
+use crate::escape::write_json;
 use crate::output::{note, plural};
 
 /// Writes each user as one line of JSON on stdout.
@@ -35,7 +38,7 @@ pub(crate) async fn run(
                 return Err(error.into());
             }
         };
-        serde_json::to_writer(&mut out, &user).map_err(io::Error::other)?;
+        write_json(&mut out, &user, false)?;
         out.write_all(b"\n")?;
         count += 1;
     }

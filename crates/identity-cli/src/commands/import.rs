@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::args::ImportArgs;
 use crate::errors::{CliError, one_line};
+use crate::escape::untrusted;
 use crate::output::{Output, note, print_json};
 
 /// The service's code for "the user already exists".
@@ -313,25 +314,32 @@ fn progress_bar(total: usize) -> ProgressBar {
 }
 
 /// Each skipped and failed line and the summary on stderr; the report as
-/// JSON on stdout with `--json`.
+/// JSON on stdout with `--json`. The file's logins and the service's
+/// reasons are escaped for the terminal (the JSON report keeps them exact).
 fn print_report(report: &ImportReport, output: Output) -> Result<(), CliError> {
     for line in &report.lines {
         let login = line
             .login
             .as_deref()
-            .map(|login| format!(" ({login})"))
+            .map(|login| format!(" ({})", untrusted(login)))
             .unwrap_or_default();
         match &line.outcome {
-            Outcome::Skipped { reason } => {
-                note(&format!("line {}{login}: skipped: {reason}", line.line))
-            }
+            Outcome::Skipped { reason } => note(&format!(
+                "line {}{login}: skipped: {}",
+                line.line,
+                untrusted(reason)
+            )),
             Outcome::Failed {
                 reason,
                 field_errors,
             } => {
-                let mut text = format!("line {}{login}: failed: {reason}", line.line);
+                let mut text = format!("line {}{login}: failed: {}", line.line, untrusted(reason));
                 for (field, messages) in field_errors {
-                    text.push_str(&format!("\n  {field}: {}", messages.join(" ")));
+                    text.push_str(&format!(
+                        "\n  {}: {}",
+                        untrusted(field),
+                        untrusted(&messages.join(" "))
+                    ));
                 }
                 note(&text);
             }

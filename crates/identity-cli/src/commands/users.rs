@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::args::{CreateArgs, UserCall, UserFields, UserId};
 use crate::errors::CliError;
+use crate::escape::untrusted;
 use crate::output::{Output, note, plural};
 
 /// Runs one of the single-call `users` commands.
@@ -65,7 +66,11 @@ pub(crate) async fn run(
                 .send()
                 .await?;
             output.user(&user)?;
-            note(&format!("created user {} ({})", user.id, user.login));
+            note(&format!(
+                "created user {} ({})",
+                untrusted(&user.id),
+                untrusted(&user.login)
+            ));
         }
         UserCall::Update { id, fields } => {
             let user = users.get_user(&id).include_roles(true).send().await?;

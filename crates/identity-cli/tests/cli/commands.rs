@@ -557,10 +557,17 @@ fn settings_come_from_the_environment_and_the_secrets_file() {
     );
     assert_eq!(from_file.ok().json().as_array().unwrap().len(), 1);
 
-    // ./secrets.json is read when it exists.
+    // FBN_SECRETS_PATH names it too.
+    let by_variable = finish(
+        command(emulator.dir())
+            .args(["users", "list", "--json"])
+            .env("FBN_SECRETS_PATH", &file),
+    );
+    assert_eq!(by_variable.ok().json().as_array().unwrap().len(), 1);
+
+    // A ./secrets.json that was not named is not read (see `trust.rs`).
     emulator.write_file("secrets.json", &secrets.to_string());
-    let default_file = run_bare(emulator.dir(), &["users", "list", "--json"]);
-    assert_eq!(default_file.ok().json().as_array().unwrap().len(), 1);
+    run_bare(emulator.dir(), &["users", "list", "--json"]).expect_code(2);
 
     // A flag wins over the environment.
     let flag_wins = finish(

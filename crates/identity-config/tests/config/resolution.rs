@@ -474,3 +474,148 @@ fn the_builder_alone_builds_without_environment_or_file() {
         "https://login.example.com/oauth2/token"
     );
 }
+
+/// Every source of a setting: the builder, the environment and a file.
+enum Source {
+    Builder,
+    Env(&'static str),
+    File(&'static str),
+}
+
+/// The error of `base` completed by `value` from `source`.
+fn refused(
+    base: &IdentityConfigBuilder,
+    source: Source,
+    value: &str,
+    with_builder: impl FnOnce(IdentityConfigBuilder) -> IdentityConfigBuilder,
+) -> ConfigError {
+    let dir = tempfile::tempdir().unwrap();
+    let result = match source {
+        Source::Builder => load(with_builder(base.clone()), &[], None),
+        Source::Env(variable) => load(base.clone(), &[(variable, value)], None),
+        Source::File(key) => {
+            let file = secrets_file(&dir, &format!(r#"{{"api": {{"{key}": {value}}}}}"#));
+            load(base.clone(), &[], Some(&file))
+        }
+    };
+    result.expect_err("a value that makes no sense is refused")
+}
+
+#[test]
+fn timeouts_of_zero_or_past_the_maximum_are_refused_from_every_source() {
+    let base = IdentityConfig::builder()
+        .identity_url("https://x.lusid.com/identity")
+        .access_token("t");
+    type Setter = fn(IdentityConfigBuilder, Duration) -> IdentityConfigBuilder;
+    let settings: [(Setting, &str, &str, &str, Setter); 3] = [
+        (
+            Setting::TotalTimeoutMs,
+            "FBN_TOTAL_TIMEOUT_MS",
+            "totalTimeoutMs",
+            "total_timeout",
+            IdentityConfigBuilder::total_timeout,
+        ),
+        (
+            Setting::ConnectTimeoutMs,
+            "FBN_CONNECT_TIMEOUT_MS",
+            "connectTimeoutMs",
+            "connect_timeout",
+            IdentityConfigBuilder::connect_timeout,
+        ),
+        (
+            Setting::ReadTimeoutMs,
+            "FBN_READ_TIMEOUT_MS",
+            "readTimeoutMs",
+            "read_timeout",
+            IdentityConfigBuilder::read_timeout,
+        ),
+    ];
+    let too_long = identity_config::MAX_TIMEOUT + Duration::from_millis(1);
+    for (setting, variable, key, setter, set) in settings {
+        for (raw, duration) in [
+            ("0", Duration::ZERO),
+            ("86400001", too_long),
+            // Fits a u64 of milliseconds, but no deadline of it fits a clock.
+            ("18446744073709551615", Duration::MAX),
+        ] {
+            let cases = [
+                (Source::Builder, setter),
+                (Source::Env(variable), variable),
+                (Source::File(key), key),
+            ];
+            for (source, named) in cases {
+                let error = refused(&base, source, raw, |builder| set(builder, duration));
+                assert!(
+                    matches!(&error, ConfigError::InvalidValue { setting: s, .. } if *s == setting),
+                    "{setting:?} {raw}: {error:?}"
+                );
+                let message = error.to_string();
+                assert!(message.contains(named), "{named} not in: {message}");
+                assert!(
+                    message.contains("86400000"),
+                    "the range is not in: {message}"
+                );
+            }
+        }
+        // Past what a u64 holds: still an error naming the setting.
+        let error = refused(&base, Source::Env(variable), "99999999999999999999", |b| b);
+        assert!(error.to_string().contains(variable), "{error}");
+        let error = refused(&base, Source::File(key), "1e30", |b| b);
+        assert!(error.to_string().contains(key), "{error}");
+    }
+
+    // The bounds themselves are fine.
+    let config = load(
+        base.clone().read_timeout(identity_config::MAX_TIMEOUT),
+        &[
+            ("FBN_TOTAL_TIMEOUT_MS", "86400000"),
+            ("FBN_CONNECT_TIMEOUT_MS", "1"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(config.total_timeout(), Some(identity_config::MAX_TIMEOUT));
+    assert_eq!(config.connect_timeout(), Some(Duration::from_millis(1)));
+    // Less than a millisecond in code is no timeout either.
+    let error = load(base.total_timeout(Duration::from_micros(500)), &[], None).unwrap_err();
+    assert!(error.to_string().contains("total_timeout"), "{error}");
+}
+
+#[test]
+fn rate_limit_retries_past_the_maximum_are_refused_from_every_source() {
+    let base = IdentityConfig::builder()
+        .identity_url("https://x.lusid.com/identity")
+        .access_token("t");
+    for (source, named) in [
+        (Source::Builder, "rate_limit_retries"),
+        (
+            Source::Env("FBN_RATE_LIMIT_RETRIES"),
+            "FBN_RATE_LIMIT_RETRIES",
+        ),
+        (Source::File("rateLimitRetries"), "api.rateLimitRetries"),
+    ] {
+        let error = refused(&base, source, "101", |builder| {
+            builder.rate_limit_retries(101)
+        });
+        assert!(
+            matches!(
+                &error,
+                ConfigError::InvalidValue {
+                    setting: Setting::RateLimitRetries,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains(named), "{named} not in: {message}");
+        assert!(message.contains("0 to 100"), "{message}");
+    }
+    let error = load(base.clone().rate_limit_retries(u32::MAX), &[], None).unwrap_err();
+    assert!(error.to_string().contains("rate_limit_retries"), "{error}");
+    let config = load(base, &[("FBN_RATE_LIMIT_RETRIES", "100")], None).unwrap();
+    assert_eq!(
+        config.rate_limit_retries(),
+        Some(identity_config::MAX_RETRIES)
+    );
+}
