@@ -1,5 +1,6 @@
 //! The state file: users and schema survive a restart; a corrupt file stops
-//! the start.
+//! the start; it is written privately, through a temporary file no one can
+//! plant a link for.
 
 use http::{Method, StatusCode};
 use identity_emulator::{EmulatorConfig, EmulatorError};
@@ -137,4 +138,52 @@ async fn a_state_file_that_cannot_be_written_fails_the_start_or_the_change() {
         reply.header("content-type"),
         Some("application/problem+json")
     );
+}
+
+/// The temporary name the state file's writer used to take: fixed, so that
+/// anyone able to write the directory could plant a link there.
+#[cfg(unix)]
+fn old_temporary_name(state: &std::path::Path) -> std::path::PathBuf {
+    let name = state.file_name().unwrap().to_string_lossy();
+    state.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_link_planted_at_the_temporary_name_is_not_followed_and_the_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let directory = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let state = directory.path().join("state.json");
+    let planted = old_temporary_name(&state);
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+    let emulator = TestEmulator::with(config(&state)).await;
+    emulator.create_personal("ada@example.com").await;
+    emulator.create_personal("bob@example.com").await;
+    emulator.emulator.shutdown().await;
+
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious",
+        "the link's target is untouched"
+    );
+    assert_eq!(
+        std::fs::read_link(&planted).unwrap(),
+        victim,
+        "the link is left as planted"
+    );
+    let metadata = std::fs::symlink_metadata(&state).unwrap();
+    assert!(metadata.file_type().is_file(), "{metadata:?}");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    let again = TestEmulator::with(config(&state)).await;
+    assert_eq!(again.emulator.users().len(), 2);
+    let names: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "the state file and the link: {names:?}");
 }
