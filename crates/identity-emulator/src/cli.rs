@@ -30,7 +30,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME};
+use crate::config::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, MAX_TOKEN_TTL,
+};
 use crate::{Emulator, EmulatorConfig, EmulatorError, FaultRule};
 
 /// The emulator's flags.
@@ -57,8 +59,13 @@ pub struct EmulatorArgs {
     /// Client secret of the token endpoint.
     #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
     pub client_secret: String,
-    /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, value_name = "N", default_value_t = 3600)]
+    /// Lifetime of issued access tokens, in seconds (at most 315360000, 10 years).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3600,
+        value_parser = clap::value_parser!(u64).range(..=MAX_TOKEN_TTL.as_secs())
+    )]
     pub token_ttl_secs: u64,
     /// Keep users and schema in this file, across restarts.
     #[arg(long, value_name = "PATH")]

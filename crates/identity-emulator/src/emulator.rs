@@ -52,15 +52,11 @@ impl fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Checks the configuration, reads the state file (a corrupt one stops
-    /// the start), binds the address and starts serving.
+    /// Checks the configuration ([`EmulatorConfig::validate`]), reads the
+    /// state file (a corrupt one stops the start), binds the address and
+    /// starts serving.
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
-        if !config.allow_remote && !config.bind.ip().is_loopback() {
-            return Err(EmulatorError::NonLoopbackBind { addr: config.bind });
-        }
-        for rule in &config.faults {
-            rule.validate().map_err(EmulatorError::InvalidFault)?;
-        }
+        config.validate()?;
         let shared = Arc::new(Shared::new(&config)?);
         let listener =
             TcpListener::bind(config.bind)

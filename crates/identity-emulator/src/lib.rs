@@ -122,9 +122,9 @@ mod tokens;
 pub use cli::{EmulatorArgs, run};
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
-    DEFAULT_USERNAME, EmulatorConfig, REFRESH_TOKEN_TTL_FACTOR,
+    DEFAULT_USERNAME, EmulatorConfig, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
 };
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
-pub use faults::{Fault, FaultRule, FaultWhen};
+pub use faults::{Fault, FaultRule, FaultWhen, MAX_FAULT_DELAY_MS};
 pub use log::{REQUEST_LOG_CAPACITY, RecordedRequest};

@@ -15,5 +15,6 @@ mod log;
 mod paths;
 mod persistence;
 mod server;
+mod settings;
 mod tokens;
 mod users;
