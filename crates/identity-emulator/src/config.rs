@@ -37,6 +37,10 @@ pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60)
 /// accepts the `DEFAULT_*` credentials, issues tokens for an hour, keeps its
 /// state in memory only and injects no faults.
 ///
+/// With `allow_remote` or a `state_file`, the hooks (`/_emulator/...`) need a
+/// bearer token, as the API does; without either, they take a valid token
+/// or none, for local tests.
+///
 /// ```
 /// use std::time::Duration;
 /// use identity_emulator::EmulatorConfig;
@@ -68,11 +72,13 @@ pub struct EmulatorConfig {
     /// [`REFRESH_TOKEN_TTL_FACTOR`] times longer.
     pub token_ttl: Duration,
     /// File the users and the schema are kept in, across restarts (written
-    /// with mode 0600 on Unix).
+    /// with mode 0600 on Unix). When set, the hooks need a bearer token.
     pub state_file: Option<PathBuf>,
     /// Fault rules in force from the start.
     pub faults: Vec<FaultRule>,
-    /// Allow listening on a non-loopback address.
+    /// Allow listening on a non-loopback address. When set, requests naming
+    /// any host are served (not only loopback names) and the hooks need a
+    /// bearer token.
     pub allow_remote: bool,
 }
 
@@ -114,6 +120,12 @@ impl fmt::Debug for EmulatorConfig {
 }
 
 impl EmulatorConfig {
+    /// Whether the hooks need a bearer token: when other hosts may reach the
+    /// emulator (`allow_remote`) or its state outlives it (`state_file`).
+    pub fn hooks_need_token(&self) -> bool {
+        self.allow_remote || self.state_file.is_some()
+    }
+
     /// Checks what [`Emulator::start`](crate::Emulator::start) checks before
     /// anything else: a loopback address unless `allow_remote`, a token
     /// lifetime of at most [`MAX_TOKEN_TTL`], no empty static token, and

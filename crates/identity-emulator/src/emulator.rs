@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::guard::RequestGuard;
 use crate::routes::{API_PREFIX, TOKEN_PATH, router};
 use crate::shared::Shared;
 use crate::{EmulatorConfig, EmulatorError, FaultRule, RecordedRequest};
@@ -76,6 +77,7 @@ impl Emulator {
             listener,
             shared.clone(),
             router(shared.clone()),
+            RequestGuard::new(addr, config.allow_remote),
             stopped,
         ));
         Ok(Self {

@@ -44,8 +44,9 @@
 //! - `/_emulator/...`: hooks for tests, the same as the methods of
 //!   [`Emulator`]: `PUT /_emulator/users/{id}/status` `{"status":"LOCKED_OUT"}`,
 //!   `GET`/`DELETE /_emulator/requests`, `GET`/`PUT /_emulator/faults`
-//!   `{"rules":[...]}`, `POST /_emulator/reset`. They take the API's tokens
-//!   or none, and are neither logged nor faulted.
+//!   `{"rules":[...]}`, `POST /_emulator/reset`. They take the API's tokens,
+//!   and need one with `allow_remote` or a `state_file` (otherwise a valid
+//!   token or none); they are neither logged nor faulted.
 //!
 //! # Error answers
 //!
@@ -108,6 +109,7 @@ mod emulator;
 mod error;
 mod extract;
 mod faults;
+mod guard;
 mod log;
 mod operations;
 mod persist;

@@ -7,6 +7,7 @@
 #![allow(unreachable_pub)]
 
 mod auth;
+mod browser;
 mod common;
 mod concurrency;
 mod faults;
