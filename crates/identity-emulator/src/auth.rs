@@ -1,5 +1,7 @@
 //! Bearer-token checks (RFC 6750): every API call needs a static token or an
-//! issued, unexpired one; hooks take the same tokens or none.
+//! issued, unexpired one; hooks take the same tokens, and need one when the
+//! emulator runs with `allow_remote` or a state file (otherwise they take a
+//! valid token or none).
 //!
 //! A refusal is a 401 with an empty body and `WWW-Authenticate: Bearer`,
 //! plus `error="invalid_token"` when a bearer token was sent but is unknown
@@ -73,13 +75,18 @@ pub(crate) async fn require_bearer(
     }
 }
 
-/// Middleware of the hooks: no token, or a valid one.
-pub(crate) async fn allow_bearer_or_none(
+/// Middleware of the hooks: a valid token, or none when the emulator's
+/// configuration allows it ([`crate::EmulatorConfig::hooks_need_token`]).
+pub(crate) async fn hooks(
     State(shared): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    match refusal(&shared, presented(request.headers()), false) {
+    match refusal(
+        &shared,
+        presented(request.headers()),
+        shared.hooks_need_token,
+    ) {
         Some(response) => response,
         None => next.run(request).await,
     }

@@ -30,7 +30,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME};
+use crate::config::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, MAX_TOKEN_TTL,
+};
 use crate::{Emulator, EmulatorConfig, EmulatorError, FaultRule};
 
 /// The emulator's flags.
@@ -39,7 +41,9 @@ pub struct EmulatorArgs {
     /// Address to listen on (a loopback address unless --allow-remote).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
-    /// Allow listening on a non-loopback address (the emulator has no real security).
+    /// Allow listening on a non-loopback address (the emulator has no real
+    /// security): requests naming any host are then served, and the hooks
+    /// need a bearer token.
     #[arg(long)]
     pub allow_remote: bool,
     /// A static bearer token every API call accepts (repeatable).
@@ -57,10 +61,16 @@ pub struct EmulatorArgs {
     /// Client secret of the token endpoint.
     #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
     pub client_secret: String,
-    /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, value_name = "N", default_value_t = 3600)]
+    /// Lifetime of issued access tokens, in seconds (at most 315360000, 10 years).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3600,
+        value_parser = clap::value_parser!(u64).range(..=MAX_TOKEN_TTL.as_secs())
+    )]
     pub token_ttl_secs: u64,
-    /// Keep users and schema in this file, across restarts.
+    /// Keep users and schema in this file (mode 0600), across restarts; the
+    /// hooks then need a bearer token.
     #[arg(long, value_name = "PATH")]
     pub state_file: Option<PathBuf>,
     /// A fault rule as JSON (repeatable), e.g.
@@ -132,6 +142,7 @@ fn banner(emulator: &Emulator, config: &EmulatorConfig) -> String {
          state:                        {state}\n\
          fault rules:                  {faults}\n\
          hooks:                        {root}/_emulator/...\n\
+         hook access:                  {hook_access}\n\
          Press Ctrl-C to stop.",
         addr = emulator.addr(),
         base = emulator.base_url(),
@@ -144,5 +155,10 @@ fn banner(emulator: &Emulator, config: &EmulatorConfig) -> String {
         ttl = config.token_ttl.as_secs(),
         faults = config.faults.len(),
         root = emulator.root_url(),
+        hook_access = if config.hooks_need_token() {
+            "bearer token required (--allow-remote or --state-file)"
+        } else {
+            "open to local requests (no token needed)"
+        },
     )
 }

@@ -1,12 +1,13 @@
 //! What an emulator is started with: address, credentials, token lifetime,
-//! state file and initial fault rules.
+//! state file and initial fault rules, and the limits they are checked
+//! against before it starts ([`EmulatorConfig::validate`]).
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::FaultRule;
+use crate::{EmulatorError, FaultRule};
 
 /// Username the password grant accepts by default.
 pub const DEFAULT_USERNAME: &str = "emulator-user";
@@ -20,10 +21,25 @@ pub const DEFAULT_CLIENT_SECRET: &str = "emulator-client-secret";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 /// Refresh tokens live this many times the access token lifetime.
 pub const REFRESH_TOKEN_TTL_FACTOR: u32 = 24;
+/// The longest access token lifetime the emulator accepts: 10 years (of 365
+/// days).
+///
+/// Expiry times are points on the monotonic clock, and refresh tokens live
+/// [`REFRESH_TOKEN_TTL_FACTOR`] times longer: 240 years from now at this
+/// limit, which every platform's clock can hold (the narrowest counts
+/// nanoseconds since boot in 64 bits, about 584 years), where a lifetime of
+/// `u64::MAX` seconds would overflow it. A client adds `expires_in` to the
+/// date too, and 10 years keeps that far from any date type's end. No test
+/// or development session needs a token to outlive 10 years.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
 
 /// How to start an emulator. `Default` listens on `127.0.0.1:0` (a free port),
 /// accepts the `DEFAULT_*` credentials, issues tokens for an hour, keeps its
 /// state in memory only and injects no faults.
+///
+/// With `allow_remote` or a `state_file`, the hooks (`/_emulator/...`) need a
+/// bearer token, as the API does; without either, they take a valid token
+/// or none, for local tests.
 ///
 /// ```
 /// use std::time::Duration;
@@ -55,11 +71,14 @@ pub struct EmulatorConfig {
     /// Lifetime of issued access tokens; refresh tokens live
     /// [`REFRESH_TOKEN_TTL_FACTOR`] times longer.
     pub token_ttl: Duration,
-    /// File the users and the schema are kept in, across restarts.
+    /// File the users and the schema are kept in, across restarts (written
+    /// with mode 0600 on Unix). When set, the hooks need a bearer token.
     pub state_file: Option<PathBuf>,
     /// Fault rules in force from the start.
     pub faults: Vec<FaultRule>,
-    /// Allow listening on a non-loopback address.
+    /// Allow listening on a non-loopback address. When set, requests naming
+    /// any host are served (not only loopback names) and the hooks need a
+    /// bearer token.
     pub allow_remote: bool,
 }
 
@@ -97,5 +116,63 @@ impl fmt::Debug for EmulatorConfig {
             .field("faults", &self.faults)
             .field("allow_remote", &self.allow_remote)
             .finish()
+    }
+}
+
+impl EmulatorConfig {
+    /// Whether the hooks need a bearer token: when other hosts may reach the
+    /// emulator (`allow_remote`) or its state outlives it (`state_file`).
+    pub fn hooks_need_token(&self) -> bool {
+        self.allow_remote || self.state_file.is_some()
+    }
+
+    /// Checks what [`Emulator::start`](crate::Emulator::start) checks before
+    /// anything else: a loopback address unless `allow_remote`, a token
+    /// lifetime of at most [`MAX_TOKEN_TTL`], no empty static token, and
+    /// fault rules that [`FaultRule::validate`] accepts. Errors name the
+    /// flag of the binary and the field.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use identity_emulator::{EmulatorConfig, EmulatorError};
+    ///
+    /// let config = EmulatorConfig {
+    ///     token_ttl: Duration::from_secs(u64::MAX),
+    ///     ..EmulatorConfig::default()
+    /// };
+    /// let error = config.validate().unwrap_err();
+    /// assert!(matches!(error, EmulatorError::InvalidSetting { .. }));
+    /// assert!(error.to_string().contains("--token-ttl-secs"));
+    /// assert!(EmulatorConfig::default().validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        if !self.allow_remote && !self.bind.ip().is_loopback() {
+            return Err(EmulatorError::NonLoopbackBind { addr: self.bind });
+        }
+        if self.token_ttl > MAX_TOKEN_TTL {
+            return Err(EmulatorError::InvalidSetting {
+                setting: "--token-ttl-secs (token_ttl)",
+                message: format!(
+                    "{} s is more than the maximum of {} s (10 years)",
+                    self.token_ttl.as_secs(),
+                    MAX_TOKEN_TTL.as_secs()
+                ),
+            });
+        }
+        if self
+            .access_tokens
+            .iter()
+            .any(|token| token.trim().is_empty())
+        {
+            return Err(EmulatorError::InvalidSetting {
+                setting: "--access-token (access_tokens)",
+                message: "an empty token would let `Authorization: Bearer` with no token in"
+                    .to_owned(),
+            });
+        }
+        for rule in &self.faults {
+            rule.validate().map_err(EmulatorError::InvalidFault)?;
+        }
+        Ok(())
     }
 }

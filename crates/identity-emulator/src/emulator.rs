@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::guard::RequestGuard;
 use crate::routes::{API_PREFIX, TOKEN_PATH, router};
 use crate::shared::Shared;
 use crate::{EmulatorConfig, EmulatorError, FaultRule, RecordedRequest};
@@ -52,15 +53,11 @@ impl fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Checks the configuration, reads the state file (a corrupt one stops
-    /// the start), binds the address and starts serving.
+    /// Checks the configuration ([`EmulatorConfig::validate`]), reads the
+    /// state file (a corrupt one stops the start), binds the address and
+    /// starts serving.
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
-        if !config.allow_remote && !config.bind.ip().is_loopback() {
-            return Err(EmulatorError::NonLoopbackBind { addr: config.bind });
-        }
-        for rule in &config.faults {
-            rule.validate().map_err(EmulatorError::InvalidFault)?;
-        }
+        config.validate()?;
         let shared = Arc::new(Shared::new(&config)?);
         let listener =
             TcpListener::bind(config.bind)
@@ -80,6 +77,7 @@ impl Emulator {
             listener,
             shared.clone(),
             router(shared.clone()),
+            RequestGuard::new(addr, config.allow_remote),
             stopped,
         ));
         Ok(Self {

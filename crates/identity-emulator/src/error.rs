@@ -24,6 +24,16 @@ pub enum EmulatorError {
         /// The address asked for.
         addr: SocketAddr,
     },
+    /// A setting is outside what the emulator can honour (a token lifetime
+    /// beyond [`MAX_TOKEN_TTL`](crate::MAX_TOKEN_TTL), an empty static
+    /// token).
+    #[error("invalid {setting}: {message}")]
+    InvalidSetting {
+        /// The flag and configuration field (`--token-ttl-secs (token_ttl)`).
+        setting: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The state file could not be read or written.
     #[error("state file {}: {source}", path.display())]
     StateFile {

@@ -23,6 +23,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The longest `delay` fault: one day, in milliseconds.
+///
+/// A delay stands for a slow or hung service; a day outlasts any client
+/// timeout worth testing (the official SDKs' default total timeout is 30
+/// minutes) and keeps the wait's deadline far from the end of any clock,
+/// whatever the timer does with longer ones.
+pub const MAX_FAULT_DELAY_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// One fault rule: which calls, what happens to them, and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -55,12 +63,29 @@ impl FaultRule {
     }
 
     /// Checks that the rule can ever be applied as written: a status in
-    /// 400..=599, `n` at least 1, a rate within 0..=1.
+    /// 400..=599, a `retryAfter` that is a valid header value, a delay of
+    /// at most [`MAX_FAULT_DELAY_MS`], `n` at least 1, a rate within 0..=1.
     pub fn validate(&self) -> Result<(), String> {
-        if let Fault::Status { status, .. } | Fault::StatusAfterProcessing { status } = self.fault
-            && !(400..=599).contains(&status)
-        {
-            return Err(format!("fault status {status} is not a 4xx or 5xx status"));
+        match &self.fault {
+            Fault::Status { status, .. } | Fault::StatusAfterProcessing { status }
+                if !(400..=599).contains(status) =>
+            {
+                return Err(format!("fault status {status} is not a 4xx or 5xx status"));
+            }
+            Fault::Status {
+                retry_after: Some(retry_after),
+                ..
+            } if http::HeaderValue::from_str(retry_after).is_err() => {
+                return Err(format!(
+                    "retryAfter {retry_after:?} cannot be sent as a header value"
+                ));
+            }
+            Fault::Delay { ms } if *ms > MAX_FAULT_DELAY_MS => {
+                return Err(format!(
+                    "delay of {ms} ms is more than the maximum of {MAX_FAULT_DELAY_MS} ms (one day)"
+                ));
+            }
+            _ => {}
         }
         match self.when {
             FaultWhen::Every { n: 0 } | FaultWhen::Next { n: 0 } => {
@@ -336,5 +361,21 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+        let delay = |ms| FaultRule::new(None, Fault::Delay { ms }).validate();
+        assert!(delay(MAX_FAULT_DELAY_MS).is_ok());
+        assert!(delay(MAX_FAULT_DELAY_MS + 1).is_err());
+        assert!(delay(u64::MAX).unwrap_err().contains("maximum"));
+        let retry_after = |value: &str| {
+            FaultRule::new(
+                None,
+                Fault::Status {
+                    status: 503,
+                    retry_after: Some(value.to_owned()),
+                },
+            )
+            .validate()
+        };
+        assert!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT").is_ok());
+        assert!(retry_after("1\r\nSet-Cookie: x=y").is_err());
     }
 }

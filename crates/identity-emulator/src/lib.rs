@@ -42,10 +42,47 @@
 //!   (others: 415); query booleans as `true`/`false` in any case.
 //! - `/oauth2/token`: the password and refresh_token grants (RFC 6749).
 //! - `/_emulator/...`: hooks for tests, the same as the methods of
-//!   [`Emulator`]: `PUT /_emulator/users/{id}/status` `{"status":"LOCKED_OUT"}`,
-//!   `GET`/`DELETE /_emulator/requests`, `GET`/`PUT /_emulator/faults`
-//!   `{"rules":[...]}`, `POST /_emulator/reset`. They take the API's tokens
-//!   or none, and are neither logged nor faulted.
+//!   [`Emulator`], neither logged nor faulted:
+//!
+//! | hook | what it does |
+//! |---|---|
+//! | `PUT /_emulator/users/{id}/status` `{"status":"LOCKED_OUT"}` | sets a user's status |
+//! | `GET` / `DELETE /_emulator/requests` | the request log / clears it |
+//! | `GET` / `PUT /_emulator/faults` `{"rules":[...]}` | the fault rules |
+//! | `POST /_emulator/reset` | forgets users, schema, tokens, faults and the log |
+//!
+//! The hooks take the API's tokens. They **need** one (a static token, or
+//! one issued by the token endpoint; 401 without) when the emulator runs
+//! with `allow_remote` (`--allow-remote`) or a `state_file`
+//! (`--state-file`): then other hosts may reach it, or what a hook does
+//! outlives it. Otherwise they take a valid token or none, for local tests.
+//!
+//! # Who may call it
+//!
+//! A page in the developer's browser must not drive a local emulator, so
+//! every request is checked before the request log, the fault rules, a
+//! route or a hook sees it (refusals are logged at `warn`):
+//!
+//! - **Host.** Unless `allow_remote`, `Host` (HTTP/2: `:authority`) must
+//!   name `localhost`, `127.0.0.1`, `[::1]` or the bound IP address, on any
+//!   port (a port forward on this machine may put another port there; no one
+//!   else can make a loopback name mean their host). Any other name (a page
+//!   whose DNS name was rebound to 127.0.0.1) or none is answered
+//!   **421 Misdirected Request**: the emulator is not the server for that
+//!   name, which 421 says where 403 would say the right credentials could
+//!   help. With `allow_remote` any host is served, since other hosts reach
+//!   the emulator under names it cannot know; the hooks then need a token.
+//! - **Origin.** A request whose `Origin` is not one of the emulator's own
+//!   (`http://` and one of the names above, with the bound port) is answered
+//!   **403**, API calls, the token endpoint and hooks alike, with or without
+//!   `allow_remote`. Browsers send `Origin` on every cross-origin request and
+//!   every request other than GET and HEAD; the SDKs send none. The emulator
+//!   never sends `Access-Control-Allow-*` headers, so no CORS preflight
+//!   succeeds and no cross-origin answer can be read.
+//!
+//! The state file is written with mode 0600 (on Unix) through a temporary
+//! file created new under a random name beside it, never through a link
+//! planted there.
 //!
 //! # Error answers
 //!
@@ -63,6 +100,8 @@
 //! | 719 | UserStatusInvalidForPasswordExpiry | 400 |
 //! | 786 | ActionNotValidForUserType | 400 |
 //! | 0 | the status's reason phrase | injected status faults; 500 when the state file cannot be written |
+//! | 0 | MisdirectedRequest | 421, a request naming another host (see "Who may call it") |
+//! | 0 | CrossOriginRequestRefused | 403, a request from another web origin |
 //!
 //! A missing, unknown or expired bearer token is a 401 with an empty body
 //! and `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token
@@ -99,7 +138,12 @@
 //! `identity-emulator [--bind 127.0.0.1:8080] [--access-token T]... [--username U]
 //! [--password P] [--client-id C] [--client-secret S] [--token-ttl-secs N]
 //! [--state-file PATH] [--fault JSON]... [--allow-remote]`; the flags are
-//! [`EmulatorArgs`], reusable by other command lines with [`run`].
+//! [`EmulatorArgs`], reusable by other command lines with [`run`]. Settings
+//! no clock can hold are refused at start with an error naming the flag
+//! ([`EmulatorConfig::validate`]): a token lifetime beyond
+//! [`MAX_TOKEN_TTL`] (10 years), a delay fault beyond [`MAX_FAULT_DELAY_MS`]
+//! (a day), an empty access token. The binary logs to stderr (warnings by
+//! default, `RUST_LOG` for more).
 
 mod auth;
 mod cli;
@@ -108,6 +152,7 @@ mod emulator;
 mod error;
 mod extract;
 mod faults;
+mod guard;
 mod log;
 mod operations;
 mod persist;
@@ -122,9 +167,9 @@ mod tokens;
 pub use cli::{EmulatorArgs, run};
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
-    DEFAULT_USERNAME, EmulatorConfig, REFRESH_TOKEN_TTL_FACTOR,
+    DEFAULT_USERNAME, EmulatorConfig, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
 };
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
-pub use faults::{Fault, FaultRule, FaultWhen};
+pub use faults::{Fault, FaultRule, FaultWhen, MAX_FAULT_DELAY_MS};
 pub use log::{REQUEST_LOG_CAPACITY, RecordedRequest};

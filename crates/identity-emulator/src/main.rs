@@ -1,10 +1,13 @@
 //! `identity-emulator`: a local FINBOURNE Identity service for development
-//! and tests. Run with `--help` for the flags.
+//! and tests. Run with `--help` for the flags. It logs to stderr: warnings
+//! (refused requests, state file failures) by default, more with `RUST_LOG`.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use identity_emulator::EmulatorArgs;
+use tracing_subscriber::EnvFilter;
 
 /// A faithful local FINBOURNE Identity service (Users API, OAuth2 token
 /// endpoint, fault injection).
@@ -18,6 +21,13 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("identity_emulator=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     match identity_emulator::run(cli.emulator).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -3,12 +3,17 @@
 //! A write goes to a temporary file in the same directory, is flushed to disk
 //! (`fsync`), renamed over the state file, and the directory is flushed, so a
 //! crash at any moment leaves either the old or the new state, never a torn
-//! file. Writes are serialised and versioned: each change takes a snapshot
-//! with a rising version under the state lock, and a writer that finds a newer
+//! file. The temporary file is created new under a random name
+//! (`.<state file name>.<random>.tmp`, with `O_CREAT | O_EXCL`, which never
+//! follows a link planted there) and with mode 0600 on Unix, so the state
+//! file, which it becomes, is readable by its owner only.
+//!
+//! Writes are serialised and versioned: each change takes a snapshot with a
+//! rising version under the state lock, and a writer that finds a newer
 //! snapshot already on disk has nothing to do (that snapshot holds its
 //! change). A change is answered only once a snapshot holding it is on disk.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -93,30 +98,20 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned());
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        name.unwrap_or_else(|| "state".to_owned()),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temporary, path)?;
-        sync_directory(&directory)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result
+    let name = path.file_name().map_or_else(
+        || "state".to_owned(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    // Created new (never opened through an existing entry) with mode 0600;
+    // removed when dropped, that is on any error before the rename.
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(&directory)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    sync_directory(&directory)
 }
 
 /// Flushes a directory entry change (the rename) to disk where the platform

@@ -140,6 +140,30 @@ impl ApiError {
         )
     }
 
+    /// 421, code 0: the request names a host this emulator does not serve
+    /// (see [`crate::guard`]).
+    pub(crate) fn misdirected(detail: String) -> Self {
+        Self::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            0,
+            "MisdirectedRequest",
+            "Misdirected request",
+            detail,
+        )
+    }
+
+    /// 403, code 0: the request comes from another web origin (see
+    /// [`crate::guard`]).
+    pub(crate) fn cross_origin(detail: String) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            0,
+            "CrossOriginRequestRefused",
+            "Cross-origin request refused",
+            detail,
+        )
+    }
+
     /// An injected fault status (code 0, named after the status).
     pub(crate) fn injected(status: StatusCode) -> Self {
         let name = status.canonical_reason().unwrap_or("Error");

@@ -2,6 +2,7 @@
 //! (HTTP/1.1, or HTTP/2 cleartext with prior knowledge) per accepted socket,
 //! each serving a [`ConnectionService`], all watched for graceful shutdown.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -11,6 +12,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::guard::RequestGuard;
 use crate::service::ConnectionService;
 use crate::shared::AppState;
 
@@ -24,8 +26,10 @@ pub(crate) async fn serve(
     listener: TcpListener,
     shared: AppState,
     router: Router,
+    guard: RequestGuard,
     mut stop: watch::Receiver<()>,
 ) {
+    let guard = Arc::new(guard);
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     loop {
@@ -35,7 +39,7 @@ pub(crate) async fn serve(
                     if let Err(error) = stream.set_nodelay(true) {
                         tracing::debug!(%error, "cannot set TCP_NODELAY");
                     }
-                    let service = ConnectionService::new(shared.clone(), router.clone());
+                    let service = ConnectionService::new(shared.clone(), router.clone(), guard.clone());
                     let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                     let connection = graceful.watch(connection);
                     tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! The service hyper runs for each connection, around the axum router: it
-//! names the request id, records the request in the log, applies the fault
-//! rules, and renders problem bodies.
+//! names the request id, refuses requests for another host or from another
+//! web origin ([`crate::guard`]) before anything else sees them, records the
+//! request in the log, applies the fault rules, and renders problem bodies.
 //!
 //! Closing a connection without answering is done the hyper way: the service
 //! returns an `Err`, and hyper drops the connection (HTTP/1.1) or resets the
@@ -24,6 +25,7 @@ use tower::ServiceExt as _;
 
 use crate::RecordedRequest;
 use crate::faults::Fault;
+use crate::guard::RequestGuard;
 use crate::operations::{TOKEN_OPERATION, classify, is_hook};
 use crate::problems::{ApiError, RequestContext, render_pending_problem};
 use crate::shared::{AppState, lock};
@@ -44,6 +46,7 @@ pub(crate) struct ConnectionClosed;
 pub(crate) struct ConnectionService {
     shared: AppState,
     router: Router,
+    guard: Arc<RequestGuard>,
     connection: Arc<ConnectionIds>,
 }
 
@@ -78,17 +81,30 @@ impl ConnectionIds {
 }
 
 impl ConnectionService {
-    pub(crate) fn new(shared: AppState, router: Router) -> Self {
+    pub(crate) fn new(shared: AppState, router: Router, guard: Arc<RequestGuard>) -> Self {
         Self {
             shared,
             router,
+            guard,
             connection: Arc::new(ConnectionIds::new()),
         }
     }
 
     async fn handle(self, request: Request<Incoming>) -> Result<Response, ConnectionClosed> {
+        let request_id = self.connection.next_request_id();
+        if let Err(refusal) = self.guard.check(request.uri(), request.headers()) {
+            refusal.log(request.method(), request.uri().path());
+            // The problem's links name the emulator's own address, not the
+            // host the request named.
+            let context = RequestContext {
+                request_id,
+                host: self.guard.own_host(),
+            };
+            let response = refusal.problem(&context.host).render(&context);
+            return Ok(with_request_id(response, &context));
+        }
         let context = RequestContext {
-            request_id: self.connection.next_request_id(),
+            request_id,
             host: host_of(&request),
         };
         if is_hook(request.uri().path()) {

@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) log: RequestLog,
     pub(crate) credentials: Credentials,
+    /// Whether the hooks need a bearer token.
+    pub(crate) hooks_need_token: bool,
     persister: Option<Persister>,
     started: Instant,
 }
@@ -107,6 +109,7 @@ impl Shared {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
             },
+            hooks_need_token: config.hooks_need_token(),
             persister,
             started: Instant::now(),
         })

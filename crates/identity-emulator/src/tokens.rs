@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokio::time::Instant;
 
-use crate::config::REFRESH_TOKEN_TTL_FACTOR;
+use crate::config::{MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR};
 
 /// What a successful grant hands back.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,12 +60,16 @@ impl std::fmt::Debug for TokenStore {
 }
 
 impl TokenStore {
+    /// A store with these static tokens, issuing tokens for `ttl`. The
+    /// configuration is checked against [`MAX_TOKEN_TTL`] before start; the
+    /// lifetime is held to it here too, so that no expiry sum can overflow
+    /// the clock.
     pub(crate) fn new(static_tokens: &[String], ttl: Duration) -> Self {
         Self {
             static_tokens: static_tokens.iter().cloned().collect(),
             access: HashMap::new(),
             refresh: HashMap::new(),
-            ttl,
+            ttl: ttl.min(MAX_TOKEN_TTL),
         }
     }
 

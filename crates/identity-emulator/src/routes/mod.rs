@@ -1,6 +1,7 @@
 //! The HTTP surface: the Users API under `/identity` (bearer token required),
 //! the OAuth2 token endpoint at `/oauth2/token`, and the emulator's hooks
-//! under `/_emulator`.
+//! under `/_emulator` (bearer token required with `allow_remote` or a state
+//! file).
 //!
 //! The API routes come from one table, [`OPERATIONS`], which the request
 //! classifier ([`crate::operations`]) reads too, so a route and its name in
@@ -157,10 +158,7 @@ pub(crate) fn router(shared: AppState) -> Router {
             },
         )
         .layer(from_fn_with_state(shared.clone(), auth::require_bearer));
-    let hooks = hooks::router().layer(from_fn_with_state(
-        shared.clone(),
-        auth::allow_bearer_or_none,
-    ));
+    let hooks = hooks::router().layer(from_fn_with_state(shared.clone(), auth::hooks));
     Router::new()
         .nest(API_PREFIX, api)
         .route(TOKEN_PATH, post(token::token))

@@ -7,6 +7,7 @@
 #![allow(unreachable_pub)]
 
 mod auth;
+mod browser;
 mod common;
 mod concurrency;
 mod faults;
@@ -15,5 +16,6 @@ mod log;
 mod paths;
 mod persistence;
 mod server;
+mod settings;
 mod tokens;
 mod users;

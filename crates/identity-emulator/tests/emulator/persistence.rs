@@ -1,11 +1,15 @@
 //! The state file: users and schema survive a restart; a corrupt file stops
-//! the start.
+//! the start; with one, the hooks need a token; it is written privately,
+//! through a temporary file no one can plant a link for.
 
 use http::{Method, StatusCode};
-use identity_emulator::{EmulatorConfig, EmulatorError};
+use identity_emulator::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, EmulatorConfig,
+    EmulatorError,
+};
 use serde_json::json;
 
-use crate::common::{TestEmulator, id_of};
+use crate::common::{Call, TOKEN, TestEmulator, id_of};
 
 fn config(path: &std::path::Path) -> EmulatorConfig {
     EmulatorConfig {
@@ -137,4 +141,102 @@ async fn a_state_file_that_cannot_be_written_fails_the_start_or_the_change() {
         reply.header("content-type"),
         Some("application/problem+json")
     );
+}
+
+#[tokio::test]
+async fn with_a_state_file_the_hooks_need_a_token() {
+    let directory = tempfile::tempdir().unwrap();
+    let emulator = TestEmulator::with(config(&directory.path().join("state.json"))).await;
+    let id = id_of(&emulator.create_personal("ada@example.com").await);
+    let status = json!({"status": "LOCKED_OUT"});
+    for call in [
+        emulator.hook(Method::POST, "reset"),
+        emulator.hook(Method::GET, "requests"),
+        emulator.hook(Method::DELETE, "requests"),
+        emulator.hook(Method::GET, "faults"),
+        emulator
+            .hook(Method::PUT, "faults")
+            .json(&json!({"rules": []})),
+        emulator
+            .hook(Method::PUT, &format!("users/{id}/status"))
+            .json(&status),
+    ] {
+        let reply = emulator.send(call).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    }
+    let wrong = emulator.hook(Method::POST, "reset").bearer("wrong");
+    assert_eq!(emulator.send(wrong).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(emulator.emulator.users().len(), 1, "the users are intact");
+
+    // A static token, or one the token endpoint issued, opens them.
+    let locked = emulator
+        .hook(Method::PUT, &format!("users/{id}/status"))
+        .json(&status)
+        .bearer(TOKEN);
+    assert_eq!(emulator.send(locked).await.status, StatusCode::NO_CONTENT);
+    let issued = emulator
+        .send(
+            Call::new(Method::POST, emulator.emulator.token_url()).raw_body(
+                "application/x-www-form-urlencoded",
+                format!(
+                    "grant_type=password&username={DEFAULT_USERNAME}&password={DEFAULT_PASSWORD}\
+                     &client_id={DEFAULT_CLIENT_ID}&client_secret={DEFAULT_CLIENT_SECRET}"
+                ),
+            ),
+        )
+        .await
+        .value();
+    let access_token = issued["access_token"].as_str().unwrap();
+    let reset = emulator.hook(Method::POST, "reset").bearer(access_token);
+    assert_eq!(emulator.send(reset).await.status, StatusCode::NO_CONTENT);
+    assert!(emulator.emulator.users().is_empty());
+}
+
+/// The temporary name the state file's writer used to take: fixed, so that
+/// anyone able to write the directory could plant a link there.
+#[cfg(unix)]
+fn old_temporary_name(state: &std::path::Path) -> std::path::PathBuf {
+    let name = state.file_name().unwrap().to_string_lossy();
+    state.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_link_planted_at_the_temporary_name_is_not_followed_and_the_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let directory = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let state = directory.path().join("state.json");
+    let planted = old_temporary_name(&state);
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+    let emulator = TestEmulator::with(config(&state)).await;
+    emulator.create_personal("ada@example.com").await;
+    emulator.create_personal("bob@example.com").await;
+    emulator.emulator.shutdown().await;
+
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious",
+        "the link's target is untouched"
+    );
+    assert_eq!(
+        std::fs::read_link(&planted).unwrap(),
+        victim,
+        "the link is left as planted"
+    );
+    let metadata = std::fs::symlink_metadata(&state).unwrap();
+    assert!(metadata.file_type().is_file(), "{metadata:?}");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    let again = TestEmulator::with(config(&state)).await;
+    assert_eq!(again.emulator.users().len(), 2);
+    let names: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "the state file and the link: {names:?}");
 }
