@@ -209,7 +209,7 @@ pub(crate) fn hyper_failure(error: &hyper::Error) -> (TransportErrorKind, &'stat
             TransportErrorKind::Closed,
             "the connection closed before the service's answer arrived",
         )
-    } else if error.is_parse() || error.is_parse_status() || error.is_parse_too_large() {
+    } else if error.is_parse() || error.is_parse_status() {
         (
             TransportErrorKind::Http,
             "the answer received is not valid HTTP",
