@@ -1,9 +1,13 @@
 //! `cargo xtask ci`: the checks every change must pass, in the order that
-//! fails fastest: formatting, lints, then the tests.
+//! fails fastest: formatting, lints (clippy's `incompatible_msrv` among
+//! them, so the declared rust-version holds), the tests (the examples are
+//! built with them), the docs with every rustdoc warning an error, and every
+//! publishable crate packaged and built from its packaged sources alone.
 
 use std::process::Command;
 
-/// Runs the format check, clippy and the whole test suite.
+/// Runs the format check, clippy, the whole test suite, the docs and the
+/// packaging.
 pub(crate) fn run(_args: &[String]) -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
@@ -15,15 +19,34 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])?;
+    cargo_with(
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    cargo(&[
+        "package",
+        "--workspace",
+        "--exclude",
+        "xtask",
+        "--exclude",
+        "identity-e2e",
+        "--allow-dirty",
+    ])?;
     Ok(())
 }
 
 /// Runs `cargo` with `args`, failing when it does.
 pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_with(args, &[])
+}
+
+/// Runs `cargo` with `args` and the environment variables `env`.
+fn cargo_with(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!("$ cargo {}", args.join(" "));
     let status = Command::new(cargo)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .map_err(|error| format!("could not start cargo: {error}"))?;
     if status.success() {
