@@ -90,7 +90,7 @@ pub use body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 pub use client::{HttpClient, HttpClientBuilder};
 pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
 pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
-pub use proxy::ProxyConfig;
+pub use proxy::{ProxyConfig, ProxyEnv};
 pub use retry::{Retry, RetryAttempt, RetryConfig, RetryLayer};
 pub use timeout::{
     AttemptTimeout, AttemptTimeoutLayer, Deadline, TimeoutFuture, TotalTimeout, TotalTimeoutLayer,
