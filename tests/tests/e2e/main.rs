@@ -10,6 +10,7 @@ mod custom_stack;
 mod emulator_load;
 mod hostile_input;
 mod hostile_responses;
+mod networks;
 mod operations;
 mod secrets;
 mod soak;
