@@ -6,6 +6,7 @@
 // Helpers outside `#[test]` functions are not seen as tests by clippy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bounded_bodies;
 mod custom_stack;
 mod emulator_load;
 mod hostile_input;
