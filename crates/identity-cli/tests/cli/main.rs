@@ -9,3 +9,4 @@ mod commands;
 mod failures;
 mod import;
 mod support;
+mod trust;
