@@ -6,6 +6,11 @@
 //! arrives, dropping each element's bytes once decoded, so a list of 10,000
 //! users never holds the whole body and the whole list at once; the same
 //! decoder backs the streaming call, which holds neither.
+//!
+//! What a decoder holds grows with what has arrived, at most doubling, and
+//! the answer's `Content-Length` only stops the growth where the body says
+//! it ends: a length is the sender's word, so a body that declares 60 MB
+//! and stalls after a few bytes costs a few bytes.
 
 use bytes::Bytes;
 use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
@@ -41,7 +46,9 @@ pub trait BodyDecoder {
     /// What it builds.
     type Output;
     /// How long the body will be, when the answer says (`Content-Length`),
-    /// given before the first chunk so that the output can be sized once.
+    /// given before the first chunk so that the output stops growing where
+    /// the body ends. It is the sender's word: a decoder never reserves it
+    /// ahead of the bytes that arrive.
     fn expect_bytes(&mut self, _length: u64) {}
     /// Takes the next chunk of the body.
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error>;
