@@ -41,6 +41,7 @@ mod tests {
         StackSettings {
             transient_retries,
             max_response_bytes,
+            ..StackSettings::default()
         }
     }
 

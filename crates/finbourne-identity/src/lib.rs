@@ -66,6 +66,29 @@
 //! # }
 //! ```
 //!
+//! # Networks: proxies and trust
+//!
+//! Behind a corporate proxy, nothing needs code: the client honours the
+//! standard `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
+//! variables (upper or lower case; the rules of curl and reqwest, see
+//! [`ProxyEnv`]). A proxy configured with `FBN_PROXY_ADDRESS` (or
+//! `proxy.address` in `secrets.json`, or
+//! [`proxy_address`](IdentityClientBuilder::proxy_address)) wins over them,
+//! with its credentials from `FBN_PROXY_USERNAME` and `FBN_PROXY_PASSWORD`
+//! or in its URL (`http://user:pass@proxy.corp:3128`). A loopback host is
+//! never sent through a proxy.
+//! [`system_proxy(false)`](IdentityClientBuilder::system_proxy) turns the
+//! variables off; so does [`environment(false)`](IdentityClientBuilder::environment),
+//! which reads nothing from the machine.
+//!
+//! Servers are verified against the operating system's trust store (Cargo
+//! feature `native-roots`, the default), so a corporate root installed on
+//! the machine (or named by `SSL_CERT_FILE` on Linux) is trusted; with
+//! `default-features = false, features = ["webpki-roots"]` against the
+//! Mozilla roots compiled in instead. An extra CA file
+//! (`FBN_CLIENT_CERTIFICATE`) is trusted besides them. Certificate checks
+//! cannot be turned off.
+//!
 //! # Cargo features
 //!
 //! - `blocking`: [`blocking::IdentityClient`], the same client called
@@ -106,6 +129,7 @@ pub use stack::DefaultStack;
 pub use identity_call::{InvalidCorrelationId, OperationInfo, RequestOptions};
 pub use identity_config::{ConfigError, IdentityConfig, SecretString};
 pub use identity_models::*;
+pub use identity_transport::ProxyEnv;
 pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, SettleCreateUser, UsersApi};
 
 /// The layers' own crates, and the configuration's, for types the facade

@@ -34,9 +34,9 @@ use identity_auth::{AuthLayer, AuthService, TokenCache, token_provider};
 use identity_config::IdentityConfig;
 use identity_transport::timeout::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
 use identity_transport::{
-    AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, ResponseBody,
-    Retry, RetryConfig, RetryLayer, SdkHeaders, SdkHeadersLayer, TotalTimeout, TotalTimeoutLayer,
-    Trace, TraceLayer,
+    AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, ProxyEnv,
+    ResponseBody, Retry, RetryConfig, RetryLayer, SdkHeaders, SdkHeadersLayer, TotalTimeout,
+    TotalTimeoutLayer, Trace, TraceLayer,
 };
 use pin_project_lite::pin_project;
 use tower::{BoxError, Layer, Service, ServiceBuilder};
@@ -106,6 +106,19 @@ impl std::fmt::Debug for ResponseFuture {
 pub(crate) struct StackSettings {
     pub(crate) transient_retries: Option<u32>,
     pub(crate) max_response_bytes: Option<usize>,
+    pub(crate) proxies: ProxySource,
+}
+
+/// Where the HTTP client reads the standard proxy variables.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum ProxySource {
+    /// The process environment.
+    #[default]
+    Process,
+    /// These, given in code.
+    Given(ProxyEnv),
+    /// Nowhere: no proxy but a configured one.
+    Off,
 }
 
 /// Builds the stack of a resolved configuration.
@@ -147,7 +160,8 @@ pub(crate) fn build(
     Ok(DefaultStack { layers })
 }
 
-/// The HTTP client: connect timeout, extra CA, proxy, body limit.
+/// The HTTP client: connect timeout, extra CA, proxy (the configured one,
+/// else the standard variables of `settings.proxies`), body limit.
 fn http_client(config: &IdentityConfig, settings: &StackSettings) -> Result<HttpClient, Error> {
     let mut http = HttpClient::builder();
     if let Some(timeout) = config.connect_timeout() {
@@ -159,11 +173,16 @@ fn http_client(config: &IdentityConfig, settings: &StackSettings) -> Result<Http
     if let Some(limit) = settings.max_response_bytes {
         http = http.max_response_bytes(u64::try_from(limit).unwrap_or(u64::MAX));
     }
+    http = match &settings.proxies {
+        ProxySource::Process => http,
+        ProxySource::Given(env) => http.proxy_env(env.clone()),
+        ProxySource::Off => http.system_proxy(false),
+    };
     if let Some(proxy) = config.proxy() {
-        let mut proxy_config = ProxyConfig::new(proxy.address().clone());
-        if let (Some(username), Some(password)) = (proxy.username(), proxy.password()) {
-            proxy_config = proxy_config.credentials(username, password.clone());
-        }
+        let mut proxy_config = ProxyConfig::new(proxy.address().clone())
+            .setting_name("proxy address (FBN_PROXY_ADDRESS, or proxy.address in secrets.json)");
+        proxy_config.username = proxy.username().map(str::to_owned);
+        proxy_config.password = proxy.password().cloned();
         http = http.proxy(proxy_config);
     }
     Ok(http.build()?)

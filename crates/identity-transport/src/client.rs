@@ -5,9 +5,15 @@
 //! server offers it through ALPN); TCP keep-alive is on so that load
 //! balancers do not drop long calls on idle connections (the official SDKs
 //! turned it on after calls were dropped at 350 s); `http://` targets are
-//! allowed (the emulator, a local proxy). Failures come out as
-//! [`TransportError`]s and the answer's body as a [`ResponseBody`] limited
-//! by [`HttpClientBuilder::max_response_bytes`] and by the read timeout and
+//! allowed (the emulator, a local proxy). Each connection goes directly or
+//! through a proxy, by its target (see [`ProxyEnv`] and
+//! [`HttpClientBuilder::proxy`]): by default the standard `HTTPS_PROXY`,
+//! `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` variables apply, and a loopback
+//! target is always reached directly. Servers are verified against the
+//! system's trust store (or the roots the crate's features choose) and the
+//! extra CA file, if any. Failures come out as [`TransportError`]s and the
+//! answer's body as a [`ResponseBody`] limited by
+//! [`HttpClientBuilder::max_response_bytes`] and by the read timeout and
 //! deadline the request carries (set by the timeout layers).
 
 use std::path::PathBuf;
@@ -24,9 +30,9 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::body::{BodyLimits, DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
-use crate::connector::{Connector, TcpConnector, Transport};
+use crate::connector::{Connector, ProxyLeg, TcpConnector, Transport};
 use crate::error::{BuildError, TransportError, TransportErrorKind, causes, hyper_failure};
-use crate::proxy::ProxyConfig;
+use crate::proxy::{ProxyConfig, ProxyEnv, Routes};
 use crate::timeout::{Deadline, ReadTimeout};
 use crate::tls;
 
@@ -76,6 +82,8 @@ pub struct HttpClientBuilder {
     tcp_keepalive: Option<Duration>,
     extra_ca_file: Option<PathBuf>,
     proxy: Option<ProxyConfig>,
+    system_proxy: bool,
+    proxy_env: Option<ProxyEnv>,
     max_response_bytes: u64,
     pool_idle_timeout: Option<Duration>,
     pool_max_idle_per_host: usize,
@@ -88,6 +96,8 @@ impl Default for HttpClientBuilder {
             tcp_keepalive: Some(DEFAULT_TCP_KEEPALIVE),
             extra_ca_file: None,
             proxy: None,
+            system_proxy: true,
+            proxy_env: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             pool_idle_timeout: Some(DEFAULT_POOL_IDLE_TIMEOUT),
             pool_max_idle_per_host: usize::MAX,
@@ -122,16 +132,37 @@ impl HttpClientBuilder {
         self
     }
 
-    /// A PEM file of certificates to trust besides the web's roots (a
-    /// corporate CA). It is read by [`build`](Self::build).
+    /// A PEM file of certificates to trust besides the system's (or the
+    /// compiled-in) roots: a corporate CA. It is read by
+    /// [`build`](Self::build).
     pub fn extra_root_certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.extra_ca_file = Some(path.into());
         self
     }
 
-    /// Send every request through this HTTP proxy, with CONNECT.
+    /// Sends every request through this proxy, with CONNECT, except those
+    /// to a loopback host; the standard proxy variables are then not read.
     pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
         self.proxy = Some(proxy);
+        self
+    }
+
+    /// Whether the standard proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`; see [`ProxyEnv`]) choose a proxy when no
+    /// [`proxy`](Self::proxy) is given (default true). Off, every target
+    /// without an explicit proxy is reached directly, whatever the
+    /// environment and [`proxy_env`](Self::proxy_env) say.
+    pub fn system_proxy(mut self, enabled: bool) -> Self {
+        self.system_proxy = enabled;
+        self
+    }
+
+    /// The proxy variables to use instead of the process's (read by
+    /// [`build`](Self::build) otherwise): for tests, which must not change
+    /// the environment of a process whose other tests run beside them, and
+    /// for programs that keep their settings elsewhere.
+    pub fn proxy_env(mut self, env: ProxyEnv) -> Self {
+        self.proxy_env = Some(env);
         self
     }
 
@@ -155,23 +186,20 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Builds the client: reads the CA file, checks the proxy settings.
+    /// Builds the client: loads the trust store and reads the CA file,
+    /// reads the proxy variables (unless given or turned off) and checks
+    /// the proxy settings.
     pub fn build(self) -> Result<HttpClient, BuildError> {
         let tls = tls::client_config(self.extra_ca_file.as_deref())?;
-        let tcp = TcpConnector::new(self.tcp_keepalive, self.connect_timeout);
-        let transport = match &self.proxy {
-            None => Transport::Direct(tcp),
-            Some(proxy) => {
-                let tunnel = hyper_util::client::legacy::connect::proxy::Tunnel::new(
-                    proxy.tunnel_uri()?,
-                    tcp,
-                );
-                Transport::Tunnel(match proxy.authorization()? {
-                    Some(authorization) => tunnel.with_auth(authorization),
-                    None => tunnel,
-                })
-            }
+        let env = match (&self.proxy, self.system_proxy, self.proxy_env) {
+            (Some(_), _, _) | (None, false, _) => None,
+            (None, true, Some(given)) => Some(given),
+            (None, true, None) => Some(ProxyEnv::from_process()),
         };
+        let routes = Routes::new(self.proxy.as_ref(), env.as_ref())?;
+        let tcp = TcpConnector::new(self.tcp_keepalive, self.connect_timeout);
+        let proxy_leg = ProxyLeg::new(tcp.clone(), tls.clone());
+        let transport = Transport::new(Arc::new(routes), tcp, proxy_leg);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()

@@ -1,13 +1,16 @@
 //! How [`HttpClient`](crate::HttpClient) opens a connection: TCP (keep-alive,
-//! no delay), then a CONNECT tunnel when a proxy is set, then TLS for
-//! `https://` targets, all within the connect timeout. Every failure comes
+//! no delay) to the target, or to the proxy its route names (TLS to an
+//! `https://` proxy) and a CONNECT tunnel through it; then TLS for
+//! `https://` targets; all within the connect timeout. Every failure comes
 //! out as a [`TransportError`] that says which step failed, so the retry
 //! layer knows the request was not sent.
 //!
 //! ```text
 //! Connector (timeout, error kinds)
-//!   -> hyper-rustls HttpsConnector (TLS when https://, ALPN h2 / http/1.1)
-//!     -> Transport: TcpConnector directly, or hyper-util's Tunnel over it
+//!   -> hyper-rustls HttpsConnector (TLS to the target when https://, ALPN h2 / http/1.1)
+//!     -> Transport: the route of the target (proxy::Routes)
+//!          direct: TcpConnector
+//!          proxy:  hyper-util's Tunnel over ProxyLeg (TcpConnector, TLS when https://)
 //! ```
 
 use std::sync::Arc;
@@ -25,9 +28,14 @@ use tower::{BoxError, ServiceExt};
 use tower_service::Service;
 
 use crate::error::{TimeoutKind, TransportError, TransportErrorKind, causes};
+use crate::proxy::{Endpoint, Route, Routes};
+
+/// A stream to the target: TCP, or a tunnel through a proxy reached over
+/// TCP or TLS.
+pub(crate) type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
 
 /// A connection as the pooled client receives it.
-pub(crate) type Connection = MaybeHttpsStream<TokioIo<TcpStream>>;
+pub(crate) type Connection = MaybeHttpsStream<Stream>;
 
 /// TCP connections through hyper-util's resolver and connector, with its
 /// failures as [`TransportError`]s.
@@ -83,57 +91,134 @@ impl Service<Uri> for TcpConnector {
     }
 }
 
-/// TCP to the target, or through a CONNECT tunnel of an HTTP proxy.
+/// The connection to a proxy: TCP, then TLS when the proxy is `https://`
+/// (HTTP/1.1 only: the CONNECT request is HTTP/1.1). Failures are
+/// [`TransportError`]s that name the proxy.
 #[derive(Clone, Debug)]
-pub(crate) enum Transport {
-    Direct(TcpConnector),
-    Tunnel(Tunnel<TcpConnector>),
+pub(crate) struct ProxyLeg {
+    https: HttpsConnector<TcpConnector>,
+}
+
+impl ProxyLeg {
+    pub(crate) fn new(tcp: TcpConnector, tls: rustls::ClientConfig) -> Self {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        Self { https }
+    }
+}
+
+impl Service<Uri> for ProxyLeg {
+    type Response = Stream;
+    type Error = TransportError;
+    type Future = BoxFuture<'static, Result<Stream, TransportError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.https
+            .poll_ready(cx)
+            .map_err(|error| proxy_tls_failure(error, None))
+    }
+
+    fn call(&mut self, proxy: Uri) -> Self::Future {
+        let connecting = self.https.call(proxy.clone());
+        Box::pin(async move {
+            connecting
+                .await
+                .map_err(|error| proxy_tls_failure(error, Some(&proxy)))
+        })
+    }
+}
+
+/// A failure of the connection to a proxy: ours from TCP, or of TLS.
+fn proxy_tls_failure(error: BoxError, proxy: Option<&Uri>) -> TransportError {
+    let error = match error.downcast::<TransportError>() {
+        Ok(ours) => return *ours,
+        Err(error) => error,
+    };
+    let proxy = proxy.map_or_else(|| "the proxy".to_owned(), host_port);
+    TransportError::new(
+        TransportErrorKind::Tls,
+        format!("the TLS handshake with the proxy {proxy} failed (is its certificate trusted?)"),
+    )
+    .with_source(error)
+}
+
+/// Opens the stream of a target's route: TCP to it, or a CONNECT tunnel
+/// through its proxy.
+#[derive(Clone, Debug)]
+pub(crate) struct Transport {
+    routes: Arc<Routes>,
+    tcp: TcpConnector,
+    proxy_leg: ProxyLeg,
+}
+
+impl Transport {
+    pub(crate) fn new(routes: Arc<Routes>, tcp: TcpConnector, proxy_leg: ProxyLeg) -> Self {
+        Self {
+            routes,
+            tcp,
+            proxy_leg,
+        }
+    }
 }
 
 impl Service<Uri> for Transport {
-    type Response = TokioIo<TcpStream>;
+    type Response = Stream;
     type Error = TransportError;
-    type Future = BoxFuture<'static, Result<Self::Response, TransportError>>;
+    type Future = BoxFuture<'static, Result<Stream, TransportError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        match self {
-            Transport::Direct(tcp) => tcp.poll_ready(cx),
-            Transport::Tunnel(tunnel) => tunnel.poll_ready(cx).map_err(|error| {
-                TransportError::new(TransportErrorKind::Proxy, "cannot use the proxy")
-                    .with_source(error)
-            }),
-        }
+        // A proxy's tunnel is made ready in `call`, where it is made.
+        self.tcp.poll_ready(cx)
     }
 
     fn call(&mut self, target: Uri) -> Self::Future {
-        match self {
-            Transport::Direct(tcp) => tcp.call(target),
-            Transport::Tunnel(tunnel) => {
-                let tunnelling = tunnel.call(target.clone());
+        match self.routes.route(&target) {
+            Route::Direct => {
+                let connecting = self.tcp.call(target);
+                Box::pin(async move { connecting.await.map(MaybeHttpsStream::Http) })
+            }
+            Route::Proxy(proxy) => {
+                let mut tunnel = Tunnel::new(proxy.uri.clone(), self.proxy_leg.clone());
+                if let Some(authorization) = proxy.authorization.clone() {
+                    tunnel = tunnel.with_auth(authorization);
+                }
                 Box::pin(async move {
+                    let tunnelling = async {
+                        tunnel.ready().await?;
+                        tunnel.call(target.clone()).await
+                    };
                     tunnelling
                         .await
-                        .map_err(|error| tunnel_failure(error, &target))
+                        .map_err(|error| tunnel_failure(error, &target, &proxy))
                 })
             }
         }
     }
 }
 
-/// A failed tunnel: the TCP connection to the proxy failed (a
+/// A failed tunnel: the connection to the proxy failed (a
 /// [`TransportError`] inside), or the proxy refused or failed the CONNECT.
-fn tunnel_failure<E>(error: E, target: &Uri) -> TransportError
+fn tunnel_failure<E>(error: E, target: &Uri, proxy: &Endpoint) -> TransportError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    if let Some(tcp) = TransportError::find(&error) {
-        let kind = tcp.kind();
-        return TransportError::new(kind, format!("{} (the HTTP proxy)", tcp)).with_source(error);
+    if let Some(leg) = TransportError::find(&error) {
+        let kind = leg.kind();
+        let message = if leg.kind() == TransportErrorKind::Tls {
+            leg.to_string()
+        } else {
+            format!("{leg} (the HTTP proxy)")
+        };
+        return TransportError::new(kind, message).with_source(error);
     }
     TransportError::new(
         TransportErrorKind::Proxy,
         format!(
-            "the HTTP proxy did not open a tunnel to {} (wrong or missing proxy credentials, or a host the proxy refuses)",
+            "the HTTP proxy {} did not open a tunnel to {} (wrong or missing proxy credentials, or a host the proxy refuses)",
+            proxy.host_port(),
             host_port(target)
         ),
     )

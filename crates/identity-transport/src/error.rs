@@ -285,9 +285,30 @@ pub enum BuildError {
     /// The TLS library refused its configuration.
     #[error("cannot set up TLS")]
     Tls(#[source] rustls::Error),
-    /// The proxy settings are not usable.
-    #[error("invalid proxy setting: {0}")]
-    InvalidProxy(&'static str),
+    /// The operating system's trust store cannot be used (no certificate
+    /// found in it, or none usable).
+    #[error(
+        "cannot use the system's trust store: install its CA certificates (or name a PEM bundle with SSL_CERT_FILE), give an extra CA file, or build with the webpki-roots feature"
+    )]
+    TrustStore(#[source] rustls::Error),
+    /// No root certificate to verify servers with: the crate was built
+    /// without the `native-roots` and `webpki-roots` features, and no extra
+    /// CA file was given.
+    #[error(
+        "no root certificate to verify servers with: enable the native-roots or webpki-roots feature, or give an extra CA file"
+    )]
+    NoTrustedRoots,
+    /// A proxy setting is not usable. The message names the setting (a
+    /// variable such as `HTTPS_PROXY`, or the explicit proxy's address) and
+    /// never shows credentials.
+    #[error("the proxy setting {setting} is not usable: {reason}")]
+    InvalidProxy {
+        /// Which setting, and its value without credentials when it is a
+        /// variable.
+        setting: Cow<'static, str>,
+        /// What is wrong with it.
+        reason: Cow<'static, str>,
+    },
     /// A configured header value cannot be sent in HTTP.
     #[error("the {name} setting is not a valid HTTP header value")]
     InvalidHeaderValue {

@@ -12,7 +12,7 @@
 //!                         a new token and one replay
 //! AttemptTimeoutLayer     read timeout of one attempt           (timeout)
 //! TraceLayer::attempt()   span per attempt                      (trace)
-//! HttpClient              pooled HTTP/1.1 + HTTP/2, rustls, proxy (client)
+//! HttpClient              pooled HTTP/1.1 + HTTP/2, rustls, proxies (client)
 //! ```
 //!
 //! Every layer is a `Layer` and its `Service` side by side in one module,
@@ -39,6 +39,36 @@
 //! | answer body limit | 64 MiB | [`DEFAULT_MAX_RESPONSE_BYTES`] |
 //! | retries of 429 | 2, as the official SDKs | [`retry::RetryConfig`] |
 //! | transient retries | 3 (idempotent calls only) | [`retry::RetryConfig`] |
+//! | proxy | the standard variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); loopback always direct | [`ProxyEnv`], [`HttpClientBuilder::proxy`] |
+//! | trust store | the operating system's (feature `native-roots`) | [Networks](#networks-proxies-and-trust) |
+//!
+//! # Networks: proxies and trust
+//!
+//! Each connection of [`HttpClient`] goes directly or through a proxy by
+//! its target: a loopback host (`localhost`, 127.0.0.0/8, `::1`) always
+//! directly; else through the proxy given with
+//! [`HttpClientBuilder::proxy`] ([`ProxyConfig`]), when there is one; else
+//! as the standard variables say ([`ProxyEnv`]: `HTTPS_PROXY` for
+//! `https://` targets, `HTTP_PROXY` for `http://` ones, `ALL_PROXY` for
+//! both, except the hosts of `NO_PROXY`), read from the process unless
+//! [`HttpClientBuilder::proxy_env`] gives them or
+//! [`HttpClientBuilder::system_proxy`]`(false)` turns them off. Every
+//! proxied target goes through a CONNECT tunnel; the proxy is reached over
+//! TCP (`http://`) or TLS (`https://`), and credentials in its URL or given
+//! apart go in `Proxy-Authorization: Basic` (never in a log or error). A
+//! proxy URL with another scheme is refused by
+//! [`build`](HttpClientBuilder::build), naming the setting or variable.
+//!
+//! Servers' certificates are checked, always (there is no switch to turn
+//! the checks off), with rustls and the `ring` provider, against the roots
+//! the crate's features choose, and the certificates of
+//! [`HttpClientBuilder::extra_root_certificate_file`]:
+//!
+//! | feature | roots |
+//! |---|---|
+//! | `native-roots` (default) | the operating system's trust store and verifier (`rustls-platform-verifier`): a corporate root installed on the machine is trusted. On Linux the store is the system's CA bundle, or the PEM file of `SSL_CERT_FILE` (and the directories of `SSL_CERT_DIR`) when set |
+//! | `webpki-roots` | the Mozilla roots compiled into the binary, whatever the machine trusts; used when `native-roots` is off |
+//! | neither | the extra CA file's only |
 //!
 //! ```
 //! use std::time::Duration;
@@ -95,7 +125,7 @@ pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
 pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
 #[cfg(feature = "metrics")]
 pub use metrics::{Metrics, MetricsLayer};
-pub use proxy::ProxyConfig;
+pub use proxy::{ProxyConfig, ProxyEnv};
 pub use retry::{Retry, RetryAttempt, RetryConfig, RetryLayer};
 pub use timeout::{
     AttemptTimeout, AttemptTimeoutLayer, Deadline, TimeoutFuture, TotalTimeout, TotalTimeoutLayer,

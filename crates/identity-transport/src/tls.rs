@@ -1,43 +1,96 @@
 //! The TLS configuration of [`HttpClient`](crate::HttpClient): rustls with
-//! the `ring` provider, the Mozilla roots of `webpki-roots`, and optionally
-//! the certificates of one extra PEM file (a corporate CA, or a test CA), as
-//! the official SDKs' `clientCertificate` setting.
+//! the `ring` provider, verifying servers against the roots the crate's
+//! features choose, and the certificates of one extra PEM file (a corporate
+//! CA, or a test CA), as the official SDKs' `clientCertificate` setting.
+//!
+//! | features | roots |
+//! |---|---|
+//! | `native-roots` (default) | the operating system's trust store and verifier, through `rustls-platform-verifier`: a corporate root installed on the machine is trusted; on Linux and other Unixes the store is the system's CA bundle, or the PEM file named by `SSL_CERT_FILE` (or the directories of `SSL_CERT_DIR`) when set |
+//! | `webpki-roots` alone | the Mozilla roots compiled into the binary (`webpki-roots`), whatever the machine trusts |
+//! | both | as `native-roots`: features add up across a build, and the system's store is the one its administrator controls |
+//! | neither | the extra CA file's certificates only (building fails without one) |
+//!
+//! Certificates are always checked: there is no setting that turns the
+//! checks off.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use rustls::RootCertStore;
+use rustls::client::WantsClientCert;
+use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
 use crate::error::BuildError;
 
-/// A rustls client configuration trusting the web's roots and the
-/// certificates of `extra_ca_file`, if any.
+/// A rustls client configuration that verifies servers against the roots of
+/// the crate's features and the certificates of `extra_ca_file`, if any.
 ///
 /// The ALPN protocols are set by hyper-rustls when it wraps the connector.
 pub(crate) fn client_config(
     extra_ca_file: Option<&Path>,
 ) -> Result<rustls::ClientConfig, BuildError> {
-    let mut roots = RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    let extra_roots = match extra_ca_file {
+        Some(path) => checked_roots(path)?,
+        None => Vec::new(),
     };
-    if let Some(path) = extra_ca_file {
-        for certificate in read_certificates(path)? {
-            roots
-                .add(certificate)
-                .map_err(|error| BuildError::CaFileInvalid {
-                    path: path.to_path_buf(),
-                    reason: format!("a certificate cannot be used as a root: {error}"),
-                })?;
-        }
-    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(BuildError::Tls)?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+        .map_err(BuildError::Tls)?;
+    Ok(verifying(builder, provider, extra_roots)?.with_no_client_auth())
+}
+
+/// The operating system's verifier, which also trusts `extra_roots`.
+#[cfg(feature = "native-roots")]
+fn verifying(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+    provider: Arc<CryptoProvider>,
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ConfigBuilder<rustls::ClientConfig, WantsClientCert>, BuildError> {
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider)
+        .map_err(BuildError::TrustStore)?;
+    // `dangerous()` is rustls' door to any verifier other than its own
+    // WebPKI one; this one checks as strictly (on Linux it is WebPKI over
+    // the system's roots), and nothing here lets a caller weaken it.
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier)))
+}
+
+/// WebPKI over the compiled-in roots (with `webpki-roots`) and `extra_roots`.
+#[cfg(not(feature = "native-roots"))]
+fn verifying(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+    _provider: Arc<CryptoProvider>,
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ConfigBuilder<rustls::ClientConfig, WantsClientCert>, BuildError> {
+    let mut roots = RootCertStore::empty();
+    #[cfg(feature = "webpki-roots")]
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // Checked by `checked_roots`: none is refused here.
+    let (_, _) = roots.add_parsable_certificates(extra_roots);
+    if roots.is_empty() {
+        return Err(BuildError::NoTrustedRoots);
+    }
+    Ok(builder.with_root_certificates(roots))
+}
+
+/// The certificates of the extra CA file, each checked to be usable as a
+/// root, so that a bad file is an error naming it.
+fn checked_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, BuildError> {
+    let certificates = read_certificates(path)?;
+    let mut check = RootCertStore::empty();
+    for certificate in &certificates {
+        check
+            .add(certificate.clone())
+            .map_err(|error| BuildError::CaFileInvalid {
+                path: path.to_path_buf(),
+                reason: format!("a certificate cannot be used as a root: {error}"),
+            })?;
+    }
+    Ok(certificates)
 }
 
 /// Every certificate of a PEM file; at least one.
@@ -67,8 +120,18 @@ mod tests {
     use std::io::Write;
 
     #[test]
+    #[cfg(any(feature = "native-roots", feature = "webpki-roots"))]
     fn the_default_configuration_builds() {
         assert!(client_config(None).is_ok());
+    }
+
+    #[test]
+    #[cfg(not(any(feature = "native-roots", feature = "webpki-roots")))]
+    fn without_root_features_the_extra_file_is_required() {
+        assert!(matches!(
+            client_config(None),
+            Err(BuildError::NoTrustedRoots)
+        ));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::already::confirmed;
 use crate::base_url::Origin;
 use crate::decode::{BodyDecoder, Decode, shown};
 use crate::encode::push_query_pair;
-use crate::error::{ApiError, BoxError, Error, SNIPPET_BYTES, snippet};
+use crate::error::{ApiError, BoxError, Error, MAX_ERROR_BODY_BYTES, SNIPPET_BYTES, snippet};
 use crate::operation::{CreateUser, DeleteUser, GetUser, ListUsers, Operation, PathTemplate};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -182,8 +182,9 @@ where
     }
 
     /// Sends the call: an answer with a success status comes back as its
-    /// head and unread body; any other is read whole into an
-    /// [`Error::Api`], unless it is the operation's "already done" refusal
+    /// head and unread body; any other is read into an [`Error::Api`] (up
+    /// to [`MAX_ERROR_BODY_BYTES`] of its body: the rest is neither read
+    /// nor waited for), unless it is the operation's "already done" refusal
     /// to a replay. What [`send`](Self::send) and the streams start with.
     pub(crate) async fn respond(self) -> Result<Answer<B>, Error> {
         let name = O::INFO.name();
@@ -206,7 +207,13 @@ where
             .extensions
             .get::<ReplayedAfterUnknownOutcome>()
             .is_some();
-        let body = collect(name, parts.status, std::pin::pin!(body)).await?;
+        let body = collect_prefix(
+            name,
+            parts.status,
+            std::pin::pin!(body),
+            MAX_ERROR_BODY_BYTES,
+        )
+        .await?;
         let mut error = ApiError::new(name, parts.status, parts.headers, body);
         error.after_unknown_outcome = replayed;
         if replayed
@@ -273,6 +280,32 @@ where
     let mut collected = BytesMut::new();
     while let Some(chunk) = next_chunk(operation, status, body.as_mut()).await? {
         collected.extend_from_slice(&chunk);
+    }
+    Ok(collected.freeze())
+}
+
+/// Reads a body up to `limit` bytes and stops there: what lies beyond is
+/// neither read nor kept, and the caller drops the body (and with it the
+/// connection). Nothing is reserved on the word of the body's declared
+/// length.
+pub(crate) async fn collect_prefix<B>(
+    operation: &'static str,
+    status: http::StatusCode,
+    body: Pin<&mut B>,
+    limit: usize,
+) -> Result<Bytes, Error>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let mut body = body;
+    let mut collected = BytesMut::new();
+    while collected.len() < limit {
+        let Some(chunk) = next_chunk(operation, status, body.as_mut()).await? else {
+            break;
+        };
+        let room = limit - collected.len();
+        collected.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
     Ok(collected.freeze())
 }

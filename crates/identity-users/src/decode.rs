@@ -6,8 +6,13 @@
 //! arrives, dropping each element's bytes once decoded, so a list of 10,000
 //! users never holds the whole body and the whole list at once; the same
 //! decoder backs the streaming call, which holds neither.
+//!
+//! What a decoder holds grows with what has arrived, at most doubling, and
+//! the answer's `Content-Length` only stops the growth where the body says
+//! it ends: a length is the sender's word, so a body that declares 60 MB
+//! and stalls after a few bytes costs a few bytes.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
 use serde::de::{DeserializeOwned, Error as _};
 
@@ -41,7 +46,9 @@ pub trait BodyDecoder {
     /// What it builds.
     type Output;
     /// How long the body will be, when the answer says (`Content-Length`),
-    /// given before the first chunk so that the output can be sized once.
+    /// given before the first chunk so that the output stops growing where
+    /// the body ends. It is the sender's word: a decoder never reserves it
+    /// ahead of the bytes that arrive.
     fn expect_bytes(&mut self, _length: u64) {}
     /// Takes the next chunk of the body.
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error>;
@@ -76,9 +83,9 @@ pub struct WholeJson<T> {
     /// The body while it is one chunk: kept as it came, never copied.
     first: Bytes,
     /// The body once a second chunk came.
-    joined: BytesMut,
+    joined: Vec<u8>,
     /// The body's length, when the answer said.
-    expected: usize,
+    declared: Option<usize>,
     output: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -86,8 +93,8 @@ impl<T> Default for WholeJson<T> {
     fn default() -> Self {
         Self {
             first: Bytes::new(),
-            joined: BytesMut::new(),
-            expected: 0,
+            joined: Vec::new(),
+            declared: None,
             output: std::marker::PhantomData,
         }
     }
@@ -97,7 +104,7 @@ impl<T: DeserializeOwned> BodyDecoder for WholeJson<T> {
     type Output = T;
 
     fn expect_bytes(&mut self, length: u64) {
-        self.expected = usize::try_from(length).unwrap_or(0).min(MAX_RESERVE);
+        self.declared = usize::try_from(length).ok();
     }
 
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
@@ -106,12 +113,10 @@ impl<T: DeserializeOwned> BodyDecoder for WholeJson<T> {
             self.first = chunk;
             return Ok(());
         }
-        if self.joined.is_empty() {
-            let first = std::mem::take(&mut self.first);
-            self.joined
-                .reserve(self.expected.max(first.len() + chunk.len()));
-            self.joined.extend_from_slice(&first);
-        }
+        let first = std::mem::take(&mut self.first);
+        let needed = self.joined.len() + first.len() + chunk.len();
+        grow_to_hold(&mut self.joined, needed, self.declared);
+        self.joined.extend_from_slice(&first);
         self.joined.extend_from_slice(&chunk);
         Ok(())
     }
@@ -124,6 +129,29 @@ impl<T: DeserializeOwned> BodyDecoder for WholeJson<T> {
         }
     }
 }
+
+/// Makes room in `buffer` for `needed` elements in all.
+///
+/// What a decoder holds grows with what has arrived, never with what the
+/// answer declares: a `Content-Length` of 60 MB on a body that stalls after
+/// a few bytes costs a few bytes. At most the capacity doubles what is
+/// needed (the vector's own policy, so amortised as usual), and it stops at
+/// the declared size while the body stays within it, so that an honest
+/// length leaves no slack at the end.
+fn grow_to_hold<T>(buffer: &mut Vec<T>, needed: usize, declared: Option<usize>) {
+    if buffer.capacity() >= needed {
+        return;
+    }
+    let doubled = needed.saturating_mul(2).max(MIN_CAPACITY);
+    let target = match declared {
+        Some(declared) if declared >= needed => doubled.min(declared),
+        _ => doubled,
+    };
+    buffer.reserve_exact(target - buffer.len());
+}
+
+/// The smallest capacity a decoder grows to.
+const MIN_CAPACITY: usize = 8;
 
 macro_rules! decode_whole {
     ($($model:ty),* $(,)?) => {$(
@@ -144,21 +172,22 @@ impl<T: DeserializeOwned> Decode for Vec<T> {
     type Decoder = JsonArray<T>;
 }
 
-/// The most a decoder reserves ahead on the word of `Content-Length`.
-const MAX_RESERVE: usize = 256 * 1024 * 1024;
-
 /// Decodes a JSON array element by element as its bytes arrive, each
 /// element parsed once, straight from the chunk it lies in
 /// (the array module's `ArrayItems`).
 ///
-/// With the body's length known, the list is sized once from the first
-/// chunk's elements, instead of growing by doubling (which leaves its slack
-/// allocated).
+/// With the body's length known, the list's size is estimated from the
+/// first elements (elements of one list are alike) and the list stops
+/// growing there, instead of doubling past it (which leaves its slack
+/// allocated); it still grows only as elements arrive (see `grow_to_hold`).
 #[derive(Debug)]
 pub struct JsonArray<T> {
     items: crate::array::ArrayItems<T>,
     decoded: Vec<T>,
-    expected_bytes: Option<u64>,
+    /// The body's length, until the estimate is made.
+    declared_bytes: Option<u64>,
+    /// How many elements the body holds, estimated from its length.
+    estimate: Option<usize>,
 }
 
 impl<T> Default for JsonArray<T> {
@@ -166,41 +195,47 @@ impl<T> Default for JsonArray<T> {
         Self {
             items: crate::array::ArrayItems::default(),
             decoded: Vec::new(),
-            expected_bytes: None,
+            declared_bytes: None,
+            estimate: None,
         }
     }
 }
+
+/// How many elements the estimate of a list's size is made from.
+const ESTIMATE_FROM: usize = 8;
 
 impl<T: DeserializeOwned> BodyDecoder for JsonArray<T> {
     type Output = Vec<T>;
 
     fn expect_bytes(&mut self, length: u64) {
-        self.expected_bytes = Some(length);
+        self.declared_bytes = Some(length);
     }
 
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
         let decoded = &mut self.decoded;
-        self.items.push(chunk, &mut |item| decoded.push(item))?;
-        // Elements of one list are alike: those of the first chunk tell how
-        // many the body holds.
-        if let Some(body) = self.expected_bytes
-            && self.decoded.len() >= 8
+        let estimate = self.estimate;
+        self.items.push(chunk, &mut |item| {
+            grow_to_hold(decoded, decoded.len() + 1, estimate);
+            decoded.push(item);
+        })?;
+        if let Some(body) = self.declared_bytes
+            && self.decoded.len() >= ESTIMATE_FROM
         {
-            self.expected_bytes = None;
+            self.declared_bytes = None;
             let consumed = self.items.consumed().max(1);
             let estimate = body.saturating_mul(self.decoded.len() as u64) / consumed;
-            let estimate = usize::try_from(estimate + estimate / 32 + 8)
-                .unwrap_or(0)
-                .min(MAX_RESERVE / std::mem::size_of::<T>().max(1));
-            self.decoded
-                .reserve_exact(estimate.saturating_sub(self.decoded.len()));
+            self.estimate = usize::try_from(estimate + estimate / 32 + 8).ok();
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Vec<T>, serde_json::Error> {
         let decoded = &mut self.decoded;
-        self.items.finish(&mut |item| decoded.push(item))?;
+        let estimate = self.estimate;
+        self.items.finish(&mut |item| {
+            grow_to_hold(decoded, decoded.len() + 1, estimate);
+            decoded.push(item);
+        })?;
         Ok(self.decoded)
     }
 }
@@ -297,6 +332,36 @@ mod tests {
         fn any_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode_in_chunks(&body, &[3]);
         }
+    }
+
+    #[test]
+    fn a_declared_length_is_not_reserved_before_the_bytes_arrive() {
+        let mut whole = WholeJson::<Value>::default();
+        whole.expect_bytes(60_000_000);
+        whole.push(Bytes::from_static(b"{\"a\":")).unwrap();
+        whole.push(Bytes::from_static(b"1")).unwrap();
+        assert!(whole.joined.capacity() <= 64, "{}", whole.joined.capacity());
+
+        let mut list = JsonArray::<Value>::default();
+        list.expect_bytes(60_000_000);
+        list.push(Bytes::from_static(b"[1,2,3,4,5,6,7,8,9,10,"))
+            .unwrap();
+        assert!(list.decoded.capacity() <= 32, "{}", list.decoded.capacity());
+    }
+
+    #[test]
+    fn an_honest_length_leaves_no_slack() {
+        // Alike elements, as a list of users is: the estimate holds.
+        let values: Vec<Value> = (0..1000).map(|n| json!({ "n": 1000 + n })).collect();
+        let body = serde_json::to_vec(&values).unwrap();
+        let mut list = JsonArray::<Value>::default();
+        list.expect_bytes(body.len() as u64);
+        for chunk in body.chunks(100) {
+            list.push(Bytes::copy_from_slice(chunk)).unwrap();
+        }
+        let decoded = list.finish().unwrap();
+        assert_eq!(decoded, values);
+        assert!(decoded.capacity() < 1100, "{}", decoded.capacity());
     }
 
     #[test]

@@ -25,6 +25,12 @@ const SNIPPET_CHARS: usize = 200;
 /// above in UTF-8 at the most).
 pub(crate) const SNIPPET_BYTES: usize = SNIPPET_CHARS * 4;
 
+/// The most bytes of an error answer's body a call reads and keeps in its
+/// [`ApiError::body`]: 64 KiB, enough for any problem document. The rest of
+/// a longer body is neither read nor waited for: the call stops reading and
+/// drops the body (and with it the connection).
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
 /// A call of the Users API failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -164,7 +170,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// The answer's headers.
     pub headers: HeaderMap,
-    /// The raw body, as it came (empty, JSON, or a proxy's HTML page).
+    /// The raw body, as it came (empty, JSON, or a proxy's HTML page), up
+    /// to its first [`MAX_ERROR_BODY_BYTES`].
     pub body: Bytes,
     /// The body parsed as problem details, when it is one.
     pub problem: Option<Problem>,

@@ -49,7 +49,7 @@ mod stream;
 pub use api::UsersApi;
 pub use base_url::BaseUrl;
 pub use call::Call;
-pub use error::{ApiError, BoxError, Error, Problem};
+pub use error::{ApiError, BoxError, Error, MAX_ERROR_BODY_BYTES, Problem};
 pub use find::{FindUsers, MAX_IDS_PER_REQUEST};
 pub use identity_call::{InvalidCorrelationId, OperationInfo, REQUEST_ID_HEADER, RequestOptions};
 pub use settle::SettleCreateUser;

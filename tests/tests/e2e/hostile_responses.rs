@@ -336,18 +336,7 @@ async fn a_body_past_the_size_limit_is_refused_without_reading_it_all() {
         head: head("200 OK", &[("Content-Length", "10000000000")]),
         chunk: b"xxxxxxxx".repeat(1024),
     };
-    let flood_error = Reply::Flood {
-        head: chunked_head(
-            "400 Bad Request",
-            &[("Content-Type", "application/problem+json")],
-        ),
-        chunk: chunked(&b" ".repeat(8192)),
-    };
-    for (name, reply) in [
-        ("chunked", flood_json),
-        ("declared", declared),
-        ("error", flood_error),
-    ] {
+    for (name, reply) in [("chunked", flood_json), ("declared", declared)] {
         for list in [false, true] {
             let server = always(reply.clone()).await;
             let client = client_of(&server);
@@ -368,6 +357,29 @@ async fn a_body_past_the_size_limit_is_refused_without_reading_it_all() {
             assert!(elapsed < READ_TIMEOUT * 3, "{name}: {elapsed:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_endless_error_body_is_an_api_error_with_its_first_64_kib() {
+    // An error answer's body is read up to 64 KiB, the rest neither read
+    // nor waited for.
+    let flood_error = Reply::Flood {
+        head: chunked_head(
+            "400 Bad Request",
+            &[("Content-Type", "application/problem+json")],
+        ),
+        chunk: chunked(&b" ".repeat(8192)),
+    };
+    let server = always(flood_error).await;
+    let (result, elapsed) = guarded(client_of(&server).users().get_user("00u1").send()).await;
+    let error = result.expect_err("an endless error answer");
+    let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(api.status, 400);
+    assert_eq!(
+        api.body.len(),
+        finbourne_identity::layers::users::MAX_ERROR_BODY_BYTES
+    );
+    assert!(elapsed < READ_TIMEOUT * 3, "{elapsed:?}");
 }
 
 /// A server that answers `status` with `Retry-After: value` once, then the

@@ -7,10 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod blocking;
+mod bounded_bodies;
 mod custom_stack;
 mod emulator_load;
 mod hostile_input;
 mod hostile_responses;
+mod networks;
 mod operations;
 mod secrets;
 mod soak;

@@ -287,17 +287,26 @@ async fn lifecycle_errors_and_soak(traces: &Mutex<Vec<u8>>) {
         nowhere.users().get_user("00u1").send().await.map(|_| ()),
         &mut out,
     );
-    let proxied = password_grant(PASSWORD, CLIENT_SECRET)
-        .proxy_address(format!("http://{closed}"))
-        .proxy_username("proxy-user")
-        .proxy_password(PROXY_PASSWORD);
-    out.debug(&proxied);
-    let proxied = proxied.build().unwrap();
-    out.debug(&proxied);
-    failing(
-        proxied.users().get_user("00u1").send().await.map(|_| ()),
-        &mut out,
-    );
+    // A loopback host never goes through a proxy: the proxied calls are to
+    // a name the proxy (that is not there) would have resolved.
+    let remote_base = "http://api.example.test:9/identity";
+    for proxied in [
+        password_grant(PASSWORD, CLIENT_SECRET)
+            .proxy_address(format!("http://{closed}"))
+            .proxy_username("proxy-user")
+            .proxy_password(PROXY_PASSWORD),
+        password_grant(PASSWORD, CLIENT_SECRET)
+            .proxy_address(format!("http://proxy-user:{PROXY_PASSWORD}@{closed}")),
+    ] {
+        let proxied = proxied.base_url(remote_base).allow_insecure_http(true);
+        out.debug(&proxied);
+        let proxied = proxied.build().unwrap();
+        out.debug(&proxied);
+        failing(
+            proxied.users().get_user("00u1").send().await.map(|_| ()),
+            &mut out,
+        );
+    }
     // Decode: a user that is not one.
     let hostile = RawServer::start(|_, _| Reply::Bytes(full("200 OK", &[], br#"{"id":5}"#))).await;
     let decoding = support::client(&hostile.base_url());

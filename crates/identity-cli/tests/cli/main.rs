@@ -9,4 +9,5 @@ mod commands;
 mod failures;
 mod import;
 mod support;
+mod tls_trust;
 mod trust;

@@ -198,3 +198,46 @@ async fn find_users_by_id_splits_dedups_and_merges() {
     assert_eq!(sizes.len(), 3);
     assert!(sizes.iter().all(|size| *size <= 50));
 }
+
+#[tokio::test]
+async fn an_error_answer_of_10_mb_keeps_64_kib_and_reads_no_further() {
+    // A problem document, then 10 MB more, in chunks of 16 KiB; the body
+    // counts the chunks it is asked for.
+    const CHUNK: usize = 16 * 1024;
+    const TOTAL: usize = 10 * 1024 * 1024;
+    let pulled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let service = tower::service_fn(move |_request: Request<Bytes>| {
+        let counter = counter.clone();
+        let mut first = br#"{"code":500,"title":"Internal Server Error","detail":""#.to_vec();
+        first.resize(CHUNK, b'x');
+        let frames = stream::iter(0..TOTAL / CHUNK).map(move |n| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let chunk = if n == 0 {
+                Bytes::from(first.clone())
+            } else {
+                Bytes::from(vec![b'x'; CHUNK])
+            };
+            Ok::<_, Infallible>(http_body::Frame::data(chunk))
+        });
+        async move {
+            let mut response = Response::new(StreamBody::new(frames));
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let api = UsersApi::new(service, BaseUrl::parse("http://127.0.0.1:1").unwrap());
+    let error = api.get_user("00u1").send().await.unwrap_err();
+    let Error::Api(api_error) = error else {
+        panic!("not an ApiError: {error:?}");
+    };
+    assert_eq!(api_error.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(api_error.body.len(), identity_users::MAX_ERROR_BODY_BYTES);
+    assert!(api_error.body.starts_with(br#"{"code":500"#));
+    let pulled = pulled.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        pulled,
+        identity_users::MAX_ERROR_BODY_BYTES / CHUNK,
+        "the rest of the body is not read"
+    );
+}

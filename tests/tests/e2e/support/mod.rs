@@ -2,11 +2,13 @@
 //! client of it, configured in code only (no environment, no secrets.json),
 //! so that the tests do not depend on the machine they run on; and for the
 //! reliability tests, the fault soak, a raw TCP server for hostile answers,
-//! a recording relay, the emulator binary as a child process and a
-//! `tracing` dispatcher a test can set on its own threads.
+//! a recording relay and a recording CONNECT proxy, the emulator binary as
+//! a child process, a `tracing` dispatcher a test can set on its own
+//! threads, and a counting allocator.
 
 #![allow(unreachable_pub)]
 
+pub mod alloc;
 pub mod emulator_process;
 pub mod raw_server;
 pub mod recording_proxy;
