@@ -42,6 +42,10 @@
 //! assert_eq!(response.body(), "Bearer a-personal-access-token");
 //! # Ok(()) }
 //! ```
+//!
+//! Cargo feature `metrics`: the token cache counts its fetches
+//! (`identity.client.token_fetches`, labelled `outcome`: `success` or
+//! `failure`) on the `metrics` facade.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -70,6 +70,11 @@
 //! | `webpki-roots` | the Mozilla roots compiled into the binary, whatever the machine trusts; used when `native-roots` is off |
 //! | neither | the extra CA file's only |
 //!
+//! Feature `metrics` (off by default) adds the `metrics` module: a
+//! `MetricsLayer` recording each request's duration, and the retry layer's
+//! counters of retries and of retries the budget refused, on the `metrics`
+//! facade.
+//!
 //! ```
 //! use std::time::Duration;
 //! use bytes::Bytes;
