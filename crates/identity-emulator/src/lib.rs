@@ -157,6 +157,7 @@ mod log;
 mod operations;
 mod persist;
 mod problems;
+mod ratelimit;
 mod routes;
 mod server;
 mod service;
@@ -164,10 +165,10 @@ mod shared;
 mod state;
 mod tokens;
 
-pub use cli::{EmulatorArgs, run};
+pub use cli::{EmulatorArgs, FaultRules, run};
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
-    DEFAULT_USERNAME, EmulatorConfig, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
+    DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
 };
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
