@@ -1,5 +1,5 @@
 //! Bearer-token checks (RFC 6750): every API call needs a static token or an
-//! issued, unexpired one; hooks take the same tokens, and need one when the
+//! issued, unexpired one, and is then held to the rate limit of its token; hooks take the same tokens, and need one when the
 //! emulator runs with `allow_remote` or a state file (otherwise they take a
 //! valid token or none).
 //!
@@ -10,14 +10,15 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+use crate::problems::ApiError;
 use crate::shared::{AppState, lock};
 use crate::tokens::TokenCheck;
 
 /// What a request presents as its bearer token.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Presented<'a> {
     /// No `Authorization: Bearer ...` header.
     Nothing,
@@ -63,16 +64,34 @@ fn refusal(shared: &AppState, presented: Presented<'_>, token_required: bool) ->
     }
 }
 
-/// Middleware of the API routes: a valid bearer token is required.
+/// Middleware of the API routes: a valid bearer token is required, and
+/// its caller must be within the rate limit ([`crate::ratelimit`]).
 pub(crate) async fn require_bearer(
     State(shared): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    match refusal(&shared, presented(request.headers()), true) {
-        Some(response) => response,
-        None => next.run(request).await,
+    let token = presented(request.headers());
+    if let Some(response) = refusal(&shared, token, true) {
+        return response;
     }
+    if let Presented::Token(token) = token
+        && let Err(wait) = shared.throttle(&format!("token:{token}"))
+    {
+        return rate_limited(&shared, wait);
+    }
+    next.run(request).await
+}
+
+/// 429 with `Retry-After` (fractional seconds) and a problem document.
+fn rate_limited(shared: &AppState, wait: std::time::Duration) -> Response {
+    let retry_after = crate::ratelimit::retry_after(wait);
+    let limit = shared.rate_limit().map_or(0, std::num::NonZeroU32::get);
+    let mut response = ApiError::rate_limited(limit, &retry_after).into_response();
+    if let Ok(value) = HeaderValue::from_str(&retry_after) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
 }
 
 /// Middleware of the hooks: a valid token, or none when the emulator's

@@ -1,9 +1,11 @@
 //! What an emulator is started with: address, credentials, token lifetime,
-//! state file and initial fault rules, and the limits they are checked
+//! state file, initial fault rules, rate limit and seeded users, and the
+//! limits they are checked
 //! against before it starts ([`EmulatorConfig::validate`]).
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,9 +35,14 @@ pub const REFRESH_TOKEN_TTL_FACTOR: u32 = 24;
 /// or development session needs a token to outlive 10 years.
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
 
+/// The most users `--seed-users` (`seed_users`) adds: ten million (about
+/// ten gigabytes of memory).
+pub const MAX_SEED_USERS: u64 = 10_000_000;
+
 /// How to start an emulator. `Default` listens on `127.0.0.1:0` (a free port),
 /// accepts the `DEFAULT_*` credentials, issues tokens for an hour, keeps its
-/// state in memory only and injects no faults.
+/// state in memory only, injects no faults, limits no rate and starts with
+/// no users.
 ///
 /// With `allow_remote` or a `state_file`, the hooks (`/_emulator/...`) need a
 /// bearer token, as the API does; without either, they take a valid token
@@ -80,6 +87,16 @@ pub struct EmulatorConfig {
     /// any host are served (not only loopback names) and the hooks need a
     /// bearer token.
     pub allow_remote: bool,
+    /// At most this many requests per second per caller (an API call's
+    /// bearer token, the token endpoint's client), answered 429 with a
+    /// fractional `Retry-After` beyond; `None`: no limit. Changed at run time
+    /// with [`Emulator::set_rate_limit`](crate::Emulator::set_rate_limit) or
+    /// `PUT /_emulator/rate-limit`.
+    pub rate_limit: Option<NonZeroU32>,
+    /// Start with this many seeded users (`user-000001@seed.example`, ...):
+    /// realistic and deterministic, put straight into the directory, those
+    /// already there (by login) skipped. At most [`MAX_SEED_USERS`].
+    pub seed_users: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -95,6 +112,8 @@ impl Default for EmulatorConfig {
             state_file: None,
             faults: Vec::new(),
             allow_remote: false,
+            rate_limit: None,
+            seed_users: 0,
         }
     }
 }
@@ -115,6 +134,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("state_file", &self.state_file)
             .field("faults", &self.faults)
             .field("allow_remote", &self.allow_remote)
+            .field("rate_limit", &self.rate_limit)
+            .field("seed_users", &self.seed_users)
             .finish()
     }
 }
@@ -128,8 +149,8 @@ impl EmulatorConfig {
 
     /// Checks what [`Emulator::start`](crate::Emulator::start) checks before
     /// anything else: a loopback address unless `allow_remote`, a token
-    /// lifetime of at most [`MAX_TOKEN_TTL`], no empty static token, and
-    /// fault rules that [`FaultRule::validate`] accepts. Errors name the
+    /// lifetime of at most [`MAX_TOKEN_TTL`], no empty static token, at
+    /// most [`MAX_SEED_USERS`] seeded users, and fault rules that [`FaultRule::validate`] accepts. Errors name the
     /// flag of the binary and the field.
     ///
     /// ```
@@ -168,6 +189,15 @@ impl EmulatorConfig {
                 setting: "--access-token (access_tokens)",
                 message: "an empty token would let `Authorization: Bearer` with no token in"
                     .to_owned(),
+            });
+        }
+        if self.seed_users > MAX_SEED_USERS {
+            return Err(EmulatorError::InvalidSetting {
+                setting: "--seed-users (seed_users)",
+                message: format!(
+                    "{} is more than the maximum of {MAX_SEED_USERS}",
+                    self.seed_users
+                ),
             });
         }
         for rule in &self.faults {

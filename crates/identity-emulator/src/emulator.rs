@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use identity_models::{UserResponse, UserStatus};
@@ -11,7 +12,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::guard::RequestGuard;
-use crate::routes::{API_PREFIX, TOKEN_PATH, router};
+use crate::operations::HOOK_PREFIX;
+use crate::routes::{API_PREFIX, HEALTH_PATH, TOKEN_PATH, router};
 use crate::shared::Shared;
 use crate::{EmulatorConfig, EmulatorError, FaultRule, RecordedRequest};
 
@@ -108,6 +110,17 @@ impl Emulator {
         format!("{}{TOKEN_PATH}", self.root_url())
     }
 
+    /// `http://127.0.0.1:<port>/_emulator`, under which the hooks live.
+    pub fn hooks_url(&self) -> String {
+        format!("{}{HOOK_PREFIX}", self.root_url())
+    }
+
+    /// `http://127.0.0.1:<port>/_emulator/health`, which answers 200 with
+    /// `{"status":"ok","version":"<crate version>"}` without a token.
+    pub fn health_url(&self) -> String {
+        format!("{}{HEALTH_PATH}", self.root_url())
+    }
+
     /// The request log: every API and token call so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.log.snapshot()
@@ -125,8 +138,19 @@ impl Emulator {
         self.shared.set_fault_rules(rules);
     }
 
+    /// The rate limit in force: requests per second per caller, `None` for
+    /// none.
+    pub fn rate_limit(&self) -> Option<NonZeroU32> {
+        self.shared.rate_limit()
+    }
+
+    /// Sets the rate limit (`None`: none); every caller's bucket starts full.
+    pub fn set_rate_limit(&self, rate: Option<NonZeroU32>) {
+        self.shared.set_rate_limit(rate);
+    }
+
     /// Forgets users, schema, issued tokens, fault rules and the request log
-    /// (static tokens stay). With a state file, the empty state is written;
+    /// (static tokens and the rate limit stay). With a state file, the empty state is written;
     /// a failure to write it is logged.
     pub fn reset(&self) {
         self.shared.forget_runtime_state();
@@ -148,18 +172,44 @@ impl Emulator {
             .map_err(|_| EmulatorError::UserNotFound { id: id.to_owned() })
     }
 
-    /// Every user, deleted ones included, with their roles.
+    /// Every user, deleted ones included, with their roles, in creation
+    /// order.
     pub fn users(&self) -> Vec<UserResponse> {
-        self.shared.read(|directory| directory.users().to_vec())
+        self.shared
+            .read(|directory| directory.users().cloned().collect())
     }
 
-    /// Stops accepting connections, lets the requests in flight finish and
-    /// waits for the server to stop.
+    /// How many users there are, deleted ones included.
+    pub fn user_count(&self) -> usize {
+        self.shared.read(|directory| directory.len())
+    }
+
+    /// The user with this id, deleted or not, with its roles.
+    pub fn user(&self, id: &str) -> Option<UserResponse> {
+        self.shared
+            .read(|directory| directory.get(id).ok().cloned())
+    }
+
+    /// Stops accepting connections, lets the requests in flight finish (for
+    /// at most 5 seconds), waits for the server to stop and, with a state
+    /// file, folds its journal into a new snapshot (a failure is logged:
+    /// the journal still holds every change).
     pub async fn shutdown(self) {
-        let Self { stop, server, .. } = self;
+        let Self {
+            stop,
+            server,
+            shared,
+            ..
+        } = self;
         drop(stop);
         if let Err(error) = server.await {
             tracing::warn!(%error, "the emulator's server task failed");
+        }
+        let compacted = tokio::task::spawn_blocking(move || shared.compact()).await;
+        match compacted {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "cannot compact the state file"),
+            Err(error) => tracing::error!(%error, "the state file's compaction failed"),
         }
     }
 }

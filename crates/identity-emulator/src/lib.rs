@@ -42,13 +42,15 @@
 //!   (others: 415); query booleans as `true`/`false` in any case.
 //! - `/oauth2/token`: the password and refresh_token grants (RFC 6749).
 //! - `/_emulator/...`: hooks for tests, the same as the methods of
-//!   [`Emulator`], neither logged nor faulted:
+//!   [`Emulator`], neither in the request log nor faulted nor rate-limited:
 //!
 //! | hook | what it does |
 //! |---|---|
+//! | `GET /_emulator/health` | 200 `{"status":"ok","version":"<crate version>"}`, never needs a token |
 //! | `PUT /_emulator/users/{id}/status` `{"status":"LOCKED_OUT"}` | sets a user's status |
 //! | `GET` / `DELETE /_emulator/requests` | the request log / clears it |
 //! | `GET` / `PUT /_emulator/faults` `{"rules":[...]}` | the fault rules |
+//! | `GET` / `PUT /_emulator/rate-limit` `{"requestsPerSecond":N}` | the rate limit (`null`: none) |
 //! | `POST /_emulator/reset` | forgets users, schema, tokens, faults and the log |
 //!
 //! The hooks take the API's tokens. They **need** one (a static token, or
@@ -56,6 +58,19 @@
 //! with `allow_remote` (`--allow-remote`) or a `state_file`
 //! (`--state-file`): then other hosts may reach it, or what a hook does
 //! outlives it. Otherwise they take a valid token or none, for local tests.
+//! The health check never needs one: it reveals nothing.
+//!
+//! # Scale, rate limit and seeded users
+//!
+//! Users are indexed by id and by lower-cased login, so lookups and the
+//! uniqueness checks cost the same at a million users as at a hundred
+//! (ListUsers keeps creation order). [`EmulatorConfig::seed_users`]
+//! (`--seed-users N`) starts with N realistic, deterministic users
+//! (`user-000001@seed.example`, ...). [`EmulatorConfig::rate_limit`]
+//! (`--rate-limit N`) allows N requests per second per bearer token (per
+//! client at the token endpoint) and answers 429 with a fractional
+//! `Retry-After` beyond; [`Emulator::set_rate_limit`] and
+//! `PUT /_emulator/rate-limit` change it at run time.
 //!
 //! # Who may call it
 //!
@@ -80,9 +95,20 @@
 //!   never sends `Access-Control-Allow-*` headers, so no CORS preflight
 //!   succeeds and no cross-origin answer can be read.
 //!
-//! The state file is written with mode 0600 (on Unix) through a temporary
-//! file created new under a random name beside it, never through a link
-//! planted there.
+//! # The state file
+//!
+//! With a `state_file` (`--state-file PATH`), `PATH` holds a snapshot of the
+//! users, roles and schema, and `PATH.journal` a JSON line per change made
+//! since (what the change did, not the request). A change is answered once
+//! its line is flushed to disk, so its cost does not grow with the domain;
+//! the journal is folded into a new snapshot at start, at graceful shutdown
+//! and when it outgrows the snapshot; a line cut short by a crash was never
+//! acknowledged and is ignored. A journal of JSON Lines rather than an
+//! embedded database (SQLite, redb): no C build and no new dependency, the
+//! snapshot stays the JSON file people read and edit, and "acknowledged
+//! means on disk" is one append and one flush. Both files are written with mode 0600 (on Unix)
+//! through temporary files created new under random names beside them,
+//! never through a link planted there.
 //!
 //! # Error answers
 //!
@@ -100,13 +126,14 @@
 //! | 719 | UserStatusInvalidForPasswordExpiry | 400 |
 //! | 786 | ActionNotValidForUserType | 400 |
 //! | 0 | the status's reason phrase | injected status faults; 500 when the state file cannot be written |
+//! | 0 | TooManyRequests | 429, over the rate limit, with `Retry-After` |
 //! | 0 | MisdirectedRequest | 421, a request naming another host (see "Who may call it") |
 //! | 0 | CrossOriginRequestRefused | 403, a request from another web origin |
 //!
 //! A missing, unknown or expired bearer token is a 401 with an empty body
 //! and `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token
-//! was sent). `Retry-After` is only ever sent by an injected status fault
-//! that asks for it.
+//! was sent). `Retry-After` is sent by an injected status fault that asks
+//! for it, and with every 429 of the rate limit (seconds, fractional).
 //!
 //! # Choices where the service's documents are silent
 //!
@@ -137,13 +164,20 @@
 //!
 //! `identity-emulator [--bind 127.0.0.1:8080] [--access-token T]... [--username U]
 //! [--password P] [--client-id C] [--client-secret S] [--token-ttl-secs N]
-//! [--state-file PATH] [--fault JSON]... [--allow-remote]`; the flags are
-//! [`EmulatorArgs`], reusable by other command lines with [`run`]. Settings
-//! no clock can hold are refused at start with an error naming the flag
+//! [--state-file PATH] [--fault JSON]... [--rate-limit N] [--seed-users N]
+//! [--ready-json] [--allow-remote]`; the flags are [`EmulatorArgs`], reusable
+//! by other command lines with [`run`], each also read from an
+//! `IDENTITY_EMULATOR_*` variable (the flag wins). Settings no clock can
+//! hold are refused at start with an error naming the flag
 //! ([`EmulatorConfig::validate`]): a token lifetime beyond
 //! [`MAX_TOKEN_TTL`] (10 years), a delay fault beyond [`MAX_FAULT_DELAY_MS`]
-//! (a day), an empty access token. The binary logs to stderr (warnings by
-//! default, `RUST_LOG` for more).
+//! (a day), an empty access token, more than [`MAX_SEED_USERS`] seeded
+//! users. With `--ready-json` it prints one JSON line on stdout once it
+//! listens (URLs and credentials, for a test suite in any language) and
+//! nothing else there. SIGTERM and SIGINT stop it gracefully (in-flight
+//! requests finish, the journal is folded, exit code 0). The binary logs to
+//! stderr (warnings by default; `RUST_LOG=identity_emulator::requests=info`
+//! adds one line per request, with no secret, header value or raw path).
 
 mod auth;
 mod cli;
@@ -157,6 +191,7 @@ mod log;
 mod operations;
 mod persist;
 mod problems;
+mod ratelimit;
 mod routes;
 mod server;
 mod service;
@@ -164,10 +199,10 @@ mod shared;
 mod state;
 mod tokens;
 
-pub use cli::{EmulatorArgs, run};
+pub use cli::{EmulatorArgs, FaultRules, run};
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
-    DEFAULT_USERNAME, EmulatorConfig, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
+    DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
 };
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;

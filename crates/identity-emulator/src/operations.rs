@@ -14,6 +14,53 @@ pub(crate) const TOKEN_OPERATION: &str = "Token";
 /// Where the emulator's own hooks live (never logged, never faulted).
 pub(crate) const HOOK_PREFIX: &str = "/_emulator";
 
+/// The hooks' path templates, for the request log on stderr.
+const HOOK_TEMPLATES: [&str; 6] = [
+    "/_emulator/health",
+    "/_emulator/users/{id}/status",
+    "/_emulator/requests",
+    "/_emulator/faults",
+    "/_emulator/rate-limit",
+    "/_emulator/reset",
+];
+
+/// What the request log on stderr names a request by, never its raw path
+/// (which may hold a login or an id): the path template of the route it
+/// addresses and its operation, if any.
+pub(crate) fn route_of(method: &Method, path: &str) -> (String, Option<&'static str>) {
+    if path == TOKEN_PATH {
+        return (TOKEN_PATH.to_owned(), classify(method, path));
+    }
+    if is_hook(path) {
+        let template = HOOK_TEMPLATES
+            .iter()
+            .find(|template| literal_rank(template, path).is_some())
+            .copied()
+            .unwrap_or("/_emulator/(unknown)");
+        return (template.to_owned(), None);
+    }
+    if let Some(api_path) = path.strip_prefix(API_PREFIX) {
+        let operation = classify(method, path);
+        let template = operation
+            .and_then(|name| OPERATIONS.iter().find(|operation| operation.name == name))
+            .map(|operation| operation.path)
+            .or_else(|| {
+                // The route the router would pick (literal segments win).
+                OPERATIONS
+                    .iter()
+                    .filter_map(|operation| {
+                        literal_rank(operation.path, api_path).map(|rank| (rank, operation.path))
+                    })
+                    .max_by(|(a, _), (b, _)| a.cmp(b))
+                    .map(|(_, template)| template)
+            });
+        if let Some(template) = template {
+            return (format!("{API_PREFIX}{template}"), operation);
+        }
+    }
+    ("(unknown path)".to_owned(), None)
+}
+
 /// Whether `path` is one of the emulator's hooks.
 pub(crate) fn is_hook(path: &str) -> bool {
     path.strip_prefix(HOOK_PREFIX)
@@ -152,6 +199,57 @@ mod tests {
         ];
         for (method, path, expected) in cases {
             assert_eq!(classify(&method, path), expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn the_request_log_names_templates_never_raw_paths() {
+        let cases = [
+            (
+                Method::GET,
+                "/identity/api/users/00uSecret",
+                "/identity/api/users/{id}",
+                Some("GetUser"),
+            ),
+            (
+                Method::GET,
+                "/identity/api/users/fromlogin/ada%40example.com",
+                "/identity/api/users/fromlogin/{login}",
+                Some("GetUserFromLogin"),
+            ),
+            (
+                Method::PATCH,
+                "/identity/api/users/00u1",
+                "/identity/api/users/{id}",
+                None,
+            ),
+            (
+                Method::POST,
+                "/oauth2/token",
+                "/oauth2/token",
+                Some("Token"),
+            ),
+            (
+                Method::PUT,
+                "/_emulator/users/00u1/status",
+                "/_emulator/users/{id}/status",
+                None,
+            ),
+            (Method::GET, "/_emulator/health", "/_emulator/health", None),
+            (
+                Method::GET,
+                "/_emulator/secret-place",
+                "/_emulator/(unknown)",
+                None,
+            ),
+            (Method::GET, "/ada@example.com", "(unknown path)", None),
+        ];
+        for (method, path, template, operation) in cases {
+            assert_eq!(
+                route_of(&method, path),
+                (template.to_owned(), operation),
+                "{path}"
+            );
         }
     }
 

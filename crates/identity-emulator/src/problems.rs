@@ -164,6 +164,19 @@ impl ApiError {
         )
     }
 
+    /// 429, code 0: the caller is over the rate limit.
+    pub(crate) fn rate_limited(limit: u32, retry_after: &str) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            0,
+            "TooManyRequests",
+            "Too many requests",
+            format!(
+                "More than {limit} requests per second with this token: retry after {retry_after} s."
+            ),
+        )
+    }
+
     /// An injected fault status (code 0, named after the status).
     pub(crate) fn injected(status: StatusCode) -> Self {
         let name = status.canonical_reason().unwrap_or("Error");
@@ -280,10 +293,19 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Renders the problem a handler left in `response`, if any.
+/// Renders the problem a handler left in `response`, if any, keeping the
+/// headers set beside it (`Retry-After`, `WWW-Authenticate`).
 pub(crate) fn render_pending_problem(response: Response, context: &RequestContext) -> Response {
     match response.extensions().get::<PendingProblem>() {
-        Some(PendingProblem(problem)) => problem.render(context),
+        Some(PendingProblem(problem)) => {
+            let mut rendered = problem.render(context);
+            for (name, value) in response.headers() {
+                if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                    rendered.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            rendered
+        }
         None => response,
     }
 }

@@ -1,5 +1,7 @@
 //! The service hyper runs for each connection, around the axum router: it
-//! names the request id, refuses requests for another host or from another
+//! writes the request log on stderr when `RUST_LOG` asks for it (one line per
+//! request at `info`, target `identity_emulator::requests`), names the
+//! request id, refuses requests for another host or from another
 //! web origin ([`crate::guard`]) before anything else sees them, records the
 //! request in the log, applies the fault rules, and renders problem bodies.
 //!
@@ -26,7 +28,7 @@ use tower::ServiceExt as _;
 use crate::RecordedRequest;
 use crate::faults::Fault;
 use crate::guard::RequestGuard;
-use crate::operations::{TOKEN_OPERATION, classify, is_hook};
+use crate::operations::{TOKEN_OPERATION, classify, is_hook, route_of};
 use crate::problems::{ApiError, RequestContext, render_pending_problem};
 use crate::shared::{AppState, lock};
 
@@ -231,13 +233,47 @@ fn host_of<B>(request: &Request<B>) -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// The target of the request log on stderr (`RUST_LOG=identity_emulator::requests=info`).
+const REQUEST_LOG_TARGET: &str = "identity_emulator::requests";
+
+/// Handles `request` and, when the request log on stderr is on, writes its
+/// line: method, route template, operation, status and duration (never the
+/// raw path, a query, a header or a body).
+async fn handle_and_log(
+    service: ConnectionService,
+    request: Request<Incoming>,
+) -> Result<Response, ConnectionClosed> {
+    if !tracing::enabled!(target: REQUEST_LOG_TARGET, tracing::Level::INFO) {
+        return service.handle(request).await;
+    }
+    let method = request.method().clone();
+    let (route, operation) = route_of(&method, request.uri().path());
+    let started = std::time::Instant::now();
+    let result = service.handle(request).await;
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = match &result {
+        Ok(response) => response.status().as_u16().to_string(),
+        Err(_) => "closed".to_owned(),
+    };
+    tracing::info!(
+        target: REQUEST_LOG_TARGET,
+        method = %method,
+        route = %route,
+        operation = %operation.unwrap_or("-"),
+        status = %status,
+        duration_ms = format_args!("{duration_ms:.2}"),
+        "request"
+    );
+    result
+}
+
 impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     type Response = Response;
     type Error = ConnectionClosed;
     type Future = Pin<Box<dyn Future<Output = Result<Response, ConnectionClosed>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        Box::pin(self.clone().handle(request))
+        Box::pin(handle_and_log(self.clone(), request))
     }
 }
 

@@ -1,16 +1,19 @@
 //! What every connection and handler of one emulator shares: the directory,
-//! the tokens, the fault rules, the request log, the credentials and the
-//! state file. Each piece sits behind its own mutex, held only for a few
+//! the tokens, the fault rules, the rate limit, the request log, the
+//! credentials and the state file's journal. Each piece sits behind its own mutex, held only for a few
 //! statements and never across an `.await`.
 
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::faults::{FaultEngine, FaultRule};
 use crate::log::RequestLog;
-use crate::persist::Persister;
+use crate::persist::Journal;
 use crate::problems::ApiError;
+use crate::ratelimit::RateLimiter;
 use crate::state::{Directory, DomainError};
 use crate::tokens::TokenStore;
 use crate::{EmulatorConfig, EmulatorError};
@@ -24,34 +27,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The directory kept in the state file; a new (empty) file is written when
-/// there is none yet.
-fn load_or_create(persister: &Persister) -> Result<Directory, EmulatorError> {
-    let path = persister.path();
-    match crate::persist::load::<Directory>(path)? {
-        Some(directory) => {
-            directory
-                .check_loaded()
-                .map_err(|message| EmulatorError::CorruptStateFile {
-                    path: path.to_owned(),
-                    message,
-                })?;
-            Ok(directory)
-        }
-        None => {
-            let directory = Directory::default();
-            serde_json::to_vec_pretty(&directory)
-                .map_err(std::io::Error::other)
-                .and_then(|bytes| persister.create(&bytes))
-                .map_err(|source| EmulatorError::StateFile {
-                    path: path.to_owned(),
-                    source,
-                })?;
-            Ok(directory)
-        }
-    }
-}
-
 /// The credentials the token endpoint accepts.
 pub(crate) struct Credentials {
     pub(crate) username: String,
@@ -60,29 +35,25 @@ pub(crate) struct Credentials {
     pub(crate) client_secret: String,
 }
 
-/// The directory with the version of its latest change.
-#[derive(Debug, Default)]
-struct Stored {
-    directory: Directory,
-    version: u64,
-}
-
-/// A snapshot of the directory to put on disk.
-struct Snapshot {
-    version: u64,
-    bytes: serde_json::Result<Vec<u8>>,
+/// Why a change was not made or not saved.
+enum ChangeError {
+    /// The directory refused it (nothing was changed).
+    Refused(DomainError),
+    /// It was made in memory but could not be written to the state file.
+    NotSaved(std::io::Error),
 }
 
 /// Everything one emulator shares.
 pub(crate) struct Shared {
-    stored: Mutex<Stored>,
+    directory: Mutex<Directory>,
+    rate_limit: Mutex<RateLimiter>,
     pub(crate) tokens: Mutex<TokenStore>,
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) log: RequestLog,
     pub(crate) credentials: Credentials,
     /// Whether the hooks need a bearer token.
     pub(crate) hooks_need_token: bool,
-    persister: Option<Persister>,
+    journal: Option<Arc<Journal>>,
     started: Instant,
 }
 
@@ -90,16 +61,20 @@ impl Shared {
     /// The shared state of an emulator started with `config`, reading the
     /// state file if there is one.
     pub(crate) fn new(config: &EmulatorConfig) -> Result<Self, EmulatorError> {
-        let persister = config.state_file.clone().map(Persister::new);
-        let directory = match &persister {
-            None => Directory::default(),
-            Some(persister) => load_or_create(persister)?,
+        let (directory, journal) = match &config.state_file {
+            None => {
+                let mut directory = Directory::default();
+                directory.seed(config.seed_users);
+                (directory, None)
+            }
+            Some(path) => {
+                let (directory, journal) = Journal::open(path.clone(), config.seed_users)?;
+                (directory, Some(Arc::new(journal)))
+            }
         };
         Ok(Self {
-            stored: Mutex::new(Stored {
-                directory,
-                version: 0,
-            }),
+            directory: Mutex::new(directory),
+            rate_limit: Mutex::new(RateLimiter::new(config.rate_limit)),
             tokens: Mutex::new(TokenStore::new(&config.access_tokens, config.token_ttl)),
             faults: Mutex::new(FaultEngine::new(config.faults.clone())),
             log: RequestLog::default(),
@@ -110,7 +85,7 @@ impl Shared {
                 client_secret: config.client_secret.clone(),
             },
             hooks_need_token: config.hooks_need_token(),
-            persister,
+            journal,
             started: Instant::now(),
         })
     }
@@ -124,29 +99,41 @@ impl Shared {
 
     /// Reads the directory.
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Directory) -> T) -> T {
-        read(&lock(&self.stored).directory)
+        read(&lock(&self.directory))
     }
 
-    /// Changes the directory under its lock and, when that succeeds and
-    /// there is a state file, takes the snapshot to write.
+    /// Changes the directory under its lock and, with a state file, writes
+    /// the change's journal line (or a snapshot); answers the journal number
+    /// to wait for, if any.
     fn apply<T>(
         &self,
         change: impl FnOnce(&mut Directory) -> Result<T, DomainError>,
-    ) -> Result<(T, Option<Snapshot>), DomainError> {
-        let mut stored = lock(&self.stored);
-        let value = change(&mut stored.directory)?;
-        if self.persister.is_none() {
-            return Ok((value, None));
+    ) -> Result<(T, Option<u64>), ChangeError> {
+        let mut directory = lock(&self.directory);
+        let result = change(&mut directory);
+        let Some(journal) = &self.journal else {
+            return result
+                .map(|value| (value, None))
+                .map_err(ChangeError::Refused);
+        };
+        let effects = directory.take_effects();
+        let seq = if effects.is_empty() {
+            None
+        } else {
+            let seq = journal
+                .append(&mut directory, effects)
+                .map_err(ChangeError::NotSaved)?;
+            Some(seq)
+        };
+        result
+            .map(|value| (value, seq))
+            .map_err(ChangeError::Refused)
+    }
+
+    fn log_not_saved(&self, error: &std::io::Error) {
+        if let Some(journal) = &self.journal {
+            tracing::error!(%error, path = %journal.path().display(), "cannot write the state file");
         }
-        stored.version += 1;
-        let bytes = serde_json::to_vec_pretty(&stored.directory);
-        Ok((
-            value,
-            Some(Snapshot {
-                version: stored.version,
-                bytes,
-            }),
-        ))
     }
 
     /// Changes the directory and, with a state file, answers only once the
@@ -156,41 +143,86 @@ impl Shared {
         &self,
         change: impl FnOnce(&mut Directory) -> Result<T, DomainError>,
     ) -> Result<T, ApiError> {
-        let (value, snapshot) = self.apply(change)?;
-        if let (Some(persister), Some(snapshot)) = (&self.persister, snapshot) {
-            let result = match snapshot.bytes {
-                Ok(bytes) => persister.write_async(snapshot.version, bytes).await,
-                Err(error) => Err(std::io::Error::other(error)),
-            };
-            if let Err(error) = result {
-                tracing::error!(%error, path = %persister.path().display(), "cannot write the state file");
+        let (value, seq) = match self.apply(change) {
+            Ok(done) => done,
+            Err(ChangeError::Refused(error)) => return Err(error.into()),
+            Err(ChangeError::NotSaved(error)) => {
+                self.log_not_saved(&error);
                 return Err(ApiError::state_not_saved());
             }
+        };
+        if let (Some(journal), Some(seq)) = (&self.journal, seq)
+            && let Err(error) = journal.sync_through_async(seq).await
+        {
+            self.log_not_saved(&error);
+            return Err(ApiError::state_not_saved());
         }
         Ok(value)
     }
 
-    /// [`Shared::change`] for the synchronous library API: the state file is
-    /// written on the calling thread.
+    /// [`Shared::change`] for the synchronous library API: the journal is
+    /// flushed on the calling thread.
     pub(crate) fn change_blocking<T>(
         &self,
         change: impl FnOnce(&mut Directory) -> Result<T, DomainError>,
     ) -> Result<Result<T, DomainError>, EmulatorError> {
-        let (value, snapshot) = match self.apply(change) {
-            Ok(done) => done,
-            Err(error) => return Ok(Err(error)),
+        let not_saved = |journal: &Journal, source| EmulatorError::StateFile {
+            path: journal.path().to_owned(),
+            source,
         };
-        if let (Some(persister), Some(snapshot)) = (&self.persister, snapshot) {
-            let result = match snapshot.bytes {
-                Ok(bytes) => persister.write(snapshot.version, &bytes),
-                Err(error) => Err(std::io::Error::other(error)),
-            };
-            result.map_err(|source| EmulatorError::StateFile {
-                path: persister.path().to_owned(),
-                source,
-            })?;
+        let (value, seq) = match self.apply(change) {
+            Ok(done) => done,
+            Err(ChangeError::Refused(error)) => return Ok(Err(error)),
+            Err(ChangeError::NotSaved(source)) => {
+                // Only a journal fails to save.
+                let path = self
+                    .journal
+                    .as_ref()
+                    .map(|journal| journal.path().to_owned())
+                    .unwrap_or_default();
+                return Err(EmulatorError::StateFile { path, source });
+            }
+        };
+        if let (Some(journal), Some(seq)) = (&self.journal, seq) {
+            journal
+                .sync_through(seq)
+                .map_err(|source| not_saved(journal, source))?;
         }
         Ok(Ok(value))
+    }
+
+    /// Folds the journal into a new snapshot, when it holds any change
+    /// (graceful shutdown). Blocking.
+    pub(crate) fn compact(&self) -> Result<(), EmulatorError> {
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        let directory = lock(&self.directory);
+        if !journal.has_changes() {
+            return Ok(());
+        }
+        journal
+            .compact(&directory)
+            .map_err(|source| EmulatorError::StateFile {
+                path: journal.path().to_owned(),
+                source,
+            })
+    }
+
+    /// Takes one request from `caller`'s rate-limit bucket: `Err` with the
+    /// wait when it is empty.
+    pub(crate) fn throttle(&self, caller: &str) -> Result<(), Duration> {
+        lock(&self.rate_limit).take(caller)
+    }
+
+    /// The rate limit in force.
+    pub(crate) fn rate_limit(&self) -> Option<NonZeroU32> {
+        lock(&self.rate_limit).rate()
+    }
+
+    /// Sets the rate limit (every bucket starts full).
+    pub(crate) fn set_rate_limit(&self, rate: Option<NonZeroU32>) {
+        lock(&self.rate_limit).set_rate(rate);
     }
 
     /// The fault rules in force.

@@ -1,6 +1,9 @@
-//! The emulator's own hooks, outside the API (`/_emulator/...`): set a
-//! user's status, read or clear the request log, set or read the fault
-//! rules, and reset everything. They are not logged and meet no faults.
+//! The emulator's own hooks, outside the API (`/_emulator/...`): the health
+//! check, set a user's status, read or clear the request log, set or read
+//! the fault rules and the rate limit, and reset everything. They are not
+//! in the request log, and meet no faults and no rate limit.
+
+use std::num::NonZeroU32;
 
 use axum::extract::State;
 use axum::routing::{get, post, put};
@@ -21,7 +24,32 @@ pub(super) fn router() -> Router<AppState> {
         .route("/_emulator/users/{id}/status", put(set_user_status))
         .route("/_emulator/requests", get(requests).delete(clear_requests))
         .route("/_emulator/faults", get(faults).put(set_faults))
+        .route("/_emulator/rate-limit", get(rate_limit).put(set_rate_limit))
         .route("/_emulator/reset", post(reset))
+}
+
+/// Answer of `GET /_emulator/health`.
+#[derive(Serialize)]
+pub(super) struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+/// `GET /_emulator/health`: 200 `{"status":"ok","version":"<crate version>"}`,
+/// with or without a token (it reveals nothing).
+pub(super) async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Body of `PUT /_emulator/rate-limit` and answer of its `GET`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RateLimit {
+    /// Requests per second per caller; `null` for no limit.
+    requests_per_second: Option<NonZeroU32>,
 }
 
 /// Body of `PUT /_emulator/users/{id}/status`.
@@ -85,6 +113,23 @@ async fn set_faults(
     }
     shared.set_fault_rules(rules);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/rate-limit`: `{"requestsPerSecond": N}` (`null`: none).
+async fn rate_limit(State(shared): State<AppState>) -> Json<RateLimit> {
+    Json(RateLimit {
+        requests_per_second: shared.rate_limit(),
+    })
+}
+
+/// `PUT /_emulator/rate-limit` `{"requestsPerSecond": N}` (`null`: none):
+/// 204; every caller's bucket starts full.
+async fn set_rate_limit(
+    State(shared): State<AppState>,
+    JsonBody(limit): JsonBody<RateLimit>,
+) -> StatusCode {
+    shared.set_rate_limit(limit.requests_per_second);
+    StatusCode::NO_CONTENT
 }
 
 /// `POST /_emulator/reset`: forgets users, schema, issued tokens, faults and

@@ -1,7 +1,7 @@
 //! The HTTP surface: the Users API under `/identity` (bearer token required),
 //! the OAuth2 token endpoint at `/oauth2/token`, and the emulator's hooks
 //! under `/_emulator` (bearer token required with `allow_remote` or a state
-//! file).
+//! file, except for the health check, which reveals nothing).
 //!
 //! The API routes come from one table, [`OPERATIONS`], which the request
 //! classifier ([`crate::operations`]) reads too, so a route and its name in
@@ -19,7 +19,7 @@ mod users;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodFilter, MethodRouter, on, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on, post};
 use http::Method;
 
 use crate::auth;
@@ -30,6 +30,9 @@ pub(crate) const API_PREFIX: &str = "/identity";
 
 /// Where the token endpoint is served.
 pub(crate) const TOKEN_PATH: &str = "/oauth2/token";
+
+/// The health check, the one hook that never needs a token.
+pub(crate) const HEALTH_PATH: &str = "/_emulator/health";
 
 /// One contract operation: its name, method, path under [`API_PREFIX`], and
 /// how to route it.
@@ -162,6 +165,7 @@ pub(crate) fn router(shared: AppState) -> Router {
     Router::new()
         .nest(API_PREFIX, api)
         .route(TOKEN_PATH, post(token::token))
+        .route(HEALTH_PATH, get(hooks::health))
         .merge(hooks)
         .with_state(shared)
 }

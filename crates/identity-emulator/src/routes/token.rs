@@ -7,8 +7,10 @@
 //! `{"error", "error_description"}`: 401 `invalid_client` for a bad client,
 //! 400 `invalid_grant` for bad user credentials or a refresh token that is
 //! unknown, expired or another client's, 400 `invalid_request` and
-//! `unsupported_grant_type` for malformed requests. Refresh tokens are not
-//! rotated (see [`crate::tokens`]).
+//! `unsupported_grant_type` for malformed requests, 429
+//! `temporarily_unavailable` with `Retry-After` for a client over the rate
+//! limit (see [`crate::ratelimit`]). Refresh tokens are not rotated (see
+//! [`crate::tokens`]).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,7 +18,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
@@ -54,6 +58,8 @@ struct OAuthError {
     status: StatusCode,
     error: &'static str,
     description: &'static str,
+    /// `Retry-After`, for a client over the rate limit.
+    retry_after: Option<String>,
 }
 
 impl OAuthError {
@@ -62,6 +68,7 @@ impl OAuthError {
             status: StatusCode::BAD_REQUEST,
             error: "invalid_request",
             description,
+            retry_after: None,
         }
     }
 
@@ -70,6 +77,7 @@ impl OAuthError {
             status: StatusCode::BAD_REQUEST,
             error: "invalid_grant",
             description,
+            retry_after: None,
         }
     }
 
@@ -78,6 +86,17 @@ impl OAuthError {
             status: StatusCode::UNAUTHORIZED,
             error: "invalid_client",
             description: "Client authentication failed.",
+            retry_after: None,
+        }
+    }
+
+    /// 429 `temporarily_unavailable`: the client is over the rate limit.
+    fn rate_limited(wait: std::time::Duration) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: "temporarily_unavailable",
+            description: "Too many token requests from this client: retry after Retry-After seconds.",
+            retry_after: Some(crate::ratelimit::retry_after(wait)),
         }
     }
 }
@@ -87,6 +106,12 @@ impl IntoResponse for OAuthError {
         let body =
             serde_json::json!({ "error": self.error, "error_description": self.description });
         let mut response = (self.status, no_store(), Json(body)).into_response();
+        if let Some(value) = self
+            .retry_after
+            .and_then(|value| HeaderValue::from_str(&value).ok())
+        {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,
@@ -161,6 +186,9 @@ fn grant(shared: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<IssuedTo
     })?;
     let credentials = &shared.credentials;
     let client_id = authenticate_client(credentials, headers, &form)?;
+    shared
+        .throttle(&format!("client:{client_id}"))
+        .map_err(OAuthError::rate_limited)?;
     let scope = form
         .scope
         .as_deref()
@@ -198,6 +226,7 @@ fn grant(shared: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<IssuedTo
             status: StatusCode::BAD_REQUEST,
             error: "unsupported_grant_type",
             description: "The grant type is not supported: use password or refresh_token.",
+            retry_after: None,
         }),
     }
 }

@@ -16,18 +16,40 @@
 //!   stable per role across users.
 //! - A deleted user can still be read (GetUser, GetUserFromLogin,
 //!   FindUsersById) and shows status `DEPROVISIONED`.
+//!
+//! # Indexes
+//!
+//! Users are kept in creation order in a `BTreeMap` keyed by a rising
+//! *place* (so a purge in the middle costs a logarithm, not a shift of
+//! every later user), with two hash indexes beside it: id to place, and
+//! lower-cased login to place. GetUser, GetUserFromLogin, FindUsersById, the
+//! uniqueness checks of CreateUser and UpdateUser and every change by id
+//! look a user up through them, never by scanning, so they cost the same at
+//! a million users as at a hundred. ListUsers walks the map in creation
+//! order.
+//!
+//! # Effects
+//!
+//! When asked to ([`Directory::record_effects`]), every change also notes
+//! its effect ([`Effect`]: a user as it now is, a user removed, a role
+//! registered, the schema, everything cleared), which the state file's
+//! journal writes and a restart replays ([`Directory::apply_effect`]).
+//! Effects, not requests, are journaled, so that a replay makes no new ids
+//! or timestamps.
 
 mod lifecycle;
+mod seed;
 mod stamps;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use identity_models::{
     CreateUserRequest, ErrorDetail, ListUsersResponse, RoleId, RoleResponse, TemporaryPassword,
     UpdateUserRequest, UpdateUserSchemaRequest, UserResponse, UserSchemaProperty,
     UserSchemaResponse, UserStatus, UserSummary, UserType, ValidationErrors,
 };
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 
 pub(crate) use lifecycle::{LifecycleAction, Refusal};
 
@@ -57,27 +79,155 @@ pub(crate) enum DomainError {
     },
 }
 
-/// The directory, as kept in memory and in the state file.
+/// What one change did to the directory, as the journal of the state file
+/// keeps it. Replaying the effects of every change in order, from the state
+/// they were made on, gives the same directory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub(crate) enum Effect {
+    /// A user as it now is, with its roles: created (placed last) or changed
+    /// (kept in its place).
+    PutUser {
+        /// The whole user.
+        user: Box<UserResponse>,
+    },
+    /// A user purged.
+    RemoveUser {
+        /// Its id.
+        id: String,
+    },
+    /// A role named for the first time (so that it keeps its id).
+    PutRole {
+        /// The role.
+        role: RoleResponse,
+    },
+    /// The user schema replaced.
+    SetSchema {
+        /// The new properties.
+        properties: Vec<UserSchemaProperty>,
+    },
+    /// Every user, role and schema property forgotten (a reset).
+    Clear,
+}
+
+/// The directory, as kept in memory and in the state file.
+#[derive(Clone, Default)]
 pub(crate) struct Directory {
-    format: String,
-    /// Users in creation order, each with its full role list.
-    users: Vec<UserResponse>,
+    /// Users in creation order, each with its full role list, keyed by place.
+    users: BTreeMap<u64, UserResponse>,
+    /// The place the next new user takes.
+    next_place: u64,
+    /// Place of each user by id.
+    by_id: HashMap<String, u64>,
+    /// Place of each user by lower-cased login.
+    by_login: HashMap<String, u64>,
     /// The alternative user id properties.
     schema: Vec<UserSchemaProperty>,
     /// Every role ever named, so a role keeps its id.
     roles: Vec<RoleResponse>,
+    /// Sequence number of the latest journaled change this state holds (0:
+    /// none). Kept by the state file's writer; written in the snapshot as
+    /// `journalSeq`.
+    pub(crate) seq: u64,
+    /// Whether changes note their effects.
+    record: bool,
+    /// Effects noted since the last [`Directory::take_effects`].
+    effects: Vec<Effect>,
 }
 
-impl Default for Directory {
-    fn default() -> Self {
-        Self {
-            format: STATE_FORMAT.to_owned(),
-            users: Vec::new(),
-            schema: Vec::new(),
-            roles: Vec::new(),
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory")
+            .field("users", &self.users.len())
+            .field("schema", &self.schema)
+            .field("roles", &self.roles.len())
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two directories are equal when they would be written the same way: the
+/// same users in the same order, schema, roles and journal position.
+impl PartialEq for Directory {
+    fn eq(&self, other: &Self) -> bool {
+        self.users.len() == other.users.len()
+            && self.users.values().eq(other.users.values())
+            && self.schema == other.schema
+            && self.roles == other.roles
+            && self.seq == other.seq
+    }
+}
+
+/// The state file's snapshot: `{"format", "journalSeq", "users", "schema",
+/// "roles"}`, users in creation order.
+impl Serialize for Directory {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct InOrder<'a>(&'a BTreeMap<u64, UserResponse>);
+        impl Serialize for InOrder<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.values())
+            }
         }
+        let mut state = serializer.serialize_struct("Directory", 5)?;
+        state.serialize_field("format", STATE_FORMAT)?;
+        state.serialize_field("journalSeq", &self.seq)?;
+        state.serialize_field("users", &InOrder(&self.users))?;
+        state.serialize_field("schema", &self.schema)?;
+        state.serialize_field("roles", &self.roles)?;
+        state.end()
+    }
+}
+
+/// The snapshot as read (files written before the journal have no
+/// `journalSeq`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredDirectory {
+    format: String,
+    #[serde(default)]
+    journal_seq: u64,
+    users: Vec<UserResponse>,
+    schema: Vec<UserSchemaProperty>,
+    roles: Vec<RoleResponse>,
+}
+
+impl<'de> Deserialize<'de> for Directory {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = StoredDirectory::deserialize(deserializer)?;
+        Directory::try_from(stored).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<StoredDirectory> for Directory {
+    type Error = String;
+
+    /// Checks the format and that ids and logins are unique, and builds
+    /// the indexes.
+    fn try_from(stored: StoredDirectory) -> Result<Self, String> {
+        if stored.format != STATE_FORMAT {
+            return Err(format!(
+                "unknown format {:?}, expected {STATE_FORMAT:?}",
+                stored.format
+            ));
+        }
+        let mut directory = Directory {
+            schema: stored.schema,
+            roles: stored.roles,
+            seq: stored.journal_seq,
+            ..Directory::default()
+        };
+        directory.by_id.reserve(stored.users.len());
+        directory.by_login.reserve(stored.users.len());
+        for user in stored.users {
+            if directory.by_id.contains_key(&user.id) {
+                return Err(format!("the user id {:?} is there twice", user.id));
+            }
+            if directory.by_login.contains_key(&user.login.to_lowercase()) {
+                return Err(format!("the login {:?} is there twice", user.login));
+            }
+            directory.insert_new(user);
+        }
+        Ok(directory)
     }
 }
 
@@ -93,52 +243,156 @@ pub(crate) fn present(user: &UserResponse, include_roles: bool) -> UserResponse 
 }
 
 impl Directory {
-    /// Checks a directory read from a state file.
-    pub(crate) fn check_loaded(&self) -> Result<(), String> {
-        if self.format != STATE_FORMAT {
-            return Err(format!(
-                "unknown format {:?}, expected {STATE_FORMAT:?}",
-                self.format
-            ));
+    /// Whether changes note their effects (for the journal), from now on.
+    pub(crate) fn record_effects(&mut self, record: bool) {
+        self.record = record;
+    }
+
+    /// The effects noted since the last call, oldest first.
+    pub(crate) fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    fn note(&mut self, effect: impl FnOnce() -> Effect) {
+        if self.record {
+            self.effects.push(effect());
         }
-        Ok(())
+    }
+
+    fn note_user(&mut self, place: u64) {
+        if self.record
+            && let Some(user) = self.users.get(&place)
+        {
+            self.effects.push(Effect::PutUser {
+                user: Box::new(user.clone()),
+            });
+        }
+    }
+
+    /// Replays one journaled effect (nothing is noted).
+    pub(crate) fn apply_effect(&mut self, effect: Effect) {
+        match effect {
+            Effect::PutUser { user } => self.put_user(*user),
+            Effect::RemoveUser { id } => {
+                self.remove(&id);
+            }
+            Effect::PutRole { role } => {
+                match self.roles.iter_mut().find(|known| known.id == role.id) {
+                    Some(known) => *known = role,
+                    None => self.roles.push(role),
+                }
+            }
+            Effect::SetSchema { properties } => self.schema = properties,
+            Effect::Clear => self.forget_all(),
+        }
     }
 
     /// Forgets every user, role and schema property.
     pub(crate) fn clear(&mut self) {
-        *self = Self::default();
+        self.forget_all();
+        self.note(|| Effect::Clear);
     }
 
-    /// Every user, deleted ones included, with roles.
-    pub(crate) fn users(&self) -> &[UserResponse] {
-        &self.users
+    fn forget_all(&mut self) {
+        self.users.clear();
+        self.by_id.clear();
+        self.by_login.clear();
+        self.schema.clear();
+        self.roles.clear();
     }
 
-    fn position(&self, id: &str) -> Result<usize, DomainError> {
-        self.users
-            .iter()
-            .position(|user| user.id == id)
+    /// How many users there are, deleted ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Every user, deleted ones included, with roles, in creation order.
+    pub(crate) fn users(&self) -> impl Iterator<Item = &UserResponse> {
+        self.users.values()
+    }
+
+    /// Adds a user that is known to be new (its id and login free), last.
+    fn insert_new(&mut self, user: UserResponse) -> u64 {
+        let place = self.next_place;
+        self.next_place += 1;
+        self.by_id.insert(user.id.clone(), place);
+        self.by_login.insert(user.login.to_lowercase(), place);
+        self.users.insert(place, user);
+        place
+    }
+
+    /// Puts a user as it now is: in its place when its id is known, last
+    /// otherwise; the login index follows a changed login.
+    fn put_user(&mut self, user: UserResponse) {
+        let Some(&place) = self.by_id.get(&user.id) else {
+            self.insert_new(user);
+            return;
+        };
+        if let Some(old) = self.users.get(&place) {
+            let old_login = old.login.to_lowercase();
+            let new_login = user.login.to_lowercase();
+            if old_login != new_login {
+                if self.by_login.get(&old_login) == Some(&place) {
+                    self.by_login.remove(&old_login);
+                }
+                self.by_login.insert(new_login, place);
+            }
+        }
+        self.users.insert(place, user);
+    }
+
+    /// Removes a user by id; whether it was there.
+    fn remove(&mut self, id: &str) -> bool {
+        let Some(place) = self.by_id.remove(id) else {
+            return false;
+        };
+        if let Some(user) = self.users.remove(&place) {
+            let login = user.login.to_lowercase();
+            if self.by_login.get(&login) == Some(&place) {
+                self.by_login.remove(&login);
+            }
+        }
+        true
+    }
+
+    fn place(&self, id: &str) -> Result<u64, DomainError> {
+        self.by_id
+            .get(id)
+            .copied()
             .ok_or_else(|| DomainError::UserNotFound(id.to_owned()))
     }
 
-    /// The user with this id.
-    pub(crate) fn get(&self, id: &str) -> Result<&UserResponse, DomainError> {
-        self.position(id).map(|index| &self.users[index])
+    /// The user in `place`, which an index named.
+    fn at(&self, place: u64, id: &str) -> Result<&UserResponse, DomainError> {
+        self.users
+            .get(&place)
+            .ok_or_else(|| DomainError::UserNotFound(id.to_owned()))
     }
 
-    /// The user with this login (compared case-insensitively).
-    pub(crate) fn get_by_login(&self, login: &str) -> Result<&UserResponse, DomainError> {
-        let wanted = login.to_lowercase();
+    fn at_mut(&mut self, place: u64, id: &str) -> Result<&mut UserResponse, DomainError> {
         self.users
-            .iter()
-            .find(|user| user.login.to_lowercase() == wanted)
+            .get_mut(&place)
+            .ok_or_else(|| DomainError::UserNotFound(id.to_owned()))
+    }
+
+    /// The user with this id (through the id index).
+    pub(crate) fn get(&self, id: &str) -> Result<&UserResponse, DomainError> {
+        self.at(self.place(id)?, id)
+    }
+
+    /// The user with this login, compared case-insensitively (through the
+    /// login index).
+    pub(crate) fn get_by_login(&self, login: &str) -> Result<&UserResponse, DomainError> {
+        self.by_login
+            .get(&login.to_lowercase())
+            .and_then(|place| self.users.get(place))
             .ok_or_else(|| DomainError::UserNotFound(login.to_owned()))
     }
 
     /// ListUsers: users in creation order, deleted ones only when asked.
     pub(crate) fn list(&self, include_deactivated: bool) -> Vec<&UserResponse> {
         self.users
-            .iter()
+            .values()
             .filter(|user| include_deactivated || user.status != UserStatus::Deprovisioned)
             .collect()
     }
@@ -232,7 +486,8 @@ impl Directory {
             user_expiry: request.user_expiry,
             links: None,
         };
-        self.users.push(user.clone());
+        let place = self.insert_new(user.clone());
+        self.note_user(place);
         Ok(user)
     }
 
@@ -244,8 +499,8 @@ impl Directory {
     ) -> Result<UserResponse, DomainError> {
         let invalid = |errors: ValidationErrors| DomainError::InvalidRequest(errors.into_map());
         request.validate().map_err(invalid)?;
-        let index = self.position(id)?;
-        let user = &self.users[index];
+        let place = self.place(id)?;
+        let user = self.at(place, id)?;
         if user.status == UserStatus::Deprovisioned {
             return Err(refused(user, "UpdateUser", Refusal::Deleted));
         }
@@ -258,7 +513,13 @@ impl Directory {
         self.check_login_free(&request.login, Some(id))?;
 
         let roles = request.roles.map(|roles| self.role_responses(roles));
-        let user = &mut self.users[index];
+        let old_login = self.at(place, id)?.login.to_lowercase();
+        let new_login = request.login.to_lowercase();
+        if old_login != new_login {
+            self.by_login.remove(&old_login);
+            self.by_login.insert(new_login, place);
+        }
+        let user = self.at_mut(place, id)?;
         user.first_name = request.first_name;
         user.last_name = request.last_name;
         user.email_address = request.email_address;
@@ -270,19 +531,23 @@ impl Directory {
             user.roles = Some(roles);
         }
         user.last_updated = Some(stamps::now());
-        Ok(user.clone())
+        let user = user.clone();
+        self.note_user(place);
+        Ok(user)
     }
 
     /// DeleteUser: `DEPROVISIONED` and kept, or removed with `purge`.
     pub(crate) fn delete(&mut self, id: &str, purge: bool) -> Result<(), DomainError> {
-        let index = self.position(id)?;
+        let place = self.place(id)?;
         if purge {
-            self.users.remove(index);
+            self.remove(id);
+            self.note(|| Effect::RemoveUser { id: id.to_owned() });
         } else {
-            let user = &mut self.users[index];
+            let user = self.at_mut(place, id)?;
             if user.status != UserStatus::Deprovisioned {
                 user.status = UserStatus::Deprovisioned;
                 user.last_updated = Some(stamps::now());
+                self.note_user(place);
             }
         }
         Ok(())
@@ -294,13 +559,14 @@ impl Directory {
         id: &str,
         action: LifecycleAction,
     ) -> Result<(), DomainError> {
-        let index = self.position(id)?;
-        let user = &mut self.users[index];
+        let place = self.place(id)?;
+        let user = self.at_mut(place, id)?;
         let status = lifecycle::next_status(action, &user.user_type, &user.status)
             .map_err(|refusal| refused(user, action.operation(), refusal))?;
         if status != user.status {
             user.status = status;
             user.last_updated = Some(stamps::now());
+            self.note_user(place);
         }
         Ok(())
     }
@@ -308,11 +574,12 @@ impl Directory {
     /// ExpirePassword: the lifecycle step, then a new temporary password.
     pub(crate) fn expire_password(&mut self, id: &str) -> Result<TemporaryPassword, DomainError> {
         self.lifecycle(id, LifecycleAction::ExpirePassword)?;
-        let index = self.position(id)?;
-        let user = &mut self.users[index];
+        let place = self.place(id)?;
+        let user = self.at_mut(place, id)?;
         let now = stamps::now();
         user.password_changed = Some(now);
         user.last_updated = Some(now);
+        self.note_user(place);
         Ok(TemporaryPassword {
             password: stamps::temporary_password(),
         })
@@ -320,10 +587,11 @@ impl Directory {
 
     /// Sets a user's status directly (the emulator's test hook).
     pub(crate) fn set_status(&mut self, id: &str, status: UserStatus) -> Result<(), DomainError> {
-        let index = self.position(id)?;
-        let user = &mut self.users[index];
+        let place = self.place(id)?;
+        let user = self.at_mut(place, id)?;
         user.status = status;
         user.last_updated = Some(stamps::now());
+        self.note_user(place);
         Ok(())
     }
 
@@ -356,6 +624,10 @@ impl Directory {
             .into_result()
             .map_err(|errors| DomainError::InvalidRequest(errors.into_map()))?;
         self.schema = request.alternative_user_ids;
+        if self.record {
+            let properties = self.schema.clone();
+            self.effects.push(Effect::SetSchema { properties });
+        }
         Ok(self.schema())
     }
 
@@ -377,11 +649,11 @@ impl Directory {
 
     /// 658 when another user (`except` aside) has this login, in any case.
     fn check_login_free(&self, login: &str, except: Option<&str>) -> Result<(), DomainError> {
-        let wanted = login.to_lowercase();
         let taken = self
-            .users
-            .iter()
-            .any(|user| Some(user.id.as_str()) != except && user.login.to_lowercase() == wanted);
+            .by_login
+            .get(&login.to_lowercase())
+            .and_then(|place| self.users.get(place))
+            .is_some_and(|user| Some(user.id.as_str()) != except);
         if taken {
             Err(DomainError::AlreadyExists(login.to_owned()))
         } else {
@@ -411,6 +683,9 @@ impl Directory {
                     saml_name: None,
                 };
                 self.roles.push(role.clone());
+                if self.record {
+                    self.effects.push(Effect::PutRole { role: role.clone() });
+                }
                 role
             });
             answered.push(role);

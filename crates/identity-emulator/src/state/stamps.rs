@@ -37,7 +37,7 @@ pub(crate) fn now() -> OffsetDateTime {
     ticks(OffsetDateTime::now_utc())
 }
 
-fn ticks(at: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn ticks(at: OffsetDateTime) -> OffsetDateTime {
     let mut nanos = at.nanosecond() / 100 * 100;
     if (nanos / 100).is_multiple_of(10) {
         nanos += 100;

@@ -39,7 +39,7 @@ fn every_violation_is_reported_at_once() {
         fields,
         ["alternativeUserIds", "firstName", "lastName", "type"]
     );
-    assert!(directory.users().is_empty());
+    assert_eq!(directory.len(), 0);
 }
 
 #[test]
@@ -258,11 +258,158 @@ fn the_state_round_trips_through_json_and_rejects_other_formats() {
     directory
         .create(ada().with_role(RoleId::new("default", "analyst")))
         .unwrap();
+    let gone = directory.create(bot()).unwrap();
+    directory
+        .create(CreateUserRequest::personal("Cyd", "Dee", "cy@example.com"))
+        .unwrap();
+    directory.delete(&gone.id, true).unwrap();
+    directory.seq = 7;
     let text = serde_json::to_string(&directory).unwrap();
     let again: Directory = serde_json::from_str(&text).unwrap();
     assert_eq!(again, directory);
-    assert!(again.check_loaded().is_ok());
-    let mut other = again;
-    other.format = "something-else".into();
-    assert!(other.check_loaded().is_err());
+    assert_eq!(
+        again.get_by_login("CY@example.com").unwrap().first_name,
+        "Cyd"
+    );
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["format"], STATE_FORMAT);
+    assert_eq!(value["journalSeq"], 7);
+    let mut other = value.clone();
+    other["format"] = "something-else".into();
+    assert!(serde_json::from_value::<Directory>(other).is_err());
+    // A file written before the journal has no journalSeq.
+    let mut older = value.clone();
+    older.as_object_mut().unwrap().remove("journalSeq");
+    assert_eq!(serde_json::from_value::<Directory>(older).unwrap().seq, 0);
+    // Two users with one id or one login are refused.
+    let mut twice = value;
+    let first = twice["users"][0].clone();
+    twice["users"].as_array_mut().unwrap().push(first);
+    let error = serde_json::from_value::<Directory>(twice).unwrap_err();
+    assert!(error.to_string().contains("twice"), "{error}");
+}
+
+/// The users' own ids and logins are scrambled, so that only the indexes
+/// still name them: a lookup that scanned the users would find none.
+#[test]
+fn lookups_and_uniqueness_checks_go_through_the_indexes() {
+    let mut directory = Directory::default();
+    let ada = directory.create(ada()).unwrap();
+    let bot = directory.create(bot()).unwrap();
+    // Scramble the users' own fields: only the indexes still name them.
+    for user in directory.users.values_mut() {
+        user.login = format!("scrambled-{}", user.login);
+        user.id = format!("scrambled-{}", user.id);
+    }
+    assert_eq!(directory.get(&ada.id).unwrap().first_name, "Ada");
+    assert_eq!(
+        directory.get_by_login("BUILD-BOT").unwrap().last_name,
+        "Bot"
+    );
+    assert!(matches!(
+        directory.create(CreateUserRequest::personal(
+            "Ann",
+            "Bell",
+            "Ada@Example.com"
+        )),
+        Err(DomainError::AlreadyExists(_))
+    ));
+    assert!(
+        directory
+            .lifecycle(&bot.id, LifecycleAction::Activate)
+            .is_ok()
+    );
+    let found = directory.find(std::slice::from_ref(&ada.id)).unwrap();
+    assert!(found.values.unwrap().contains_key(&ada.id));
+}
+
+#[test]
+fn the_indexes_follow_login_changes_purges_and_resets() {
+    let mut directory = Directory::default();
+    let user = directory.create(ada()).unwrap();
+    let mut change = UpdateUserRequest::from_user(&user);
+    change.email_address = "augusta@example.com".into();
+    change.login = "augusta@example.com".into();
+    directory.update(&user.id, change).unwrap();
+    assert!(directory.get_by_login("ada@example.com").is_err());
+    assert_eq!(
+        directory.get_by_login("AUGUSTA@example.com").unwrap().id,
+        user.id
+    );
+    assert!(
+        directory.create(ada()).is_ok(),
+        "the old login is free again"
+    );
+    directory.delete(&user.id, true).unwrap();
+    assert!(directory.get(&user.id).is_err());
+    assert!(directory.get_by_login("augusta@example.com").is_err());
+    let order: Vec<_> = directory.users().map(|user| user.login.clone()).collect();
+    assert_eq!(order, ["ada@example.com"]);
+    directory.clear();
+    assert_eq!(directory.len(), 0);
+    assert!(directory.get_by_login("ada@example.com").is_err());
+}
+
+#[test]
+fn replaying_the_noted_effects_gives_the_same_directory() {
+    let mut live = Directory::default();
+    live.record_effects(true);
+    let mut replayed = Directory::default();
+    let replay = |live: &mut Directory, replayed: &mut Directory| {
+        for effect in live.take_effects() {
+            let line = serde_json::to_string(&effect).unwrap();
+            replayed.apply_effect(serde_json::from_str(&line).unwrap());
+        }
+    };
+    live.update_schema(UpdateUserSchemaRequest::new(vec![UserSchemaProperty::new(
+        "employeeNo",
+        "HR number",
+    )]))
+    .unwrap();
+    let ada = live
+        .create(ada().with_role(RoleId::new("default", "analyst")))
+        .unwrap();
+    let bot = live.create(bot()).unwrap();
+    let cy = live
+        .create(CreateUserRequest::personal("Cyd", "Dee", "cy@example.com"))
+        .unwrap();
+    live.set_status(&ada.id, UserStatus::Active).unwrap();
+    live.expire_password(&ada.id).unwrap();
+    live.delete(&bot.id, false).unwrap();
+    live.delete(&cy.id, true).unwrap();
+    replay(&mut live, &mut replayed);
+    assert_eq!(replayed, live);
+    live.clear();
+    live.create(CreateUserRequest::personal("Dian", "Eve", "di@example.com"))
+        .unwrap();
+    replay(&mut live, &mut replayed);
+    assert_eq!(replayed, live);
+    assert_eq!(
+        replayed.get_by_login("di@example.com").unwrap().first_name,
+        "Dian"
+    );
+}
+
+#[test]
+fn a_directory_not_recording_notes_nothing() {
+    let mut directory = Directory::default();
+    directory.create(ada()).unwrap();
+    assert!(directory.take_effects().is_empty());
+}
+
+#[test]
+fn many_seeded_users_are_found_by_id_and_login() {
+    let mut directory = Directory::default();
+    assert_eq!(directory.seed(20_000), 20_000);
+    let last = seed::user(20_000);
+    assert_eq!(directory.get(&last.id).unwrap(), &last);
+    assert_eq!(
+        directory.get_by_login(&last.login.to_uppercase()).unwrap(),
+        &last
+    );
+    assert_eq!(directory.users().next().unwrap().login, seed::login(1));
+    assert!(matches!(
+        directory.create(CreateUserRequest::personal("Ann", "Bell", seed::login(42))),
+        Err(DomainError::AlreadyExists(_))
+    ));
 }

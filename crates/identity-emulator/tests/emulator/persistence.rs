@@ -1,6 +1,8 @@
-//! The state file: users and schema survive a restart; a corrupt file stops
-//! the start; with one, the hooks need a token; it is written privately,
-//! through a temporary file no one can plant a link for.
+//! The state file: users and schema survive a restart; a change is in the
+//! journal before its answer and replayed at the next start; seeded users
+//! are written once; a corrupt file stops the start; with one, the hooks
+//! need a token; its files are written privately, through temporary files
+//! no one can plant a link for.
 
 use http::{Method, StatusCode};
 use identity_emulator::{
@@ -110,7 +112,9 @@ async fn a_corrupt_state_file_stops_the_start_naming_the_file() {
 }
 
 #[tokio::test]
-async fn a_state_file_that_cannot_be_written_fails_the_start_or_the_change() {
+async fn a_state_file_that_cannot_be_written_fails_the_start() {
+    // (A journal line that cannot be written answers 500: the unit tests of
+    // `persist` fill the disk with /dev/full.)
     let directory = tempfile::tempdir().unwrap();
     let nowhere = directory.path().join("missing-dir").join("state.json");
     let error = identity_emulator::start(config(&nowhere))
@@ -121,25 +125,86 @@ async fn a_state_file_that_cannot_be_written_fails_the_start_or_the_change() {
         "{error:?}"
     );
     assert!(error.to_string().contains("missing-dir"), "{error}");
+}
 
-    // Created at start; then its directory goes away and the next write fails.
-    let place = directory.path().join("vanishing");
-    std::fs::create_dir(&place).unwrap();
-    let path = place.join("state.json");
-    let emulator = TestEmulator::with(config(&path)).await;
-    assert!(path.exists(), "the empty state is written at start");
-    std::fs::remove_dir_all(&place).unwrap();
-    let reply = emulator
-        .send(
-            emulator
-                .api(Method::POST, "users")
-                .json(&crate::common::personal("ada@example.com")),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+/// The lines of the journal beside `state`.
+fn journal_lines(state: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut name = state.as_os_str().to_owned();
+    name.push(".journal");
+    std::fs::read_to_string(std::path::PathBuf::from(name))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_change_is_in_the_journal_before_its_answer_and_a_restart_replays_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("state.json");
+    let first = TestEmulator::with(config(&path)).await;
+    let snapshot = std::fs::read(&path).unwrap();
+    let ada = id_of(&first.create_personal("ada@example.com").await);
+    let lines = journal_lines(&path);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["seq"], 1);
+    assert_eq!(lines[0]["effects"][0]["op"], "putUser");
+    assert_eq!(lines[0]["effects"][0]["user"]["id"], ada.as_str());
+    first
+        .emulator
+        .set_user_status(&ada, identity_models::UserStatus::LockedOut)
+        .unwrap();
+    assert_eq!(journal_lines(&path).len(), 2);
     assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json")
+        std::fs::read(&path).unwrap(),
+        snapshot,
+        "only the journal grows"
+    );
+    let before = first.emulator.users();
+    // No graceful shutdown: what is on disk is the snapshot and the journal.
+    drop(first);
+
+    let second = TestEmulator::with(config(&path)).await;
+    assert_eq!(second.emulator.users(), before);
+    assert!(
+        journal_lines(&path).is_empty(),
+        "folded into the snapshot at start"
+    );
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(stored["journalSeq"], 2);
+    assert_eq!(stored["users"][0]["status"], "LOCKED_OUT");
+    // A graceful shutdown folds the journal too.
+    second.create_personal("bob@example.com").await;
+    second.emulator.shutdown().await;
+    assert!(journal_lines(&path).is_empty());
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(stored["users"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn seeded_users_are_written_once_and_not_seeded_again() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("state.json");
+    let seeded = EmulatorConfig {
+        seed_users: 300,
+        ..config(&path)
+    };
+    let first = TestEmulator::with(seeded.clone()).await;
+    assert_eq!(first.emulator.user_count(), 300);
+    assert!(journal_lines(&path).is_empty(), "a snapshot, not 300 lines");
+    let user = first
+        .send(first.api(Method::GET, "users/fromlogin/user-000300@seed.example"))
+        .await
+        .value();
+    first.emulator.shutdown().await;
+    let second = TestEmulator::with(seeded).await;
+    assert_eq!(second.emulator.user_count(), 300);
+    assert_eq!(
+        second
+            .send(second.api(Method::GET, &format!("users/{}", id_of(&user))))
+            .await
+            .value(),
+        user
     );
 }
 
@@ -238,5 +303,13 @@ async fn a_link_planted_at_the_temporary_name_is_not_followed_and_the_file_is_pr
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
         .collect();
-    assert_eq!(names.len(), 2, "the state file and the link: {names:?}");
+    assert_eq!(
+        names.len(),
+        3,
+        "the state file, its journal and the link: {names:?}"
+    );
+    let journal = directory.path().join("state.json.journal");
+    let metadata = std::fs::symlink_metadata(&journal).unwrap();
+    assert!(metadata.file_type().is_file(), "{metadata:?}");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
 }
