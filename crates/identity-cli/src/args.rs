@@ -124,6 +124,18 @@ pub(crate) struct GlobalArgs {
     pub(crate) verbose: u8,
 }
 
+/// The emulator's flags: its own, when the `emulator` feature is built in.
+#[cfg(feature = "emulator")]
+pub(crate) type EmulatorArgs = identity_emulator::EmulatorArgs;
+
+/// Without the `emulator` feature: whatever was given, to say how to get it.
+#[cfg(not(feature = "emulator"))]
+#[derive(Debug, clap::Args)]
+pub(crate) struct EmulatorArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    ignored: Vec<String>,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -135,7 +147,7 @@ pub(crate) enum Command {
     Schema(SchemaCommand),
     /// Run the Identity emulator in the foreground (a local stand-in for the
     /// service, for development and tests).
-    Emulator(identity_emulator::EmulatorArgs),
+    Emulator(EmulatorArgs),
     /// A guided tour of the whole user lifecycle against an embedded
     /// emulator: needs no configuration and no network.
     Demo,

@@ -17,6 +17,7 @@ use std::io;
 use std::process::ExitCode;
 
 use finbourne_identity::{ApiError, Error, ErrorKind, ValidationErrors};
+#[cfg(feature = "emulator")]
 use identity_emulator::EmulatorError;
 
 use crate::escape::{self, untrusted};
@@ -50,7 +51,11 @@ pub(crate) enum CliError {
         source: io::Error,
     },
     /// The emulator could not start or do what was asked.
+    #[cfg(feature = "emulator")]
     Emulator(EmulatorError),
+    /// `emulator` or `demo` in a build without the `emulator` feature.
+    #[cfg(not(feature = "emulator"))]
+    WithoutEmulator,
     /// Writing the output failed (a closed pipe ends the command quietly).
     Output(io::Error),
     /// The command did its work and has already reported what failed
@@ -77,7 +82,10 @@ impl CliError {
             Self::Sdk(error) => exit_code_of(error.kind()),
             Self::Invalid { .. } | Self::Read { .. } => EXIT_USAGE,
             Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+            #[cfg(feature = "emulator")]
             Self::Emulator(error) => emulator_exit_code(error),
+            #[cfg(not(feature = "emulator"))]
+            Self::WithoutEmulator => EXIT_USAGE,
             Self::Output(_) | Self::Reported => EXIT_FAILED,
         }
     }
@@ -92,7 +100,13 @@ impl CliError {
                 report
             }
             Self::Read { what, source } => format!("error: could not read {what}: {source}\n"),
+            #[cfg(feature = "emulator")]
             Self::Emulator(error) => format!("error: emulator: {error}\n"),
+            #[cfg(not(feature = "emulator"))]
+            Self::WithoutEmulator => "error: this fbn-identity was built without the emulator: \
+                 `cargo install identity-cli` (its default features) has the `emulator` and \
+                 `demo` commands\n"
+                .to_owned(),
             Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => String::new(),
             Self::Output(error) => format!("error: could not write the output: {error}\n"),
             Self::Reported => String::new(),
@@ -121,6 +135,7 @@ pub(crate) fn exit_code_of(kind: ErrorKind) -> u8 {
 
 /// The exit code of an emulator failure: 2 when it could not start as
 /// configured (address, state file, fault rules), 1 otherwise.
+#[cfg(feature = "emulator")]
 fn emulator_exit_code(error: &EmulatorError) -> u8 {
     match error {
         EmulatorError::Bind { .. }

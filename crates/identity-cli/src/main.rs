@@ -10,6 +10,7 @@
 
 mod args;
 mod commands;
+#[cfg(feature = "emulator")]
 mod demo;
 mod errors;
 mod escape;

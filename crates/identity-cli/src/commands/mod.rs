@@ -12,7 +12,7 @@ pub(crate) mod users;
 use crate::args::{Command, GlobalArgs, UsersCommand};
 use crate::errors::CliError;
 use crate::output::Output;
-use crate::{demo, settings};
+use crate::settings;
 
 /// Runs `command` with the settings of `global`.
 pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), CliError> {
@@ -28,9 +28,13 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
             include_deactivated,
         }) => export::run(&settings::client(global)?, include_deactivated).await,
         Command::Schema(command) => schema::run(&settings::client(global)?, command, output).await,
+        #[cfg(feature = "emulator")]
         Command::Emulator(args) => identity_emulator::run(args)
             .await
             .map_err(CliError::Emulator),
-        Command::Demo => demo::run().await,
+        #[cfg(feature = "emulator")]
+        Command::Demo => crate::demo::run().await,
+        #[cfg(not(feature = "emulator"))]
+        Command::Emulator(_) | Command::Demo => Err(CliError::WithoutEmulator),
     }
 }
