@@ -5,15 +5,18 @@
 //! `-v`/`-vv` and the SDK's configuration warnings, runs the command on a
 //! tokio runtime ([`commands`], or [`demo`]), and turns the outcome into the
 //! exit code ([`errors`]). Settings reach the SDK through [`settings`];
-//! answers are printed by [`output`], the service's text escaped for the
-//! terminal by [`escape`].
+//! answers are printed by [`output`] (users as CSV by [`columns`]), the
+//! service's text escaped for the terminal by [`escape`]; [`progress`]
+//! draws progress lines on a terminal.
 
 mod args;
+mod columns;
 mod commands;
 mod demo;
 mod errors;
 mod escape;
 mod output;
+mod progress;
 mod settings;
 
 use std::io::IsTerminal;
@@ -105,7 +108,7 @@ impl<S: Subscriber> Layer<S> for ConfigWarnings {
         if !text.fields.is_empty() {
             line.push_str(&format!(" ({})", text.fields.join(", ")));
         }
-        eprintln!("{}", escape::untrusted(&line));
+        output::print_stderr(&format!("{}\n", escape::untrusted(&line)));
     }
 }
 

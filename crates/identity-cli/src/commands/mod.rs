@@ -1,11 +1,12 @@
-//! The commands that talk to the service: each module runs one group, on a
-//! client built from the global flags, and prints through `output`.
+//! The commands: each module runs one group, on a client built from the
+//! global flags, and prints through `output`.
 //!
 //! `users` holds the one-call commands, `import` and `export` the bulk
-//! ones, `schema` the user schema's two.
+//! ones (paced by `pace`), `schema` the user schema's two.
 
 pub(crate) mod export;
 pub(crate) mod import;
+pub(crate) mod pace;
 pub(crate) mod schema;
 pub(crate) mod users;
 
@@ -24,9 +25,9 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
         Command::Users(UsersCommand::Import(args)) => {
             import::run(&args, output, || settings::client(global)).await
         }
-        Command::Users(UsersCommand::Export {
-            include_deactivated,
-        }) => export::run(&settings::client(global)?, include_deactivated).await,
+        Command::Users(UsersCommand::Export(args)) => {
+            export::run(&settings::client(global)?, &args).await
+        }
         Command::Schema(command) => schema::run(&settings::client(global)?, command, output).await,
         Command::Emulator(args) => identity_emulator::run(args)
             .await

@@ -5,6 +5,7 @@
 // Helpers outside `#[test]` functions are not seen as tests by clippy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bulk;
 mod commands;
 mod failures;
 mod import;
