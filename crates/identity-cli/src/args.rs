@@ -28,7 +28,8 @@ use time::format_description::well_known::Rfc3339;
 /// connection closed); 130 an export stopped by Ctrl-C; 141 stdout closed by
 /// its reader (as a process killed by SIGPIPE).
 ///
-/// Progress lines only when stderr is a terminal.
+/// Colour only on a terminal (or with CLICOLOR_FORCE=1); NO_COLOR turns it
+/// off everywhere. Progress lines only when stderr is a terminal.
 #[derive(Debug, Parser)]
 #[command(name = "fbn-identity", version, max_term_width = 100)]
 pub(crate) struct Cli {
@@ -143,6 +144,19 @@ pub(crate) enum Command {
     /// A guided tour of the whole user lifecycle against an embedded
     /// emulator: needs no configuration and no network.
     Demo,
+    /// Print the shell completion script for SHELL on stdout.
+    ///
+    /// For example: `fbn-identity completions bash >
+    /// ~/.local/share/bash-completion/completions/fbn-identity`, `fbn-identity
+    /// completions zsh > ~/.zfunc/_fbn-identity` (with `~/.zfunc` in
+    /// `fpath`), `fbn-identity completions fish >
+    /// ~/.config/fish/completions/fbn-identity.fish`, or in PowerShell
+    /// `fbn-identity completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The `users` commands.
@@ -248,11 +262,14 @@ pub(crate) enum UserCall {
     },
     /// List the users that can run jobs.
     Runnable,
-    /// Show one user.
+    /// Show one user, or several: one table (or JSON array) of those found;
+    /// each id that fails is reported on stderr, and the exit code is then
+    /// that of the first failure.
     Get {
-        /// The user's id.
-        id: String,
-        /// Also show the user's roles.
+        /// The users' ids.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Also show the users' roles.
         #[arg(long)]
         include_roles: bool,
     },
@@ -267,23 +284,30 @@ pub(crate) enum UserCall {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
     },
-    /// Create a user (Personal unless --type service; the login defaults to
-    /// the email address).
+    /// Create a user from flags (Personal unless --type service; the login
+    /// defaults to the email address), or from a JSON CreateUserRequest with
+    /// --from-file.
     #[command(
-        mut_arg("first_name", |arg| arg.required(true)),
-        mut_arg("last_name", |arg| arg.required(true)),
-        mut_arg("email", |arg| arg.required(true)),
+        mut_arg("first_name", |arg| arg.required_unless_present("from_file")),
+        mut_arg("last_name", |arg| arg.required_unless_present("from_file")),
+        mut_arg("email", |arg| arg.required_unless_present("from_file")),
     )]
     Create(CreateArgs),
     /// Change some of a user's details: the fields not given keep their
     /// value. --role replaces the user's roles; --alt-id sets the keys given
-    /// and keeps the others.
+    /// and keeps the others. With --from-file, the user's details are
+    /// replaced by a JSON UpdateUserRequest.
     Update {
         /// The user's id.
         id: String,
         /// The new details.
         #[command(flatten)]
         fields: UserFields,
+        /// Replace the user's details with the UpdateUserRequest in FILE, in
+        /// the contract's JSON form (- reads stdin), e.g. {"firstName":"Ann",
+        /// "lastName":"Lee","emailAddress":"ann@acme.com","login":"ann@acme.com"}.
+        #[arg(long, value_name = "FILE", conflicts_with = "UserFields")]
+        from_file: Option<PathBuf>,
     },
     /// Delete a user: it is deactivated and kept for audit, unless --purge.
     Delete {
@@ -327,6 +351,11 @@ pub(crate) struct CreateArgs {
     /// Answer only once the new user shows in `users list`.
     #[arg(long)]
     pub(crate) wait_for_reindex: bool,
+    /// Create the user of the CreateUserRequest in FILE, in the contract's
+    /// JSON form (- reads stdin), e.g. {"firstName":"Ann","lastName":"Lee",
+    /// "emailAddress":"ann@acme.com","login":"ann@acme.com","type":"Personal"}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["UserFields", "user_type"])]
+    pub(crate) from_file: Option<PathBuf>,
 }
 
 /// A user's details, as flags; `create` requires the names and the email.

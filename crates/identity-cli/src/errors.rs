@@ -179,7 +179,7 @@ impl CliError {
     pub(crate) fn into_exit_code(self) -> ExitCode {
         let report = self.report();
         if !report.is_empty() {
-            crate::output::print_stderr(&escape::lines(&report));
+            crate::output::print_stderr(&crate::color::paint(&escape::lines(&report)));
         }
         ExitCode::from(self.exit_code())
     }

@@ -2,7 +2,8 @@
 //! global flags, and prints through `output`.
 //!
 //! `users` holds the one-call commands, `import` and `export` the bulk
-//! ones (paced by `pace`), `schema` the user schema's two.
+//! ones (paced by `pace`), `schema` the user schema's two; `completions`
+//! needs no client.
 
 pub(crate) mod export;
 pub(crate) mod import;
@@ -10,7 +11,11 @@ pub(crate) mod pace;
 pub(crate) mod schema;
 pub(crate) mod users;
 
-use crate::args::{Command, GlobalArgs, UsersCommand};
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::args::{Cli, Command, GlobalArgs, UsersCommand};
 use crate::errors::CliError;
 use crate::output::Output;
 use crate::{demo, settings};
@@ -33,5 +38,18 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
             .await
             .map_err(CliError::Emulator),
         Command::Demo => demo::run().await,
+        Command::Completions { shell } => completions(shell),
     }
+}
+
+/// Prints the completion script of `shell` on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<(), CliError> {
+    // Into memory first: the generators panic on a failed write, and a
+    // closed stdout is to end the command quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "fbn-identity", &mut script);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&script)?;
+    stdout.flush()?;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod bulk;
 mod commands;
+mod conveniences;
 mod failures;
 mod import;
 mod support;
