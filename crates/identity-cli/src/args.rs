@@ -23,8 +23,13 @@ use time::format_description::well_known::Rfc3339;
 /// from flags.
 ///
 /// Exit codes: 0 success; 1 the service answered with an error (or refused
-/// the credentials); 2 bad usage or configuration; 3 no answer came back
-/// (connection failure, timeout, connection closed).
+/// the credentials, or some lines of an import failed); 2 bad usage or
+/// configuration; 3 no answer came back (connection failure, timeout,
+/// connection closed); 130 an export stopped by Ctrl-C; 141 stdout closed by
+/// its reader (as a process killed by SIGPIPE).
+///
+/// Colour only on a terminal (or with CLICOLOR_FORCE=1); NO_COLOR turns it
+/// off everywhere. Progress lines only when stderr is a terminal.
 #[derive(Debug, Parser)]
 #[command(name = "fbn-identity", version, max_term_width = 100)]
 pub(crate) struct Cli {
@@ -138,6 +143,10 @@ pub(crate) struct EmulatorArgs {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; without the emulator its stand-in is small"
+)]
 pub(crate) enum Command {
     /// Manage users.
     #[command(subcommand)]
@@ -151,6 +160,19 @@ pub(crate) enum Command {
     /// A guided tour of the whole user lifecycle against an embedded
     /// emulator: needs no configuration and no network.
     Demo,
+    /// Print the shell completion script for SHELL on stdout.
+    ///
+    /// For example: `fbn-identity completions bash >
+    /// ~/.local/share/bash-completion/completions/fbn-identity`, `fbn-identity
+    /// completions zsh > ~/.zfunc/_fbn-identity` (with `~/.zfunc` in
+    /// `fpath`), `fbn-identity completions fish >
+    /// ~/.config/fish/completions/fbn-identity.fish`, or in PowerShell
+    /// `fbn-identity completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The `users` commands.
@@ -159,16 +181,90 @@ pub(crate) enum UsersCommand {
     /// The commands that are one call each.
     #[command(flatten)]
     Call(UserCall),
-    /// Create the users of a file of JSON lines, one CreateUserRequest a
-    /// line (- reads stdin). Every line is checked first; logins that
-    /// already exist are skipped, so an interrupted import can be re-run.
+    /// Create the users of a file: JSON lines (one CreateUserRequest a line)
+    /// or CSV (the columns of `users export --format csv`).
+    ///
+    /// Every line is checked first; --dry-run stops there. Logins that exist
+    /// already are skipped, so an import stopped by Ctrl-C, a crash or a
+    /// failure can be re-run with the same file: nothing is created twice,
+    /// and whatever is missing is created. A create whose outcome is unknown
+    /// (no answer came) is settled by looking its login up, so every line
+    /// ends as created, skipped or failed.
+    ///
+    /// Without --concurrency, the import finds the service's pace by itself:
+    /// it starts 4 creates at once and adds more while they succeed, halves
+    /// on each 429 (Too Many Requests), and waits the Retry-After the service
+    /// asks for before starting more; a throttled create is sent again (up to
+    /// 10 times).
+    #[command(after_long_help = CSV_COLUMNS_HELP)]
     Import(ImportArgs),
-    /// Write every user as JSON lines (one UserResponse a line) on stdout.
-    Export {
-        /// Also export the users deleted without --purge.
-        #[arg(long)]
-        include_deactivated: bool,
-    },
+    /// Write every user on stdout or to a file, as JSON lines (one
+    /// UserResponse a line) or CSV, streamed as the service sends them.
+    ///
+    /// With --output, the users are written to a new temporary file in the
+    /// same directory (mode 0600 on unix), renamed to FILE once complete: a
+    /// failed export never leaves a file that looks whole. On stdout, a
+    /// failure part-way says `export stopped after N users: REASON` on stderr
+    /// and exits non-zero; the lines written before it are whole. A progress
+    /// line (users so far, rate) shows on stderr when it is a terminal.
+    #[command(after_long_help = CSV_COLUMNS_HELP)]
+    Export(ExportArgs),
+}
+
+/// The CSV columns, for the `--help` of `import` and `export`.
+pub(crate) const CSV_COLUMNS_HELP: &str = "\
+CSV columns (a header row, in this order on export; by name, in any order, on import):
+  id, login, firstName, lastName, emailAddress, secondEmailAddress, type,
+  status, external, userExpiry, created, lastUpdated, lastLogin,
+  passwordChanged, roles, alternativeUserIds
+
+  Datetimes are RFC 3339. An empty cell is an absent value.
+  roles:              scope/code;scope/code   (e.g. default/analyst;default/runner)
+  alternativeUserIds: key=value;key=value     (a key with no = has a null value)
+  A ;, =, / or \\ inside a scope, code, key or value is written with a \\ before it.
+
+  Import reads firstName, lastName, emailAddress, login and type (required),
+  and secondEmailAddress, userExpiry, roles and alternativeUserIds; the other
+  columns are ignored, so an export can be imported into another domain as it is.
+  On a terminal, control characters in cells are shown escaped (\\x1b);
+  to a file or a pipe, every cell is exact.";
+
+/// The flags of `users export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Also export the users deleted without --purge.
+    #[arg(long)]
+    pub(crate) include_deactivated: bool,
+    /// Also export each user's roles (one GetUser a user, as many at once
+    /// as the service takes).
+    #[arg(long)]
+    pub(crate) include_roles: bool,
+    /// The format [default: csv for a FILE ending in .csv, else jsonl].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) format: Option<FileFormat>,
+    /// Write to FILE (through a temporary file renamed when complete)
+    /// instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// The file formats of `import` and `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FileFormat {
+    /// JSON lines: one JSON object a line.
+    Jsonl,
+    /// CSV with a header row (see the columns below).
+    Csv,
+}
+
+impl FileFormat {
+    /// CSV for a file ending in `.csv` (any case), JSON lines otherwise.
+    pub(crate) fn of_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|extension| extension.to_str()) {
+            Some(extension) if extension.eq_ignore_ascii_case("csv") => Self::Csv,
+            _ => Self::Jsonl,
+        }
+    }
 }
 
 /// The `users` commands that are one call each (`update`: a get and a put).
@@ -182,11 +278,14 @@ pub(crate) enum UserCall {
     },
     /// List the users that can run jobs.
     Runnable,
-    /// Show one user.
+    /// Show one user, or several: one table (or JSON array) of those found;
+    /// each id that fails is reported on stderr, and the exit code is then
+    /// that of the first failure.
     Get {
-        /// The user's id.
-        id: String,
-        /// Also show the user's roles.
+        /// The users' ids.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Also show the users' roles.
         #[arg(long)]
         include_roles: bool,
     },
@@ -201,23 +300,30 @@ pub(crate) enum UserCall {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
     },
-    /// Create a user (Personal unless --type service; the login defaults to
-    /// the email address).
+    /// Create a user from flags (Personal unless --type service; the login
+    /// defaults to the email address), or from a JSON CreateUserRequest with
+    /// --from-file.
     #[command(
-        mut_arg("first_name", |arg| arg.required(true)),
-        mut_arg("last_name", |arg| arg.required(true)),
-        mut_arg("email", |arg| arg.required(true)),
+        mut_arg("first_name", |arg| arg.required_unless_present("from_file")),
+        mut_arg("last_name", |arg| arg.required_unless_present("from_file")),
+        mut_arg("email", |arg| arg.required_unless_present("from_file")),
     )]
     Create(CreateArgs),
     /// Change some of a user's details: the fields not given keep their
     /// value. --role replaces the user's roles; --alt-id sets the keys given
-    /// and keeps the others.
+    /// and keeps the others. With --from-file, the user's details are
+    /// replaced by a JSON UpdateUserRequest.
     Update {
         /// The user's id.
         id: String,
         /// The new details.
         #[command(flatten)]
         fields: UserFields,
+        /// Replace the user's details with the UpdateUserRequest in FILE, in
+        /// the contract's JSON form (- reads stdin), e.g. {"firstName":"Ann",
+        /// "lastName":"Lee","emailAddress":"ann@acme.com","login":"ann@acme.com"}.
+        #[arg(long, value_name = "FILE", conflicts_with = "UserFields")]
+        from_file: Option<PathBuf>,
     },
     /// Delete a user: it is deactivated and kept for audit, unless --purge.
     Delete {
@@ -261,6 +367,11 @@ pub(crate) struct CreateArgs {
     /// Answer only once the new user shows in `users list`.
     #[arg(long)]
     pub(crate) wait_for_reindex: bool,
+    /// Create the user of the CreateUserRequest in FILE, in the contract's
+    /// JSON form (- reads stdin), e.g. {"firstName":"Ann","lastName":"Lee",
+    /// "emailAddress":"ann@acme.com","login":"ann@acme.com","type":"Personal"}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["UserFields", "user_type"])]
+    pub(crate) from_file: Option<PathBuf>,
 }
 
 /// A user's details, as flags; `create` requires the names and the email.
@@ -296,14 +407,29 @@ pub(crate) struct UserFields {
 /// The flags of `users import`.
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
-    /// The file of JSON lines (- for stdin). Blank lines are ignored.
+    /// The file (- for stdin). Blank lines are ignored.
     pub(crate) file: PathBuf,
+    /// The format [default: csv for a FILE ending in .csv, else jsonl].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) format: Option<FileFormat>,
     /// Only check the lines: report each bad one, create nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
-    /// How many users are created at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub(crate) concurrency: u16,
+    /// Write what became of each line to FILE (mode 0600 on unix), one
+    /// JSON line per input line as soon as it is known, e.g.
+    /// {"line":3,"login":"ann@acme.com","outcome":"created","id":"00u1"}.
+    /// The outcome is "created" (with the new user's "id"), "skipped" (the
+    /// login exists: its "id" and a "message") or "failed" (a "message",
+    /// and the "status" and "code" of the service's answer when there was
+    /// one). Lines are in the order their outcomes were known: sort by
+    /// "line" for the file's order.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) report: Option<PathBuf>,
+    /// Create at most N users at once, and leave 429 answers to the
+    /// --rate-limit-retries of each call [default: adaptive, found from the
+    /// service's answers, up to 64].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) concurrency: Option<u16>,
 }
 
 /// The kinds of user `--type` takes.
@@ -456,7 +582,7 @@ mod tests {
     #[test]
     fn update_takes_every_field_as_optional() {
         let cli = parse(&["users", "update", "00u1", "--last-name", "Smith"]).unwrap();
-        let Command::Users(UsersCommand::Call(UserCall::Update { id, fields })) = cli.command
+        let Command::Users(UsersCommand::Call(UserCall::Update { id, fields, .. })) = cli.command
         else {
             panic!("not an update");
         };

@@ -3,8 +3,18 @@
 //!
 //! Exit codes: 0 success; 1 the service answered with an error status (or
 //! the token endpoint refused the credentials), or some lines of an import
-//! failed; 2 bad usage or configuration; 3 no answer came back. Clap's own
-//! usage errors already exit with 2.
+//! failed; 2 bad usage or configuration; 3 no answer came back; 130 an
+//! export stopped by Ctrl-C; 141 stdout was closed by its reader
+//! (`fbn-identity users export | head -1`). Clap's own usage errors already
+//! exit with 2.
+//!
+//! A closed stdout ends the command at once and without a word, with 141:
+//! the code a shell reports for a process killed by SIGPIPE (128 + 13),
+//! which is what a pipeline's other tools do there (`yes | head -1`), so
+//! that `set -o pipefail` scripts see the same thing. Rust ignores SIGPIPE,
+//! so the write fails with `BrokenPipe` instead of killing the process;
+//! restoring the signal's default would need `unsafe` code, and would leave
+//! no chance to remove an unfinished temporary file.
 //!
 //! The service's text in a report (title, detail, field errors, the raw body,
 //! the request id, and the messages of errors, which may quote an answer) is
@@ -22,14 +32,16 @@ use identity_emulator::EmulatorError;
 
 use crate::escape::{self, untrusted};
 
-/// Success.
-pub(crate) const EXIT_OK: u8 = 0;
 /// The service answered with an error, or some of the work failed.
 pub(crate) const EXIT_FAILED: u8 = 1;
 /// Bad usage or configuration.
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// No answer came back.
 pub(crate) const EXIT_NO_ANSWER: u8 = 3;
+/// Ctrl-C: as a process killed by SIGINT (128 + 2).
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
+/// Stdout was closed by its reader: as a process killed by SIGPIPE.
+pub(crate) const EXIT_CLOSED_PIPE: u8 = 141;
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -50,6 +62,31 @@ pub(crate) enum CliError {
         /// Why not.
         source: io::Error,
     },
+    /// A file (or stdin) was read but does not hold what it should, as a
+    /// whole (a line-by-line import reports its bad lines itself).
+    BadInput {
+        /// What was read.
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A file could not be written.
+    Write {
+        /// What was being written.
+        what: String,
+        /// Why not.
+        source: io::Error,
+    },
+    /// An export ended part-way: `count` users were written before
+    /// `source` stopped it.
+    Stopped {
+        /// Users written.
+        count: usize,
+        /// What stopped it.
+        source: Box<CliError>,
+        /// The file that was to be written, left as it was.
+        untouched: Option<String>,
+    },
     /// The emulator could not start or do what was asked.
     #[cfg(feature = "emulator")]
     Emulator(EmulatorError),
@@ -58,9 +95,12 @@ pub(crate) enum CliError {
     WithoutEmulator,
     /// Writing the output failed (a closed pipe ends the command quietly).
     Output(io::Error),
+    /// Ctrl-C stopped the command before it was done.
+    Interrupted,
     /// The command did its work and has already reported what failed
-    /// (e.g. some lines of an import): exit 1 with no more to say.
-    Reported,
+    /// (e.g. some lines of an import, some ids of `users get`): exit with
+    /// this code and no more to say.
+    Reported(u8),
 }
 
 impl From<Error> for CliError {
@@ -80,18 +120,33 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Sdk(error) => exit_code_of(error.kind()),
-            Self::Invalid { .. } | Self::Read { .. } => EXIT_USAGE,
-            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+            Self::Invalid { .. } | Self::Read { .. } | Self::BadInput { .. } => EXIT_USAGE,
+            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => EXIT_CLOSED_PIPE,
             #[cfg(feature = "emulator")]
             Self::Emulator(error) => emulator_exit_code(error),
             #[cfg(not(feature = "emulator"))]
             Self::WithoutEmulator => EXIT_USAGE,
-            Self::Output(_) | Self::Reported => EXIT_FAILED,
+            Self::Stopped { source, .. } => source.exit_code(),
+            Self::Reported(code) => *code,
+            Self::Interrupted => EXIT_INTERRUPTED,
+            Self::Output(_) | Self::Write { .. } => EXIT_FAILED,
+        }
+    }
+
+    /// Whether this is stdout closed by its reader.
+    pub(crate) fn is_closed_pipe(&self) -> bool {
+        match self {
+            Self::Output(error) => error.kind() == io::ErrorKind::BrokenPipe,
+            Self::Stopped { source, .. } => source.is_closed_pipe(),
+            _ => false,
         }
     }
 
     /// The report for stderr (empty when there is nothing more to say).
     pub(crate) fn report(&self) -> String {
+        if self.is_closed_pipe() {
+            return String::new();
+        }
         match self {
             Self::Sdk(error) => sdk_report(error),
             Self::Invalid { what, errors } => {
@@ -100,6 +155,8 @@ impl CliError {
                 report
             }
             Self::Read { what, source } => format!("error: could not read {what}: {source}\n"),
+            Self::BadInput { what, message } => format!("error: {what}: {message}\n"),
+            Self::Write { what, source } => format!("error: could not write {what}: {source}\n"),
             #[cfg(feature = "emulator")]
             Self::Emulator(error) => format!("error: emulator: {error}\n"),
             #[cfg(not(feature = "emulator"))]
@@ -107,9 +164,28 @@ impl CliError {
                  `cargo install identity-cli` (its default features) has the `emulator` and \
                  `demo` commands\n"
                 .to_owned(),
-            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => String::new(),
             Self::Output(error) => format!("error: could not write the output: {error}\n"),
-            Self::Reported => String::new(),
+            Self::Stopped {
+                count,
+                source,
+                untouched,
+            } => {
+                // The reason's first line joins the sentence; its details
+                // (title, request id...) follow as they are.
+                let reason = source.report();
+                let (first, details) = reason.split_once('\n').unwrap_or((&reason, ""));
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                let mut report = format!(
+                    "error: export stopped after {count} user{}: {first}\n{details}",
+                    crate::output::plural(*count)
+                );
+                if let Some(path) = untouched {
+                    let _ = writeln!(report, "  nothing was written to {path}");
+                }
+                report
+            }
+            Self::Interrupted => "error: interrupted (Ctrl-C)\n".to_owned(),
+            Self::Reported(_) => String::new(),
         }
     }
 
@@ -117,7 +193,7 @@ impl CliError {
     pub(crate) fn into_exit_code(self) -> ExitCode {
         let report = self.report();
         if !report.is_empty() {
-            eprint!("{}", escape::lines(&report));
+            crate::output::print_stderr(&crate::color::paint(&escape::lines(&report)));
         }
         ExitCode::from(self.exit_code())
     }
@@ -285,10 +361,21 @@ mod tests {
         );
 
         let closed = CliError::Output(io::Error::from(io::ErrorKind::BrokenPipe));
-        assert_eq!(closed.exit_code(), EXIT_OK);
+        assert_eq!(closed.exit_code(), EXIT_CLOSED_PIPE);
         assert_eq!(closed.report(), "");
+        let stopped_by_a_closed_pipe = CliError::Stopped {
+            count: 3,
+            source: Box::new(closed),
+            untouched: None,
+        };
+        assert_eq!(stopped_by_a_closed_pipe.exit_code(), EXIT_CLOSED_PIPE);
+        assert_eq!(stopped_by_a_closed_pipe.report(), "");
 
-        assert_eq!(CliError::Reported.exit_code(), EXIT_FAILED);
+        assert_eq!(CliError::Reported(EXIT_FAILED).exit_code(), EXIT_FAILED);
+        assert_eq!(
+            CliError::Reported(EXIT_NO_ANSWER).exit_code(),
+            EXIT_NO_ANSWER
+        );
     }
 
     /// A facade error for an answer of GetUser with `body`.

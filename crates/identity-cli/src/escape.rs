@@ -144,7 +144,9 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(
         );
         value.serialize(&mut serializer)
     };
-    result.map_err(io::Error::other)
+    // serde_json gives the writer's own error back as it was (a closed
+    // pipe stays `BrokenPipe`); its other errors become `InvalidData`.
+    result.map_err(io::Error::from)
 }
 
 #[cfg(test)]
@@ -196,6 +198,19 @@ mod tests {
             let back: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(back, value);
         }
+        // A writer's failure keeps its kind: a closed pipe is recognised.
+        struct Closed;
+        impl io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from(io::ErrorKind::BrokenPipe))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let error = write_json(Closed, &value, false).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+
         let mut pretty = Vec::new();
         write_json(&mut pretty, &serde_json::json!({"a": [1]}), true).unwrap();
         assert_eq!(

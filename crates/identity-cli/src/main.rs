@@ -5,19 +5,23 @@
 //! `-v`/`-vv` and the SDK's configuration warnings, runs the command on a
 //! tokio runtime ([`commands`], or [`demo`]), and turns the outcome into the
 //! exit code ([`errors`]). Settings reach the SDK through [`settings`];
-//! answers are printed by [`output`], the service's text escaped for the
-//! terminal by [`escape`].
+//! answers are printed by [`output`] (users as CSV by [`columns`]), the
+//! service's text escaped for the terminal by [`escape`]; [`color`] decides
+//! whether stderr is coloured (`NO_COLOR`), [`progress`] draws progress
+//! lines on a terminal.
 
 mod args;
+mod color;
+mod columns;
 mod commands;
 #[cfg(feature = "emulator")]
 mod demo;
 mod errors;
 mod escape;
 mod output;
+mod progress;
 mod settings;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -80,7 +84,7 @@ fn init_logging(verbose: u8) {
     let logs = filter.map(|filter| {
         fmt::layer()
             .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(color::stderr())
             .with_filter(filter)
     });
     let warnings =
@@ -106,7 +110,7 @@ impl<S: Subscriber> Layer<S> for ConfigWarnings {
         if !text.fields.is_empty() {
             line.push_str(&format!(" ({})", text.fields.join(", ")));
         }
-        eprintln!("{}", escape::untrusted(&line));
+        output::print_stderr(&color::paint(&format!("{}\n", escape::untrusted(&line))));
     }
 }
 

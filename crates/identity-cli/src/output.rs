@@ -85,7 +85,15 @@ impl Output {
 /// character but its line breaks (service text in it is escaped whole
 /// where it was put in).
 pub(crate) fn note(message: &str) {
-    eprintln!("{}", escape::lines(message));
+    print_stderr(&format!("{}\n", escape::lines(message)));
+}
+
+/// Writes `text` to stderr as it is. A stderr that cannot be written to
+/// (closed by its reader) is not worth failing, nor panicking, for.
+pub(crate) fn print_stderr(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
 }
 
 /// `value` as pretty JSON on stdout, the exact text of every string with no

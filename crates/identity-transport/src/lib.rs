@@ -28,6 +28,11 @@
 //! [`Deadline`] (set by the total timeout) and [`RetryAttempt`] (set by
 //! the retry layer).
 //!
+//! One more layer is not in the facade's stack, for programs that fan
+//! calls out: [`AdaptiveConcurrencyLayer`] (concurrency) limits the calls
+//! in flight to a number it finds from the answers, growing while they
+//! succeed and halving on 429 and `Retry-After`.
+//!
 //! The defaults, and why:
 //!
 //! | setting | default | where |
@@ -112,6 +117,7 @@
 
 mod body;
 pub mod client;
+pub mod concurrency;
 mod connector;
 mod error;
 pub mod headers;
@@ -126,6 +132,9 @@ pub mod trace;
 
 pub use body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 pub use client::{HttpClient, HttpClientBuilder};
+pub use concurrency::{
+    AdaptiveConcurrency, AdaptiveConcurrencyConfig, AdaptiveConcurrencyLayer, ConcurrencySnapshot,
+};
 pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
 pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
 #[cfg(feature = "metrics")]

@@ -1,48 +1,366 @@
-//! `users export`: every user as JSON lines on stdout, written as the
-//! ListUsers answer streams in, so memory does not grow with the domain.
-//! Each line holds the service's exact text, with no control character raw
-//! ([`write_json`]).
+//! `users export`: every user as JSON lines or CSV, on stdout or to a file,
+//! written as the ListUsers answer streams in, so memory does not grow with
+//! the domain.
+//!
+//! - JSON lines hold the service's exact text, with no control character
+//!   raw ([`write_json`]); CSV cells hold it exact too, except on a
+//!   terminal, where control characters are shown escaped.
+//! - `--output FILE` writes a new temporary file in FILE's directory (mode
+//!   0600 on unix, as `tempfile` creates it) and renames it to FILE once
+//!   every user is written and flushed to disk: whatever stops the export
+//!   part-way (the service, the network, a full disk, Ctrl-C, a crash),
+//!   FILE is either the old file or the whole new one. Ctrl-C removes the
+//!   temporary file; a crash (or SIGKILL) may leave it, hidden
+//!   (`.fbn-identity-export-*.tmp`), never FILE itself.
+//! - A failure part-way says `export stopped after N users: REASON`, and
+//!   exits with the reason's code; the lines written to stdout before it are
+//!   whole. A closed stdout ends the export quietly with 141 (see
+//!   [`crate::errors`]).
+//! - `--include-roles` reads each user again with its roles (GetUser), as
+//!   many at once as the service takes ([`super::pace`]), in the list's
+//!   order.
+//! - A progress line (users so far, rate) shows on stderr when it is a
+//!   terminal.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 
-use finbourne_identity::IdentityClient;
-use futures_util::StreamExt;
+use finbourne_identity::{Error, IdentityClient, UserResponse};
+use futures_util::{StreamExt, future};
 
+use super::pace::{Pace, PacedClient, while_throttled};
+use crate::args::{ExportArgs, FileFormat};
+use crate::columns::{EXPORT_COLUMNS, user_row};
 use crate::errors::CliError;
-use crate::escape::write_json;
+use crate::escape::{untrusted, write_json};
 use crate::output::{note, plural};
+use crate::progress;
 
-/// Writes each user as one line of JSON on stdout.
-pub(crate) async fn run(
+/// Runs `users export`.
+pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<(), CliError> {
+    let format = args.format.unwrap_or_else(|| {
+        args.output
+            .as_deref()
+            .map_or(FileFormat::Jsonl, FileFormat::of_path)
+    });
+    match &args.output {
+        None => {
+            let stdout = io::stdout();
+            let terminal = stdout.is_terminal();
+            let mut sink = Sink::new(format, BufWriter::new(stdout.lock()), terminal);
+            let count = export(client, args, &mut sink).await?;
+            note(&format!("exported {count} user{}", plural(count)));
+            Ok(())
+        }
+        Some(path) => {
+            let shown = path.display().to_string();
+            let temporary = temporary_file_for(path).map_err(|source| CliError::Write {
+                what: format!("a temporary file beside {shown}"),
+                source,
+            })?;
+            let mut sink = Sink::new(format, BufWriter::new(temporary), false);
+            let count = export(client, args, &mut sink)
+                .await
+                .map_err(|error| match error {
+                    CliError::Stopped { count, source, .. } => CliError::Stopped {
+                        count,
+                        source,
+                        untouched: Some(shown.clone()),
+                    },
+                    other => other,
+                })?;
+            let temporary = sink
+                .into_inner()
+                .map_err(|source| write_failed(count, &shown, source))?;
+            temporary
+                .as_file()
+                .sync_all()
+                .map_err(|source| write_failed(count, &shown, source))?;
+            temporary
+                .persist(path)
+                .map_err(|error| write_failed(count, &shown, error.error))?;
+            note(&format!(
+                "exported {count} user{} to {}",
+                plural(count),
+                untrusted(&shown)
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// A new temporary file in `path`'s directory, mode 0600 on unix.
+fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".fbn-identity-export-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+}
+
+/// The failure to finish the file after `count` users.
+fn write_failed(count: usize, shown: &str, source: io::Error) -> CliError {
+    CliError::Stopped {
+        count,
+        source: Box::new(CliError::Write {
+            what: shown.to_owned(),
+            source,
+        }),
+        untouched: Some(shown.to_owned()),
+    }
+}
+
+/// Streams every user into `sink`; the count written, or why it stopped.
+async fn export<W: Write>(
     client: &IdentityClient,
-    include_deactivated: bool,
-) -> Result<(), CliError> {
+    args: &ExportArgs,
+    sink: &mut Sink<W>,
+) -> Result<usize, CliError> {
+    let progress = progress::counter("exported");
+    let stopped = |count: usize, source: CliError| CliError::Stopped {
+        count,
+        source: Box::new(source),
+        untouched: None,
+    };
+    let mut count = 0_usize;
+    sink.header().map_err(|error| stopped(0, error.into()))?;
     let users = client
         .users()
         .list_users()
-        .include_deactivated(include_deactivated)
+        .include_deactivated(args.include_deactivated)
         .stream();
+    let pace = Pace::adaptive();
+    let paced = pace.client(client.clone());
+    let users = if args.include_roles {
+        users
+            .map(|user| with_roles(&pace, &paced, user))
+            .buffered(super::pace::MAX_ADAPTIVE)
+            .filter_map(future::ready)
+            .boxed_local()
+    } else {
+        users.map(Some).filter_map(future::ready).boxed_local()
+    };
     let mut users = std::pin::pin!(users);
-    let mut out = BufWriter::new(io::stdout());
-    let mut count = 0_usize;
-    while let Some(user) = users.next().await {
-        let user = match user {
-            Ok(user) => user,
-            Err(error) => {
-                // What was written stays written; say how far it got.
-                out.flush()?;
-                note(&format!(
-                    "export stopped after {count} user{}",
-                    plural(count)
-                ));
-                return Err(error.into());
+    let mut interrupted = std::pin::pin!(interrupted());
+    loop {
+        let user = tokio::select! {
+            user = users.next() => user,
+            () = &mut interrupted => {
+                progress.finish_and_clear();
+                let _ = sink.flush();
+                return Err(stopped(count, CliError::Interrupted));
             }
         };
-        write_json(&mut out, &user, false)?;
-        out.write_all(b"\n")?;
+        let Some(user) = user else {
+            break;
+        };
+        let written = match user {
+            Ok(user) => sink.user(&user),
+            Err(error) => {
+                progress.finish_and_clear();
+                // What was written stays written, whole.
+                let _ = sink.flush();
+                return Err(stopped(count, error.into()));
+            }
+        };
+        if let Err(error) = written {
+            progress.finish_and_clear();
+            return Err(stopped(count, error.into()));
+        }
         count += 1;
+        progress.inc(1);
     }
-    out.flush()?;
-    note(&format!("exported {count} user{}", plural(count)));
-    Ok(())
+    progress.finish_and_clear();
+    sink.flush().map_err(|error| stopped(count, error.into()))?;
+    Ok(count)
+}
+
+/// Ends at the first Ctrl-C (never, where it cannot be caught), so that
+/// the export stops cleanly: a temporary file is removed, what was written
+/// to stdout ends with a whole line.
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        future::pending::<()>().await;
+    }
+}
+
+/// The listed user read again with its roles; `None` for a user deleted
+/// since the list (said on stderr).
+async fn with_roles(
+    pace: &Pace,
+    paced: &PacedClient,
+    listed: Result<UserResponse, Error>,
+) -> Option<Result<UserResponse, Error>> {
+    let listed = match listed {
+        Ok(user) => user,
+        Err(error) => return Some(Err(error)),
+    };
+    let read = while_throttled(pace, |options| {
+        paced
+            .users()
+            .get_user(&listed.id)
+            .include_roles(true)
+            .options(options)
+            .send()
+    })
+    .await;
+    match read {
+        Err(error) if error.is_not_found() => {
+            note(&format!(
+                "user {} ({}) was deleted during the export: left out",
+                untrusted(&listed.id),
+                untrusted(&listed.login)
+            ));
+            None
+        }
+        other => Some(other),
+    }
+}
+
+/// Where the users go, in their format.
+enum Sink<W: Write> {
+    /// JSON lines.
+    Json(W),
+    /// CSV; `escape` shows control characters escaped (on a terminal).
+    Csv {
+        writer: Box<csv::Writer<W>>,
+        escape: bool,
+    },
+}
+
+impl<W: Write> Sink<W> {
+    fn new(format: FileFormat, writer: W, terminal: bool) -> Self {
+        match format {
+            FileFormat::Jsonl => Self::Json(writer),
+            FileFormat::Csv => Self::Csv {
+                writer: Box::new(csv::WriterBuilder::new().from_writer(writer)),
+                escape: terminal,
+            },
+        }
+    }
+
+    /// The header row, for CSV.
+    fn header(&mut self) -> io::Result<()> {
+        match self {
+            Self::Json(_) => Ok(()),
+            Self::Csv { writer, .. } => writer.write_record(EXPORT_COLUMNS).map_err(csv_error),
+        }
+    }
+
+    fn user(&mut self, user: &UserResponse) -> io::Result<()> {
+        match self {
+            Self::Json(out) => {
+                write_json(&mut *out, user, false)?;
+                out.write_all(b"\n")
+            }
+            Self::Csv { writer, escape } => {
+                let row = user_row(user);
+                if *escape {
+                    writer.write_record(row.iter().map(|cell| untrusted(cell).into_owned()))
+                } else {
+                    writer.write_record(&row)
+                }
+                .map_err(csv_error)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Json(out) => out.flush(),
+            Self::Csv { writer, .. } => writer.flush(),
+        }
+    }
+}
+
+impl<T: Write> Sink<BufWriter<T>> {
+    /// The file (or stream) under the buffers, every byte written to it.
+    fn into_inner(self) -> io::Result<T> {
+        let buffered = match self {
+            Self::Json(out) => out,
+            Self::Csv { writer, .. } => (*writer)
+                .into_inner()
+                .map_err(csv::IntoInnerError::into_error)?,
+        };
+        buffered
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
+    }
+}
+
+/// A CSV writer's error as the I/O error it wraps (a closed pipe stays a
+/// closed pipe).
+fn csv_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> UserResponse {
+        serde_json::from_value(serde_json::json!({
+            "id": "00u1", "emailAddress": "ann@example.com", "login": "ann@example.com",
+            "firstName": "Ann\u{1b}[2J", "lastName": "Lee, \"Jr\"\nII", "type": "Personal",
+            "status": "ACTIVE", "external": false, "created": "2024-03-01T09:30:12Z",
+            "alternativeUserIds": {"employeeId": "E1"},
+        }))
+        .unwrap()
+    }
+
+    fn written(format: FileFormat, terminal: bool) -> String {
+        let mut sink = Sink::new(format, Vec::new(), terminal);
+        sink.header().unwrap();
+        sink.user(&user()).unwrap();
+        sink.flush().unwrap();
+        let bytes = match sink {
+            Sink::Json(out) => out,
+            Sink::Csv { writer, .. } => (*writer).into_inner().unwrap(),
+        };
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn csv_has_the_header_and_quotes_what_needs_it() {
+        let text = written(FileFormat::Csv, false);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(EXPORT_COLUMNS.join(",").as_str()));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[2], "Ann\u{1b}[2J", "exact to a file");
+        assert_eq!(&row[3], "Lee, \"Jr\"\nII");
+        assert_eq!(&row[15], "employeeId=E1");
+        assert_eq!(&row[10], "2024-03-01T09:30:12Z");
+        assert_eq!(&row[14], "", "no roles listed");
+    }
+
+    #[test]
+    fn on_a_terminal_no_control_character_is_written_raw() {
+        let text = written(FileFormat::Csv, true);
+        assert!(text.contains("Ann\\x1b[2J"), "{text}");
+        assert!(!text.contains('\u{1b}'));
+        let json = written(FileFormat::Jsonl, true);
+        assert!(json.contains("Ann\\u001b[2J"), "{json}");
+        assert_eq!(json.lines().count(), 1);
+    }
+
+    #[test]
+    fn the_temporary_file_is_beside_the_target_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("users.csv");
+        let temporary = temporary_file_for(&target).unwrap();
+        assert_eq!(temporary.path().parent(), Some(dir.path()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = temporary.as_file().metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 }

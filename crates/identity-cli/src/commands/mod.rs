@@ -1,15 +1,21 @@
-//! The commands that talk to the service: each module runs one group, on a
-//! client built from the global flags, and prints through `output`.
+//! The commands: each module runs one group, on a client built from the
+//! global flags, and prints through `output`.
 //!
 //! `users` holds the one-call commands, `import` and `export` the bulk
-//! ones, `schema` the user schema's two.
+//! ones (paced by `pace`), `schema` the user schema's two; `completions`
+//! needs no client.
 
 pub(crate) mod export;
 pub(crate) mod import;
+pub(crate) mod pace;
 pub(crate) mod schema;
 pub(crate) mod users;
 
-use crate::args::{Command, GlobalArgs, UsersCommand};
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::args::{Cli, Command, GlobalArgs, UsersCommand};
 use crate::errors::CliError;
 use crate::output::Output;
 use crate::settings;
@@ -24,9 +30,9 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
         Command::Users(UsersCommand::Import(args)) => {
             import::run(&args, output, || settings::client(global)).await
         }
-        Command::Users(UsersCommand::Export {
-            include_deactivated,
-        }) => export::run(&settings::client(global)?, include_deactivated).await,
+        Command::Users(UsersCommand::Export(args)) => {
+            export::run(&settings::client(global)?, &args).await
+        }
         Command::Schema(command) => schema::run(&settings::client(global)?, command, output).await,
         #[cfg(feature = "emulator")]
         Command::Emulator(args) => identity_emulator::run(args)
@@ -36,5 +42,18 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
         Command::Demo => crate::demo::run().await,
         #[cfg(not(feature = "emulator"))]
         Command::Emulator(_) | Command::Demo => Err(CliError::WithoutEmulator),
+        Command::Completions { shell } => completions(shell),
     }
+}
+
+/// Prints the completion script of `shell` on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<(), CliError> {
+    // Into memory first: the generators panic on a failed write, and a
+    // closed stdout is to end the command quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "fbn-identity", &mut script);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&script)?;
+    stdout.flush()?;
+    Ok(())
 }

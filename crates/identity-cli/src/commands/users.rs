@@ -1,21 +1,26 @@
 //! The `users` commands that are one call each (or, for `update`, a get and
 //! a put): build the request from the flags, send it, print the answer.
 //!
-//! Requests built from flags are checked with the SDK's `validate()` before
-//! anything is sent, so a mistake is reported with every field at fault and
-//! exit code 2.
+//! Requests built from flags, or read from a file with `--from-file` (the
+//! contract's JSON form; `-` is stdin), are checked with the SDK's
+//! `validate()` before anything is sent, so a mistake is reported with
+//! every field at fault and exit code 2.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
 
 use finbourne_identity::{
     CreateUserRequest, IdentityClient, RoleId, UpdateUserRequest, UserResponse, UserType,
 };
+use futures_util::{StreamExt, stream};
 use time::OffsetDateTime;
 
 use crate::args::{CreateArgs, UserCall, UserFields, UserId};
+use crate::color;
 use crate::errors::CliError;
-use crate::escape::untrusted;
-use crate::output::{Output, note, plural};
+use crate::escape::{self, untrusted};
+use crate::output::{Output, note, plural, print_stderr};
 
 /// Runs one of the single-call `users` commands.
 pub(crate) async fn run(
@@ -36,14 +41,7 @@ pub(crate) async fn run(
             output.users(&list)?;
         }
         UserCall::Runnable => output.users(&users.list_runnable_users().send().await?)?,
-        UserCall::Get { id, include_roles } => {
-            let user = users
-                .get_user(&id)
-                .include_roles(include_roles)
-                .send()
-                .await?;
-            output.user(&user)?;
-        }
+        UserCall::Get { ids, include_roles } => get(client, &ids, include_roles, output).await?,
         UserCall::GetByLogin { login } => {
             output.user(&users.get_user_from_login(&login).send().await?)?;
         }
@@ -59,7 +57,11 @@ pub(crate) async fn run(
         }
         UserCall::Create(args) => {
             let wait = args.wait_for_reindex;
-            let request = create_request(args)?;
+            let request = match &args.from_file {
+                Some(path) => request_from_file::<CreateUserRequest>(path, "a CreateUserRequest")
+                    .and_then(checked_create)?,
+                None => create_request(args)?,
+            };
             let user = users
                 .create_user(&request)
                 .wait_for_reindex(wait)
@@ -72,9 +74,20 @@ pub(crate) async fn run(
                 untrusted(&user.login)
             ));
         }
-        UserCall::Update { id, fields } => {
+        UserCall::Update {
+            id,
+            fields,
+            from_file,
+        } => {
+            // Read before anything is sent: a bad file is a usage error.
+            let replacement = from_file
+                .map(|path| request_from_file::<UpdateUserRequest>(&path, "an UpdateUserRequest"))
+                .transpose()?;
             let user = users.get_user(&id).include_roles(true).send().await?;
-            let request = update_request(&user, fields)?;
+            let request = match replacement {
+                Some(request) => checked_update(request, &user)?,
+                None => update_request(&user, fields)?,
+            };
             let updated = users.update_user(&id, &request).send().await?;
             output.user(&updated)?;
             note(&format!("updated user {id}"));
@@ -115,6 +128,113 @@ pub(crate) async fn run(
         }
     }
     Ok(())
+}
+
+/// `users get`: one id as a table of fields (or a JSON object); several as
+/// one table of users (or a JSON array) of those found, each failure on
+/// stderr, and then the exit code of the first failure.
+async fn get(
+    client: &IdentityClient,
+    ids: &[String],
+    include_roles: bool,
+    output: Output,
+) -> Result<(), CliError> {
+    let users = client.users();
+    if let [id] = ids {
+        let user = users
+            .get_user(id)
+            .include_roles(include_roles)
+            .send()
+            .await?;
+        output.user(&user)?;
+        return Ok(());
+    }
+    let answers: Vec<Result<UserResponse, finbourne_identity::Error>> = stream::iter(ids)
+        .map(|id| users.get_user(id).include_roles(include_roles).send())
+        .buffered(GET_AT_ONCE)
+        .collect()
+        .await;
+    let mut found = Vec::new();
+    let mut first_failure = None;
+    for (id, answer) in ids.iter().zip(answers) {
+        match answer {
+            Ok(user) => found.push(user),
+            Err(error) => {
+                let error = CliError::Sdk(error);
+                let report = error.report();
+                let report = report.strip_prefix("error: ").unwrap_or(&report);
+                print_stderr(&color::paint(&escape::lines(&format!(
+                    "error: user {}: {report}",
+                    untrusted(id)
+                ))));
+                first_failure.get_or_insert(error.exit_code());
+            }
+        }
+    }
+    output.users(&found)?;
+    match first_failure {
+        Some(code) => {
+            note(&format!(
+                "{} of {} users not shown",
+                ids.len() - found.len(),
+                ids.len()
+            ));
+            Err(CliError::Reported(code))
+        }
+        None => Ok(()),
+    }
+}
+
+/// How many GetUser calls `users get` makes at once.
+const GET_AT_ONCE: usize = 8;
+
+/// A request read from `path` (`-`: stdin), in the contract's JSON form.
+fn request_from_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    kind: &str,
+) -> Result<T, CliError> {
+    let what = if path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|source| CliError::Read {
+        what: what.clone(),
+        source,
+    })?;
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|error| CliError::BadInput {
+        what,
+        message: format!("not the JSON of {kind}: {error}"),
+    })
+}
+
+/// A CreateUserRequest, checked.
+fn checked_create(request: CreateUserRequest) -> Result<CreateUserRequest, CliError> {
+    request.validate().map_err(|errors| CliError::Invalid {
+        what: "the user".to_owned(),
+        errors,
+    })?;
+    Ok(request)
+}
+
+/// An UpdateUserRequest, checked against the user's type.
+fn checked_update(
+    request: UpdateUserRequest,
+    user: &UserResponse,
+) -> Result<UpdateUserRequest, CliError> {
+    request
+        .validate_for(&user.user_type)
+        .map_err(|errors| CliError::Invalid {
+            what: "the updated user".to_owned(),
+            errors,
+        })?;
+    Ok(request)
 }
 
 /// The fields both requests carry, borrowed for editing, so that the flags
@@ -189,11 +309,7 @@ pub(crate) fn create_request(args: CreateArgs) -> Result<CreateUserRequest, CliE
     if !login_given {
         request.login = request.email_address.clone();
     }
-    request.validate().map_err(|errors| CliError::Invalid {
-        what: "the user".to_owned(),
-        errors,
-    })?;
-    Ok(request)
+    checked_create(request)
 }
 
 /// The UpdateUser request of `users update`: `user` as read, with the
@@ -211,13 +327,7 @@ pub(crate) fn update_request(
     if login_follows_email {
         request.login = request.email_address.clone();
     }
-    request
-        .validate_for(&user.user_type)
-        .map_err(|errors| CliError::Invalid {
-            what: "the updated user".to_owned(),
-            errors,
-        })?;
-    Ok(request)
+    checked_update(request, user)
 }
 
 #[cfg(test)]
@@ -250,6 +360,7 @@ mod tests {
             },
             user_type: kind,
             wait_for_reindex: false,
+            from_file: None,
         }
     }
 

@@ -202,7 +202,7 @@ fn re_running_an_import_creates_nobody_twice() {
         ]
     );
     assert!(
-        report["lines"][4]["reason"]
+        report["lines"][4]["message"]
             .as_str()
             .unwrap()
             .contains("line 4"),
@@ -290,9 +290,9 @@ fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
     assert_eq!(created + failed, 5, "every line accounted for: {report}");
     assert!(failed >= 1, "the interruption left lines unsent: {report}");
     assert!(report["lines"].as_array().unwrap().iter().any(|line| {
-        line["reason"]
+        line["message"]
             .as_str()
-            .is_some_and(|reason| reason.contains("interrupted"))
+            .is_some_and(|message| message.contains("interrupted"))
     }));
     assert_eq!(emulator.users().len() as u64, created);
 

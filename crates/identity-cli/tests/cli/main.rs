@@ -5,7 +5,9 @@
 // Helpers outside `#[test]` functions are not seen as tests by clippy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bulk;
 mod commands;
+mod conveniences;
 mod emulator;
 mod failures;
 mod import;
