@@ -129,3 +129,13 @@ impl TestEmulator {
         self.emulator.shutdown().await;
     }
 }
+
+/// A `TestEmulator` is an [`Emulator`] with clients: every method of the
+/// emulator (its address, its hooks, its rate limit) is at hand.
+impl std::ops::Deref for TestEmulator {
+    type Target = Emulator;
+
+    fn deref(&self) -> &Emulator {
+        &self.emulator
+    }
+}

@@ -9,7 +9,7 @@ use crate::support::{TOKEN, builder, emulator};
 /// A blocking client of an emulator that runs on a runtime of its own.
 fn client_and_emulator() -> (
     blocking::IdentityClient,
-    identity_emulator::Emulator,
+    finbourne_identity::testing::TestEmulator,
     tokio::runtime::Runtime,
 ) {
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -46,7 +46,7 @@ fn basic(credentials: &str) -> String {
 /// An emulator that answers to any host name (`allow_remote`): the tests
 /// reach it under a remote-looking name through a proxy, which its guard
 /// against DNS rebinding refuses otherwise. It still listens on loopback.
-async fn remote_emulator() -> identity_emulator::Emulator {
+async fn remote_emulator() -> finbourne_identity::testing::TestEmulator {
     support::emulator_with(identity_emulator::EmulatorConfig {
         allow_remote: true,
         ..identity_emulator::EmulatorConfig::default()

@@ -76,8 +76,9 @@ pub fn run_bare(dir: &Path, args: &[&str]) -> Run {
 
 /// An emulator serving on a loopback port, and an empty working directory.
 pub struct TestEmulator {
-    // Dropped in order: the emulator, then the runtime it is served on.
-    emulator: Emulator,
+    // Dropped in order: the emulator (the SDK's own test emulator), then
+    // the runtime it is served on.
+    emulator: finbourne_identity::testing::TestEmulator,
     _runtime: tokio::runtime::Runtime,
     dir: TempDir,
 }
@@ -98,7 +99,11 @@ impl TestEmulator {
             .enable_all()
             .build()
             .unwrap();
-        let emulator = runtime.block_on(identity_emulator::start(config)).unwrap();
+        let emulator = runtime
+            .block_on(finbourne_identity::testing::TestEmulator::start_with(
+                config,
+            ))
+            .unwrap();
         Self {
             emulator,
             _runtime: runtime,

@@ -15,22 +15,23 @@ pub mod recording_proxy;
 pub mod soak;
 pub mod traces;
 
+use finbourne_identity::testing::TestEmulator;
 use finbourne_identity::{CreateUserRequest, IdentityClient, IdentityClientBuilder, UserResponse};
 use identity_emulator::{Emulator, EmulatorConfig, RecordedRequest};
 
-/// The static token the emulator accepts in these tests.
-pub const TOKEN: &str = "e2e-static-token";
+/// The static token the emulator accepts in these tests: the SDK's
+/// `testing` emulator's.
+pub const TOKEN: &str = finbourne_identity::testing::TEST_TOKEN;
 
 /// An emulator that accepts [`TOKEN`] and its default credentials.
-pub async fn emulator() -> Emulator {
+pub async fn emulator() -> TestEmulator {
     emulator_with(EmulatorConfig::default()).await
 }
 
-/// An emulator that accepts [`TOKEN`], with `config`'s other settings.
-pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
-    let mut config = config;
-    config.access_tokens.push(TOKEN.to_owned());
-    identity_emulator::start(config)
+/// An emulator that accepts [`TOKEN`], with `config`'s other settings: the
+/// SDK's own [`TestEmulator`], which these tests use as its users would.
+pub async fn emulator_with(config: EmulatorConfig) -> TestEmulator {
+    TestEmulator::start_with(config)
         .await
         .expect("the emulator starts")
 }

@@ -40,6 +40,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use finbourne_identity::testing::TestEmulator;
 use finbourne_identity::{
     CreateUserRequest, Error, ErrorKind, IdentityClient, IdentityClientBuilder, RequestOptions,
     UpdateUserRequest, UserStatus,
@@ -386,7 +387,11 @@ pub struct SoakRun {
 
 /// Runs `plan` with `client` against `emulator` (whose faults the caller
 /// set), `plan.tasks` tasks at once.
-pub async fn run(client: &IdentityClient, emulator: &Arc<Emulator>, plan: &SoakPlan) -> SoakRun {
+pub async fn run(
+    client: &IdentityClient,
+    emulator: &Arc<TestEmulator>,
+    plan: &SoakPlan,
+) -> SoakRun {
     let started = Instant::now();
     let per_task = plan.calls.div_ceil(plan.tasks);
     let mut tasks = Vec::new();
@@ -420,7 +425,7 @@ pub async fn run(client: &IdentityClient, emulator: &Arc<Emulator>, plan: &SoakP
 struct Worker {
     number: usize,
     client: IdentityClient,
-    emulator: Arc<Emulator>,
+    emulator: Arc<TestEmulator>,
     plan: SoakPlan,
     rng: fastrand::Rng,
     calls: Vec<CallRecord>,
