@@ -11,23 +11,7 @@ use finbourne_identity::UserResponse;
 use identity_emulator::{Fault, FaultRule, FaultWhen};
 use serde_json::{Value, json};
 
-use crate::support::{Run, TestEmulator};
-
-/// One JSON line of a Personal user.
-fn person(n: usize) -> String {
-    json!({
-        "firstName": "User",
-        "lastName": format!("Number{n}"),
-        "emailAddress": format!("user{n}@example.com"),
-        "login": format!("user{n}@example.com"),
-        "type": "Personal",
-    })
-    .to_string()
-}
-
-fn people(numbers: impl IntoIterator<Item = usize>) -> String {
-    numbers.into_iter().map(|n| person(n) + "\n").collect()
-}
+use crate::support::{Run, TestEmulator, people, person};
 
 /// Creates users `numbers` through the CLI's own import.
 fn seed(emulator: &TestEmulator, numbers: impl IntoIterator<Item = usize>) {

@@ -9,23 +9,7 @@ use std::time::{Duration, Instant};
 use identity_emulator::{Fault, FaultRule};
 use serde_json::{Value, json};
 
-use crate::support::{TestEmulator, finish, run_bare};
-
-/// One JSON line of a Personal user.
-fn person(n: usize) -> String {
-    json!({
-        "firstName": "User",
-        "lastName": format!("Number{n}"),
-        "emailAddress": format!("user{n}@example.com"),
-        "login": format!("user{n}@example.com"),
-        "type": "Personal",
-    })
-    .to_string()
-}
-
-fn lines(numbers: impl IntoIterator<Item = usize>) -> String {
-    numbers.into_iter().map(|n| person(n) + "\n").collect()
-}
+use crate::support::{TestEmulator, finish, people as lines, person, run_bare};
 
 /// How many users of the emulator have each login: all must be 1.
 fn login_counts(emulator: &TestEmulator) -> BTreeMap<String, usize> {

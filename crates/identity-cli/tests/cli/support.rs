@@ -202,3 +202,20 @@ pub fn closed_port() -> u16 {
     drop(listener);
     port
 }
+
+/// One JSON line of a Personal user, number `n`.
+pub fn person(n: usize) -> String {
+    serde_json::json!({
+        "firstName": "User",
+        "lastName": format!("Number{n}"),
+        "emailAddress": format!("user{n}@example.com"),
+        "login": format!("user{n}@example.com"),
+        "type": "Personal",
+    })
+    .to_string()
+}
+
+/// The JSON lines of the Personal users `numbers`.
+pub fn people(numbers: impl IntoIterator<Item = usize>) -> String {
+    numbers.into_iter().map(|n| person(n) + "\n").collect()
+}
