@@ -85,6 +85,16 @@ impl TransportErrorKind {
     }
 }
 
+/// A low-cardinality name of a failure, for traces' and metrics'
+/// `error.type`: this crate's kinds by name, any other error as `_OTHER`
+/// (as OpenTelemetry asks).
+pub(crate) fn error_type(error: &(dyn StdError + 'static)) -> &'static str {
+    match TransportError::find(error) {
+        Some(transport) => transport.kind().as_str(),
+        None => "_OTHER",
+    }
+}
+
 /// Which time limit a [`TransportErrorKind::Timeout`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimeoutKind {

@@ -34,7 +34,7 @@ use tower::BoxError;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::error::TransportError;
+use crate::error::error_type;
 
 /// The name of the duration histogram.
 pub const REQUEST_DURATION: &str = "http.client.request.duration";
@@ -119,12 +119,7 @@ where
                 "http.response.status_code",
                 response.status().as_u16().to_string(),
             ),
-            Err(error) => (
-                "error.type",
-                TransportError::find(&**error)
-                    .map_or("_OTHER", |e| e.kind().as_str())
-                    .to_owned(),
-            ),
+            Err(error) => ("error.type", error_type(&**error).to_owned()),
         };
         metrics::histogram!(
             REQUEST_DURATION,

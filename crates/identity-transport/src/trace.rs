@@ -42,7 +42,7 @@ use tower_service::Service;
 use tracing::Span;
 use tracing::field::Empty;
 
-use crate::error::TransportError;
+use crate::error::error_type;
 use crate::retry::RetryAttempt;
 
 /// Opens a span per call ([`TraceLayer::call`]) or per attempt
@@ -201,20 +201,11 @@ where
                     }
                 }
                 Err(error) => {
-                    this.span.record("error.type", error_type(error));
+                    this.span.record("error.type", error_type(&**error));
                 }
             }
         }
         Poll::Ready(result)
-    }
-}
-
-/// A low-cardinality name of a failure, for `error.type`: this crate's
-/// kinds by name, any other error as `_OTHER` (as OpenTelemetry asks).
-fn error_type(error: &BoxError) -> &'static str {
-    match TransportError::find(&**error) {
-        Some(transport) => transport.kind().as_str(),
-        None => "_OTHER",
     }
 }
 

@@ -21,7 +21,8 @@ use identity_models::UserResponse;
 use tower_service::Service;
 
 use crate::BoxError;
-use crate::call::collect;
+use crate::call::collect_prefix;
+use crate::error::MAX_ERROR_BODY_BYTES;
 use crate::operation::{GetUser, Operation};
 
 pub(crate) use crate::operation::AlreadyDone;
@@ -67,7 +68,9 @@ where
         return false;
     }
     let name = GetUser::INFO.name();
-    let Ok(body) = collect(name, parts.status, std::pin::pin!(body)).await else {
+    // A user is a few KiB: read no more than an error body is given.
+    let body = std::pin::pin!(body);
+    let Ok(body) = collect_prefix(name, parts.status, body, MAX_ERROR_BODY_BYTES).await else {
         return false;
     };
     serde_json::from_slice::<UserResponse>(&body).is_ok_and(|user| &user.status == wanted)

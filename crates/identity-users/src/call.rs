@@ -266,24 +266,6 @@ where
     }
 }
 
-/// Reads a body to its end.
-pub(crate) async fn collect<B>(
-    operation: &'static str,
-    status: http::StatusCode,
-    body: Pin<&mut B>,
-) -> Result<Bytes, Error>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
-    let mut body = body;
-    let mut collected = BytesMut::new();
-    while let Some(chunk) = next_chunk(operation, status, body.as_mut()).await? {
-        collected.extend_from_slice(&chunk);
-    }
-    Ok(collected.freeze())
-}
-
 /// Reads a body up to `limit` bytes and stops there: what lies beyond is
 /// neither read nor kept, and the caller drops the body (and with it the
 /// connection). Nothing is reserved on the word of the body's declared
