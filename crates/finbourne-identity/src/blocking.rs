@@ -302,9 +302,13 @@ impl Call<ListUsers> {
     pub fn include_deactivated(self, include: bool) -> Self {
         self.map(|call| call.include_deactivated(include))
     }
+}
 
-    /// The users one by one as they arrive, memory not growing with the
-    /// domain; an error ends the iteration.
+impl<O: Operation<Output = Vec<UserResponse>> + 'static> Call<O> {
+    /// The users one by one as they arrive (ListUsers, ListRunnableUsers),
+    /// memory not growing with the domain, bounded as the async
+    /// [`stream`](identity_users::Call::stream) is; an error ends the
+    /// iteration.
     pub fn stream(self) -> UserStream {
         UserStream {
             stream: Box::pin(self.call.stream()),

@@ -77,7 +77,7 @@ impl Error {
                 ErrorKind::InvalidInput
             }
             Self::Call(Call::Api(_)) => ErrorKind::Api,
-            Self::Call(Call::Decode { .. }) => ErrorKind::Decode,
+            Self::Call(Call::Decode { .. } | Call::ElementTooLarge { .. }) => ErrorKind::Decode,
             Self::Call(Call::Body { .. }) => match self.transport().map(TransportError::kind) {
                 Some(TransportErrorKind::BodyTooLarge) => ErrorKind::Decode,
                 _ => ErrorKind::NoAnswer,

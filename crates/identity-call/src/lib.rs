@@ -10,7 +10,10 @@
 //! One value crosses from one layer's crate to another's: the call's
 //! [`Deadline`], set by the total-timeout layer (transport) and read by
 //! whoever must stop waiting at it, the auth layer among them. It is
-//! defined here, once. What a layer tells only the layers of its own crate
+//! defined here, once, with the two marks that cross the same way: a
+//! [`StreamedAnswer`] (set by `identity-users`, read by the transport) and a
+//! [`ReplayedAfterUnknownOutcome`] (set by the retry layer, read by
+//! `identity-users`). What a layer tells only the layers of its own crate
 //! (an attempt's number, its read timeout) stays in that crate.
 //!
 //! This small crate is the vocabulary both sides share, so that the
@@ -262,6 +265,40 @@ impl ReplayedAfterUnknownOutcome {
     /// Puts the mark on `response`.
     pub fn set_on<B>(response: &mut http::Response<B>) {
         response.extensions_mut().insert(Self);
+    }
+}
+
+/// The mark of a call whose answer is read as a stream of elements (a
+/// streamed list), each element bounded by the reader, so that a list of
+/// any size can be read.
+///
+/// Set on the request by `identity-users`' `stream()` (which refuses any
+/// one user over 1 MiB). The client of `identity-transport` then bounds
+/// the answer's body only by its read timeout between pieces: neither its
+/// whole-body size limit nor the call's [`Deadline`], which hold for every
+/// other answer, applies to it. Time to the answer's headers stays bounded
+/// by both timeouts, as for any call.
+///
+/// ```
+/// use identity_call::StreamedAnswer;
+///
+/// let mut request = http::Request::new(());
+/// assert!(!StreamedAnswer::is_on(&request));
+/// StreamedAnswer::set_on(&mut request);
+/// assert!(StreamedAnswer::is_on(&request));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamedAnswer;
+
+impl StreamedAnswer {
+    /// Whether `request` carries the mark.
+    pub fn is_on<B>(request: &http::Request<B>) -> bool {
+        request.extensions().get::<Self>().is_some()
+    }
+
+    /// Puts the mark on `request`.
+    pub fn set_on<B>(request: &mut http::Request<B>) {
+        request.extensions_mut().insert(Self);
     }
 }
 

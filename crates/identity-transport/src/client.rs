@@ -14,7 +14,9 @@
 //! extra CA file, if any. Failures come out as [`TransportError`]s and the
 //! answer's body as a [`ResponseBody`] limited by
 //! [`HttpClientBuilder::max_response_bytes`] and by the read timeout and
-//! deadline the request carries (set by the timeout layers).
+//! deadline the request carries (set by the timeout layers). The body of a
+//! request marked [`StreamedAnswer`] (a streamed list, whose reader bounds
+//! each element) is bounded by the read timeout alone.
 
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -35,6 +37,7 @@ use crate::error::{BuildError, TransportError, TransportErrorKind, causes, hyper
 use crate::proxy::{ProxyConfig, ProxyEnv, Routes};
 use crate::timeout::{Deadline, ReadTimeout};
 use crate::tls;
+use identity_call::StreamedAnswer;
 
 /// Default time to open a connection (TCP, proxy tunnel and TLS): 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,7 +170,8 @@ impl HttpClientBuilder {
     }
 
     /// Most bytes an answer's body may have (default
-    /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]), unless the request is marked
+    /// [`StreamedAnswer`].
     pub fn max_response_bytes(mut self, limit: u64) -> Self {
         self.max_response_bytes = limit;
         self
@@ -235,10 +239,19 @@ impl Service<http::Request<Bytes>> for HttpClient {
         if let Err(error) = check_target(request.uri()) {
             return ResponseFuture::failed(error);
         }
-        let limits = BodyLimits {
-            max_bytes: self.shared.max_response_bytes,
-            read_timeout: ReadTimeout::of(&request),
-            deadline: Deadline::of(&request).map(Deadline::instant),
+        let read_timeout = ReadTimeout::of(&request);
+        let limits = if StreamedAnswer::is_on(&request) {
+            BodyLimits {
+                max_bytes: u64::MAX,
+                read_timeout,
+                deadline: None,
+            }
+        } else {
+            BodyLimits {
+                max_bytes: self.shared.max_response_bytes,
+                read_timeout,
+                deadline: Deadline::of(&request).map(Deadline::instant),
+            }
         };
         ResponseFuture::sending(self.shared.client.request(request.map(Full::new)), limits)
     }

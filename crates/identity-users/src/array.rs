@@ -4,7 +4,8 @@
 //! serde_json parses each element from where it starts and says where it
 //! ended; only the bytes of an element cut by the end of a chunk are kept
 //! (and completed with as little of the next chunk as it needs), so memory
-//! holds one chunk and one element, and no byte is scanned twice.
+//! holds one chunk and one element, and no byte is scanned twice. A limit
+//! on the bytes of one element bounds that element (a streamed list's).
 
 use std::marker::PhantomData;
 
@@ -27,6 +28,36 @@ enum State {
     Done,
 }
 
+/// Why the elements of an array could not be read.
+#[derive(Debug)]
+pub(crate) enum ArrayError {
+    /// The bytes are not a JSON array of `T`.
+    Json(serde_json::Error),
+    /// One element has more bytes than the limit.
+    ElementTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl From<serde_json::Error> for ArrayError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Json(error)
+    }
+}
+
+impl ArrayError {
+    /// The error as serde_json's, for a decoder that reports only those.
+    pub(crate) fn into_json(self) -> serde_json::Error {
+        match self {
+            Self::Json(error) => error,
+            Self::ElementTooLarge { limit } => serde_json::Error::custom(format!(
+                "an element of the JSON array has more than {limit} bytes"
+            )),
+        }
+    }
+}
+
 /// The elements of a JSON array of `T`, as its chunks arrive.
 #[derive(Debug)]
 pub(crate) struct ArrayItems<T> {
@@ -39,16 +70,27 @@ pub(crate) struct ArrayItems<T> {
     state: State,
     /// Bytes consumed so far (elements and delimiters).
     consumed: u64,
+    /// Most bytes one element may have.
+    max_element: usize,
     items: PhantomData<fn() -> T>,
 }
 
 impl<T> Default for ArrayItems<T> {
     fn default() -> Self {
+        Self::with_max_element(usize::MAX)
+    }
+}
+
+impl<T> ArrayItems<T> {
+    /// The elements of an array, none of which may have more than
+    /// `max_element` bytes.
+    pub(crate) fn with_max_element(max_element: usize) -> Self {
         Self {
             carry: BytesMut::new(),
             next_try: 0,
             state: State::Start,
             consumed: 0,
+            max_element,
             items: PhantomData,
         }
     }
@@ -65,7 +107,7 @@ impl<T: DeserializeOwned> ArrayItems<T> {
         &mut self,
         chunk: Bytes,
         each: &mut impl FnMut(T),
-    ) -> Result<(), serde_json::Error> {
+    ) -> Result<(), ArrayError> {
         let mut taken = 0;
         if !self.carry.is_empty() {
             // Complete the cut element with as little of the chunk as it needs.
@@ -90,7 +132,8 @@ impl<T: DeserializeOwned> ArrayItems<T> {
                 }
                 // The element still cut starts before this chunk.
                 self.carry.advance(used);
-                self.next_try = Self::retry_length(self.carry.len());
+                self.check_held()?;
+                self.next_try = self.retry_length(self.carry.len());
                 if taken == chunk.len() {
                     return Ok(());
                 }
@@ -99,35 +142,44 @@ impl<T: DeserializeOwned> ArrayItems<T> {
         let rest = &chunk[taken..];
         let used = self.parse(rest, false, each)?;
         self.carry.extend_from_slice(&rest[used..]);
-        self.next_try = Self::retry_length(self.carry.len());
+        self.check_held()?;
+        self.next_try = self.retry_length(self.carry.len());
+        Ok(())
+    }
+
+    /// Fails when the carry, which now holds one unfinished element, has
+    /// more bytes than an element may.
+    fn check_held(&self) -> Result<(), ArrayError> {
+        if self.carry.len() > self.max_element {
+            return Err(ArrayError::ElementTooLarge {
+                limit: self.max_element,
+            });
+        }
         Ok(())
     }
 
     /// The length a carry of `length` bytes, found short, must reach before
-    /// it is parsed again.
-    fn retry_length(length: usize) -> usize {
-        length.saturating_mul(2).max(length + 4096)
+    /// it is parsed again; never past the limit of one element, so that
+    /// the carry is parsed (and an element too long is found) by then.
+    fn retry_length(&self, length: usize) -> usize {
+        length
+            .saturating_mul(2)
+            .max(length + 4096)
+            .min(self.max_element.saturating_add(1))
     }
 
     /// The body has ended: the last element, and a check that the array was
     /// complete.
-    pub(crate) fn finish(&mut self, each: &mut impl FnMut(T)) -> Result<(), serde_json::Error> {
+    pub(crate) fn finish(&mut self, each: &mut impl FnMut(T)) -> Result<(), ArrayError> {
         let carry = std::mem::take(&mut self.carry);
         let used = self.parse(&carry, true, each)?;
-        if used < carry.len() {
-            return Err(serde_json::Error::custom(
-                "the JSON array ended early (truncated body)",
-            ));
-        }
-        match self.state {
-            State::Done => Ok(()),
-            State::Start => Err(serde_json::Error::custom(
-                "expected a JSON array, got an empty body",
-            )),
-            _ => Err(serde_json::Error::custom(
-                "the JSON array ended early (truncated body)",
-            )),
-        }
+        let error = match self.state {
+            _ if used < carry.len() => "the JSON array ended early (truncated body)",
+            State::Done => return Ok(()),
+            State::Start => "expected a JSON array, got an empty body",
+            _ => "the JSON array ended early (truncated body)",
+        };
+        Err(serde_json::Error::custom(error).into())
     }
 
     /// Parses what `input` holds whole; returns how many bytes that was.
@@ -136,7 +188,7 @@ impl<T: DeserializeOwned> ArrayItems<T> {
         input: &[u8],
         at_end: bool,
         each: &mut impl FnMut(T),
-    ) -> Result<usize, serde_json::Error> {
+    ) -> Result<usize, ArrayError> {
         use State::*;
         let mut at = 0;
         while at < input.len() {
@@ -147,13 +199,15 @@ impl<T: DeserializeOwned> ArrayItems<T> {
             }
             match (self.state, byte) {
                 (Start, b'[') => self.state = AfterOpen,
-                (Start, _) => return Err(serde_json::Error::custom("expected a JSON array")),
+                (Start, _) => {
+                    return Err(serde_json::Error::custom("expected a JSON array").into());
+                }
                 (AfterOpen | AfterElement, b']') => self.state = Done,
                 (AfterElement, b',') => self.state = AfterComma,
                 (AfterOpen | AfterComma, b',' | b']') => {
-                    return Err(serde_json::Error::custom(
-                        "a JSON array has an empty element",
-                    ));
+                    return Err(
+                        serde_json::Error::custom("a JSON array has an empty element").into(),
+                    );
                 }
                 (AfterOpen | AfterComma, _) => {
                     let mut values =
@@ -165,6 +219,11 @@ impl<T: DeserializeOwned> ArrayItems<T> {
                             // next chunk (a number): wait for it.
                             if end == input.len() && !at_end {
                                 break;
+                            }
+                            if end - at > self.max_element {
+                                return Err(ArrayError::ElementTooLarge {
+                                    limit: self.max_element,
+                                });
                             }
                             each(value);
                             self.state = AfterElement;
@@ -181,7 +240,7 @@ impl<T: DeserializeOwned> ArrayItems<T> {
                         {
                             break;
                         }
-                        Some(Err(error)) => return Err(error),
+                        Some(Err(error)) => return Err(error.into()),
                         None => break,
                     }
                 }
@@ -189,7 +248,8 @@ impl<T: DeserializeOwned> ArrayItems<T> {
                     return Err(serde_json::Error::custom(format!(
                         "unexpected `{}` after an element of a JSON array",
                         char::from(byte)
-                    )));
+                    ))
+                    .into());
                 }
             }
             at += 1;
@@ -220,9 +280,13 @@ mod tests {
         let mut items = ArrayItems::<T>::default();
         let mut out = Vec::new();
         for chunk in body.chunks(size) {
-            items.push(Bytes::copy_from_slice(chunk), &mut |item| out.push(item))?;
+            items
+                .push(Bytes::copy_from_slice(chunk), &mut |item| out.push(item))
+                .map_err(ArrayError::into_json)?;
         }
-        items.finish(&mut |item| out.push(item))?;
+        items
+            .finish(&mut |item| out.push(item))
+            .map_err(ArrayError::into_json)?;
         Ok(out)
     }
 
@@ -279,7 +343,8 @@ mod tests {
         let mut items = ArrayItems::<serde::de::IgnoredAny>::default();
         let error = items
             .push(Bytes::from_static(b"[{\"a\": 1.x, \"b\": 2}"), &mut |_| {})
-            .unwrap_err();
+            .unwrap_err()
+            .into_json();
         assert!(error.to_string().contains("invalid number"), "{error}");
     }
 
@@ -307,5 +372,37 @@ mod tests {
         );
         assert!(items.finish(&mut |_| count += 1).is_err());
         assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn an_element_over_the_limit_is_refused_whether_cut_or_whole() {
+        let small = json!({"text": "x".repeat(100)});
+        let large = json!({"text": "x".repeat(5_000)});
+        let body = serde_json::to_vec(&json!([small, small, large, small])).unwrap();
+        for size in [7, 1000, body.len()] {
+            let mut items = ArrayItems::<Value>::with_max_element(1_000);
+            let mut read = 0;
+            let error = body
+                .chunks(size)
+                .find_map(|chunk| {
+                    items
+                        .push(Bytes::copy_from_slice(chunk), &mut |_| read += 1)
+                        .err()
+                })
+                .expect("the large element was accepted");
+            assert!(
+                matches!(error, ArrayError::ElementTooLarge { limit: 1_000 }),
+                "chunks of {size}: {error:?}"
+            );
+            assert_eq!(read, 2, "chunks of {size}");
+            // What is held for the cut element never passes the limit by
+            // more than one chunk.
+            assert!(items.carry.len() <= 1_000 + size, "chunks of {size}");
+        }
+        let mut fits = ArrayItems::<Value>::with_max_element(10_000);
+        let mut read = 0;
+        fits.push(Bytes::from(body), &mut |_| read += 1).unwrap();
+        fits.finish(&mut |_| read += 1).unwrap();
+        assert_eq!(read, 4);
     }
 }

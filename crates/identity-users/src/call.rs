@@ -15,7 +15,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
-use identity_call::{ReplayedAfterUnknownOutcome, RequestOptions};
+use identity_call::{ReplayedAfterUnknownOutcome, RequestOptions, StreamedAnswer};
 use tower_service::Service;
 
 use crate::UsersApi;
@@ -39,6 +39,8 @@ pub struct Call<S, O, E = Error> {
     query: String,
     body: Option<Result<Bytes, serde_json::Error>>,
     options: Option<RequestOptions>,
+    /// Whether the answer is read as a stream of elements.
+    pub(crate) streamed: bool,
     operation: PhantomData<fn() -> (O, E)>,
 }
 
@@ -54,6 +56,7 @@ impl<S: Clone, O: Operation, E> Call<S, O, E> {
             query: String::new(),
             body: None,
             options: None,
+            streamed: false,
             operation: PhantomData,
         }
     }
@@ -109,6 +112,9 @@ impl<S, O: Operation, E> Call<S, O, E> {
         operation.set_on(&mut request);
         if let Some(options) = self.options {
             options.set_on(&mut request);
+        }
+        if self.streamed {
+            StreamedAnswer::set_on(&mut request);
         }
         Ok((self.service, request))
     }

@@ -16,6 +16,8 @@ use bytes::Bytes;
 use identity_models::{ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse};
 use serde::de::{DeserializeOwned, Error as _};
 
+use crate::array::{ArrayError, ArrayItems};
+
 /// An output that can be decoded from an answer's body.
 pub trait Decode: Sized {
     /// The decoder that builds it.
@@ -182,7 +184,7 @@ impl<T: DeserializeOwned> Decode for Vec<T> {
 /// allocated); it still grows only as elements arrive (see `grow_to_hold`).
 #[derive(Debug)]
 pub struct JsonArray<T> {
-    items: crate::array::ArrayItems<T>,
+    items: ArrayItems<T>,
     decoded: Vec<T>,
     /// The body's length, until the estimate is made.
     declared_bytes: Option<u64>,
@@ -193,7 +195,7 @@ pub struct JsonArray<T> {
 impl<T> Default for JsonArray<T> {
     fn default() -> Self {
         Self {
-            items: crate::array::ArrayItems::default(),
+            items: ArrayItems::default(),
             decoded: Vec::new(),
             declared_bytes: None,
             estimate: None,
@@ -214,10 +216,12 @@ impl<T: DeserializeOwned> BodyDecoder for JsonArray<T> {
     fn push(&mut self, chunk: Bytes) -> Result<(), serde_json::Error> {
         let decoded = &mut self.decoded;
         let estimate = self.estimate;
-        self.items.push(chunk, &mut |item| {
-            grow_to_hold(decoded, decoded.len() + 1, estimate);
-            decoded.push(item);
-        })?;
+        self.items
+            .push(chunk, &mut |item| {
+                grow_to_hold(decoded, decoded.len() + 1, estimate);
+                decoded.push(item);
+            })
+            .map_err(ArrayError::into_json)?;
         if let Some(body) = self.declared_bytes
             && self.decoded.len() >= ESTIMATE_FROM
         {
@@ -232,10 +236,12 @@ impl<T: DeserializeOwned> BodyDecoder for JsonArray<T> {
     fn finish(mut self) -> Result<Vec<T>, serde_json::Error> {
         let decoded = &mut self.decoded;
         let estimate = self.estimate;
-        self.items.finish(&mut |item| {
-            grow_to_hold(decoded, decoded.len() + 1, estimate);
-            decoded.push(item);
-        })?;
+        self.items
+            .finish(&mut |item| {
+                grow_to_hold(decoded, decoded.len() + 1, estimate);
+                decoded.push(item);
+            })
+            .map_err(ArrayError::into_json)?;
         Ok(self.decoded)
     }
 }

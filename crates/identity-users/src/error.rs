@@ -4,7 +4,8 @@
 //! request ([`Error::InvalidInput`]), the service stack gave no answer
 //! ([`Error::Service`], whose source is the stack's own error, e.g. a
 //! transport or auth error), the answer's body could not be read
-//! ([`Error::Body`]) or decoded ([`Error::Decode`]), or the service answered
+//! ([`Error::Body`]) or decoded ([`Error::Decode`], or
+//! [`Error::ElementTooLarge`] for one user of a streamed list), or the service answered
 //! with an error status ([`Error::Api`], an [`ApiError`] with everything the
 //! answer said).
 
@@ -84,6 +85,16 @@ pub enum Error {
         /// serde_json's error (it names the field and position).
         #[source]
         source: serde_json::Error,
+    },
+    /// One user of a streamed list has more bytes than the limit of one
+    /// element ([`MAX_STREAMED_USER_BYTES`](crate::MAX_STREAMED_USER_BYTES)):
+    /// the stream ends there, the users before it having been yielded.
+    #[error("{operation}: a user of the streamed list has more than {limit} bytes")]
+    ElementTooLarge {
+        /// The operation.
+        operation: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// The service answered with an error status.
     #[error(transparent)]

@@ -53,3 +53,4 @@ pub use error::{ApiError, BoxError, Error, MAX_ERROR_BODY_BYTES, Problem};
 pub use find::{FindUsers, MAX_IDS_PER_REQUEST};
 pub use identity_call::{InvalidCorrelationId, OperationInfo, REQUEST_ID_HEADER, RequestOptions};
 pub use settle::SettleCreateUser;
+pub use stream::MAX_STREAMED_USER_BYTES;

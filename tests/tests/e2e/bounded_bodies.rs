@@ -1,6 +1,7 @@
 //! What a hostile or broken answer's body may cost: memory in proportion to
-//! what arrived, never to what the answer declares, and at most 64 KiB of
-//! an error answer's body kept.
+//! what arrived, never to what the answer declares, at most 64 KiB of an
+//! error answer's body kept, and at most about 1 MiB held for one user of a
+//! streamed list.
 //!
 //! Each test runs the client on a current-thread runtime on its own thread,
 //! measured by the binary's counting allocator (`support::alloc`), while the
@@ -125,5 +126,39 @@ fn an_error_answer_of_10_mb_keeps_64_kib_and_is_not_read_to_its_end() {
         peak < 2 * 1024 * 1024,
         "an error answer of {} bytes cost {peak} bytes",
         body.len()
+    );
+}
+
+#[test]
+fn a_streamed_user_over_1_mib_ends_the_stream_with_a_typed_error_at_a_bounded_cost() {
+    use futures_util::StreamExt;
+    let mut body = format!("[{USER_JSON},{{\"id\":\"00u2\",\"firstName\":\"").into_bytes();
+    body.resize(body.len() + 20 * 1024 * 1024, b'x');
+    body.extend_from_slice(format!("\"}},{USER_JSON}]").as_bytes());
+    let (_runtime, server) = server(Reply::Bytes(full(
+        "200 OK",
+        &[("Content-Type", "application/json")],
+        &body,
+    )));
+    let client = client(&server);
+    let (items, peak) = measured(client.users().list_users().stream().collect::<Vec<_>>());
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap().id, "00u1");
+    let error = items[1].as_ref().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            finbourne_identity::Error::Call(
+                finbourne_identity::layers::users::Error::ElementTooLarge {
+                    limit: finbourne_identity::layers::users::MAX_STREAMED_USER_BYTES,
+                    ..
+                }
+            )
+        ),
+        "{error:?}"
+    );
+    assert!(
+        peak < 4 * 1024 * 1024,
+        "a user of 20 MiB in a streamed list cost {peak} bytes"
     );
 }

@@ -16,6 +16,7 @@ mod networks;
 mod operations;
 mod secrets;
 mod soak;
+mod streamed_lists;
 mod support;
 mod telemetry;
 mod truthful_retries;

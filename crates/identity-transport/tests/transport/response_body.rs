@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use http_body_util::BodyExt;
+use identity_call::StreamedAnswer;
 use identity_transport::{
     AttemptTimeoutLayer, Deadline, HttpClient, TimeoutKind, TransportErrorKind,
 };
@@ -136,4 +137,101 @@ async fn a_body_that_stalls_ends_at_the_call_deadline() {
     .await;
     assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Total));
     assert!(elapsed >= Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_streamed_answer_is_not_held_to_the_whole_body_limit() {
+    let chunk = vec![b'x'; 16 * 1024];
+    let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..32 {
+        answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        answer.extend_from_slice(&chunk);
+        answer.extend_from_slice(b"\r\n");
+    }
+    answer.extend_from_slice(b"0\r\n\r\n");
+    let addr = support::raw_server(answer).await;
+    let client = HttpClient::builder()
+        .max_response_bytes(100 * 1024)
+        .build()
+        .unwrap();
+    let mut request = support::get(&format!("http://{addr}/"));
+    StreamedAnswer::set_on(&mut request);
+    let response = client.oneshot(request).await.unwrap();
+    let body = bounded(response.into_body().collect())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(body.len(), 32 * 16 * 1024);
+}
+
+/// A server that answers with a head, then `pieces` pieces of a chunked
+/// body each `pause` after the last, then the body's end.
+async fn dripping_server(pieces: usize, pause: Duration) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut head = [0u8; 1024];
+        let _ = stream.read(&mut head).await.unwrap();
+        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        stream.write_all(head).await.unwrap();
+        for _ in 0..pieces {
+            tokio::time::sleep(pause).await;
+            stream.write_all(b"2\r\nab\r\n").await.unwrap();
+        }
+        stream.write_all(b"0\r\n\r\n").await.unwrap();
+        let mut sink = [0u8; 64];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    });
+    addr
+}
+
+/// Reads the body of a GET to `addr` through an attempt timeout of 5 s,
+/// under a call deadline of 3 s, the request marked [`StreamedAnswer`]
+/// when `streamed`.
+async fn read_under_a_deadline(
+    addr: std::net::SocketAddr,
+    streamed: bool,
+) -> Result<bytes::Bytes, TransportErrorKind> {
+    let client = HttpClient::builder().connect_timeout(None).build().unwrap();
+    let mut request = support::get(&format!("http://{addr}/"));
+    Deadline::after(Duration::from_secs(3))
+        .unwrap()
+        .set_on(&mut request);
+    if streamed {
+        StreamedAnswer::set_on(&mut request);
+    }
+    let response = AttemptTimeoutLayer::new(Duration::from_secs(5))
+        .layer(client)
+        .oneshot(request)
+        .await
+        .unwrap();
+    match response.into_body().collect().await {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(error) => Err(error.kind()),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streamed_answer_outlives_the_call_deadline_while_pieces_keep_coming() {
+    // Ten pieces 2 s apart: 20 s of body, past the 3 s deadline, never
+    // a 5 s silence.
+    let started = Instant::now();
+    let body = read_under_a_deadline(dripping_server(10, Duration::from_secs(2)).await, true).await;
+    assert_eq!(body.unwrap(), "ab".repeat(10));
+    assert!(started.elapsed() >= Duration::from_secs(20));
+
+    // The same body, not streamed, ends at the deadline.
+    let body =
+        read_under_a_deadline(dripping_server(10, Duration::from_secs(2)).await, false).await;
+    assert_eq!(body, Err(TransportErrorKind::Timeout(TimeoutKind::Total)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streamed_answer_ends_at_a_silence_longer_than_the_read_timeout() {
+    // One piece after 2 s, then 6 s of silence before the next.
+    let addr = dripping_server(2, Duration::from_secs(6)).await;
+    let body = read_under_a_deadline(addr, true).await;
+    assert_eq!(body, Err(TransportErrorKind::Timeout(TimeoutKind::Attempt)));
 }
