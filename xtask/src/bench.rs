@@ -8,6 +8,7 @@
 //!     --access-token TOKEN [--user-id ID]   # GetUser and ListUsers against a running server
 //! cargo xtask bench --profile sdk [--list] [--calls N]   # one client alone, for a profiler
 //! cargo xtask bench --layers        # what each layer of the stack costs alone
+//! cargo xtask bench --scale         # export, import and the emulator at a million users
 //! ```
 //!
 //! Three clients make the same calls to the same loopback server and
@@ -42,6 +43,7 @@ mod layers;
 mod measure;
 mod profile;
 mod report;
+mod scale;
 mod server;
 mod suite;
 mod target;
@@ -67,7 +69,7 @@ const TOKEN_VARIABLE: &str = "FBN_ACCESS_TOKEN";
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] \
 [--target-url URL [--access-token TOKEN] [--user-id ID]] [--profile CLIENT [--list] [--calls N]]
-  [--layers]
+  [--layers] [--scale]
   --quick         every scenario, briefly (a smoke test; asserts nothing about speed)
   --target-url    measure GetUser and ListUsers against a running server instead
   --access-token  its bearer token (default: $FBN_ACCESS_TOKEN)
@@ -76,7 +78,10 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] \
                   reqwest), for a profiler such as valgrind --tool=callgrind
   --list          with --profile: ListUsers of 10,000 users instead
   --layers        what each layer of the SDK's stack costs a GetUser call alone
-                  (with --quick: 3 rounds instead of 100)";
+                  (with --quick: 3 rounds instead of 100)
+  --scale         export of 10k, 100k and 1M users, import of 10,000 at a rate limit,
+                  and the emulator's GetUser at 1M users, with the release CLI
+                  (with --quick: small sizes, a smoke test)";
 
 /// Runs `cargo xtask bench ARGS`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -94,6 +99,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let rounds = if options.quick { 3 } else { LAYER_ROUNDS };
         let figures = runtime()?.block_on(spawned(layers::run(rounds)))?;
         let path = report::write_json(&output_dir(), "layers.json", &figures)?;
+        println!("written to {}", path.display());
+        return Ok(());
+    }
+    if options.scale {
+        let cli = build_cli()?;
+        let work = output_dir().join("scale");
+        let mut figures = runtime()?.block_on(spawned(scale::run(cli, work, options.quick)))?;
+        figures["date"] = serde_json::json!(now());
+        figures["machine"] = serde_json::json!(machine());
+        figures["loadAverage"] = serde_json::json!([load_before, load_average()]);
+        let name = if options.quick {
+            "scale-quick.json"
+        } else {
+            "scale.json"
+        };
+        let path = report::write_json(&output_dir(), name, &figures)?;
         println!("written to {}", path.display());
         return Ok(());
     }
@@ -147,6 +168,8 @@ struct Options {
     list: bool,
     /// `--layers`: the cost of each layer of the stack alone.
     layers: bool,
+    /// `--scale`: the bulk paths at scale.
+    scale: bool,
 }
 
 impl Options {
@@ -169,6 +192,7 @@ impl Options {
             match name {
                 "--quick" => options.quick = true,
                 "--layers" => options.layers = true,
+                "--scale" => options.scale = true,
                 "--list" => options.list = true,
                 "--help" | "-h" => options.help = true,
                 "--target-url" => url = Some(value("a URL")?),
@@ -311,6 +335,25 @@ fn machine() -> String {
 }
 
 /// `target/bench` of the workspace (or of `$CARGO_TARGET_DIR`).
+/// Builds the CLI in release and answers the path of its binary.
+fn build_cli() -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "identity-cli"])
+        .status()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if !status.success() {
+        return Err("the release build of the CLI failed".into());
+    }
+    let target = output_dir()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    Ok(target
+        .join("release")
+        .join(format!("fbn-identity{}", std::env::consts::EXE_SUFFIX)))
+}
+
 fn output_dir() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
