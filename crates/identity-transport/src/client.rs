@@ -28,6 +28,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::{self, Client};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use identity_call::StreamedAnswer;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
@@ -37,7 +38,6 @@ use crate::error::{BuildError, TransportError, TransportErrorKind, causes, hyper
 use crate::proxy::{ProxyConfig, ProxyEnv, Routes};
 use crate::timeout::{Deadline, ReadTimeout};
 use crate::tls;
-use identity_call::StreamedAnswer;
 
 /// Default time to open a connection (TCP, proxy tunnel and TLS): 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
