@@ -28,6 +28,17 @@
 //! - Anything else (500, 501, other 5xx; a call cancelled before its answer)
 //!   leaves the limit as it is: a bug of one call is not a sign of load.
 //!
+//! - **Pacing**, once the service has throttled: a limit on calls in flight
+//!   cannot slow down calls that take a fraction of a millisecond (one call
+//!   in flight may ask thousands of times a second), so a 429 also sets a
+//!   pace, the least time between two calls' starts: the average time
+//!   between the successes of the last second (at least four of them),
+//!   which is the rate the service was letting through. Each success then
+//!   shortens the pace by 1/256 (it probes for more, as the limit does), and
+//!   the next 429 measures it again. The pace is dropped after two seconds
+//!   without a 429 (the service's limit rose, or the calls slowed down) or
+//!   once it falls below 10 µs.
+//!
 //! A decrease happens at most once per round: calls that started before the
 //! last decrease were sent at the old limit, so their 429s say nothing new
 //! about the new one, and a burst of them halves the limit once, not once
@@ -47,7 +58,9 @@
 //! limit fairly, when several clients each halve on the same signal (it is
 //! TCP's congestion control). Its cost is that it probes: once it reaches
 //! the limit it crosses it now and then, and meets a 429, which is why a
-//! caller sends throttled calls again (below).
+//! caller sends throttled calls again (below). The pace is measured, not
+//! taken from `Retry-After`: a service may round its wait up to whole
+//! seconds, which says when to try again, not how fast to go.
 //!
 //! # Where it goes
 //!
@@ -93,6 +106,7 @@
 //! # }
 //! ```
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -119,6 +133,23 @@ pub const DEFAULT_MAX_LIMIT: usize = 64;
 /// longer wait (or an HTTP date far ahead) is cut to this: the calls
 /// themselves still wait as long as the service asked, in the retry layer.
 pub const DEFAULT_MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// How many of the latest successes the pace is measured over, at most,
+/// and at least.
+const PACE_SAMPLES: usize = 32;
+const PACE_MIN_SAMPLES: usize = 4;
+
+/// Only the successes this recent count towards the pace.
+const PACE_WINDOW: Duration = Duration::from_secs(1);
+
+/// A pace is dropped when no call was throttled for this long.
+const PACE_TTL: Duration = Duration::from_secs(2);
+
+/// Each success shortens the pace by this fraction of it.
+const PACE_PROBE: f64 = 1.0 / 256.0;
+
+/// A pace shorter than this (a hundred thousand calls a second) is dropped.
+const MIN_PACE: Duration = Duration::from_micros(10);
 
 /// Settings of [`AdaptiveConcurrencyLayer`].
 ///
@@ -215,6 +246,9 @@ pub struct ConcurrencySnapshot {
     pub overloaded: u64,
     /// How many times the limit was lowered.
     pub decreases: u64,
+    /// The least time between two calls' starts, set once the service has
+    /// throttled (`None`: a call starts as soon as it has a place).
+    pub pace: Option<Duration>,
 }
 
 /// Limits the calls in flight to a number found from the answers: see the
@@ -255,8 +289,17 @@ impl<S> Layer<S> for AdaptiveConcurrencyLayer {
             limiter: self.limiter.clone(),
             permit: None,
             pause: None,
+            start: Start::Unclaimed,
         }
     }
+}
+
+/// A call's start slot, while it waits for its place.
+enum Start {
+    /// None claimed yet.
+    Unclaimed,
+    /// Claimed: the call may start when this ends (`None`: at once).
+    At(Option<Pin<Box<Sleep>>>),
 }
 
 /// The service of [`AdaptiveConcurrencyLayer`].
@@ -269,6 +312,7 @@ pub struct AdaptiveConcurrency<S> {
     semaphore: PollSemaphore,
     permit: Option<Permit>,
     pause: Option<Pin<Box<Sleep>>>,
+    start: Start,
 }
 
 impl<S> AdaptiveConcurrency<S> {
@@ -286,6 +330,7 @@ impl<S: Clone> Clone for AdaptiveConcurrency<S> {
             semaphore: self.semaphore.clone(),
             permit: None,
             pause: None,
+            start: Start::Unclaimed,
         }
     }
 }
@@ -311,22 +356,36 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         if self.permit.is_none() {
-            // A pause may be extended while it is waited for: check again
-            // each time it ends.
-            while let Some(until) = self.limiter.paused_until() {
-                let sleep = self
-                    .pause
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(until)));
-                if sleep.deadline() != until {
-                    sleep.as_mut().reset(until);
+            // A pause may begin or be extended while the call waits (for it
+            // or for its start slot): check again each time a wait ends.
+            loop {
+                if let Some(until) = self.limiter.paused_until() {
+                    let sleep = self
+                        .pause
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(until)));
+                    if sleep.deadline() != until {
+                        sleep.as_mut().reset(until);
+                    }
+                    ready!(sleep.as_mut().poll(cx));
+                    continue;
                 }
-                ready!(sleep.as_mut().poll(cx));
+                self.pause = None;
+                if matches!(self.start, Start::Unclaimed) {
+                    let at = self.limiter.claim_start();
+                    self.start = Start::At(at.map(|at| Box::pin(tokio::time::sleep_until(at))));
+                }
+                if let Start::At(Some(sleep)) = &mut self.start {
+                    ready!(sleep.as_mut().poll(cx));
+                    self.start = Start::At(None);
+                    continue;
+                }
+                break;
             }
-            self.pause = None;
             let Some(permit) = ready!(self.semaphore.poll_acquire(cx)) else {
                 // The semaphore is the limiter's own and never closed.
                 return Poll::Ready(Err(Box::new(ConcurrencyError::Closed)));
             };
+            self.start = Start::Unclaimed;
             self.permit = Some(self.limiter.admit(permit));
         }
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -485,6 +544,14 @@ struct State {
     round: u64,
     /// No new call starts before this.
     paused_until: Option<Instant>,
+    /// The least time between two calls' starts, once throttled.
+    pace: Option<Duration>,
+    /// When the next call may start, by the pace.
+    next_start: Option<Instant>,
+    /// When a call was last throttled.
+    last_throttled: Option<Instant>,
+    /// When the latest successes came, oldest first.
+    successes: VecDeque<Instant>,
     in_flight: usize,
     succeeded: u64,
     throttled: u64,
@@ -519,6 +586,10 @@ impl Limiter {
                 debt: 0,
                 round: 0,
                 paused_until: None,
+                pace: None,
+                next_start: None,
+                last_throttled: None,
+                successes: VecDeque::with_capacity(PACE_SAMPLES),
                 in_flight: 0,
                 succeeded: 0,
                 throttled: 0,
@@ -544,6 +615,7 @@ impl Limiter {
             throttled: state.throttled,
             overloaded: state.overloaded,
             decreases: state.decreases,
+            pace: state.pace,
         }
     }
 
@@ -558,6 +630,23 @@ impl Limiter {
             }
             None => None,
         }
+    }
+
+    /// A start slot by the pace: when the call may start (`None`: now, or
+    /// no pace), the next slot one pace later.
+    fn claim_start(&self) -> Option<Instant> {
+        let mut state = self.state();
+        let now = Instant::now();
+        if state
+            .last_throttled
+            .is_some_and(|at| now.duration_since(at) > PACE_TTL)
+        {
+            state.pace = None;
+        }
+        let pace = state.pace?;
+        let at = state.next_start.map_or(now, |next| next.max(now));
+        state.next_start = Some(at + pace);
+        (at > now).then_some(at)
     }
 
     /// A call takes its place.
@@ -591,6 +680,14 @@ impl Limiter {
         match signal {
             Signal::Succeeded => {
                 state.succeeded += 1;
+                if state.successes.len() == PACE_SAMPLES {
+                    state.successes.pop_front();
+                }
+                state.successes.push_back(Instant::now());
+                state.pace = state
+                    .pace
+                    .map(|pace| pace.mul_f64(1.0 - PACE_PROBE))
+                    .filter(|pace| *pace >= MIN_PACE);
                 if busy {
                     let step = if state.limit < state.threshold {
                         1.0
@@ -608,6 +705,11 @@ impl Limiter {
                 {
                     let until = Instant::now() + wait;
                     state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+                }
+                let now = Instant::now();
+                state.last_throttled = Some(now);
+                if round == state.round {
+                    state.pace = measured_pace(&state.successes, now).or(state.pace);
                 }
                 self.decrease(&mut state, round);
             }
@@ -650,6 +752,21 @@ impl Limiter {
         }
         state.capacity = target;
     }
+}
+
+/// The average time between the successes of the last [`PACE_WINDOW`]
+/// before `now`: the rate the service lets through. `None` with fewer than
+/// [`PACE_MIN_SAMPLES`] of them, or all at once.
+fn measured_pace(successes: &VecDeque<Instant>, now: Instant) -> Option<Duration> {
+    let recent: Vec<Instant> = successes
+        .iter()
+        .copied()
+        .filter(|at| now.duration_since(*at) <= PACE_WINDOW)
+        .collect();
+    let (first, last) = (recent.first()?, recent.last()?);
+    let gaps = u32::try_from(recent.len().checked_sub(1)?).ok()?;
+    let span = last.duration_since(*first);
+    (recent.len() >= PACE_MIN_SAMPLES && !span.is_zero()).then(|| span / gaps)
 }
 
 #[cfg(test)]

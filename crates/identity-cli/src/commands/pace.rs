@@ -92,8 +92,11 @@ impl Pace {
     pub(crate) fn summary(&self) -> String {
         let now = self.snapshot();
         if self.adaptive {
+            let paced = now.pace.map_or(String::new(), |pace| {
+                format!(", paced at {:.0} calls/s", 1.0 / pace.as_secs_f64())
+            });
             format!(
-                "concurrency: adaptive, {} at the end; the service throttled {} call{}",
+                "concurrency: adaptive, {} at the end{paced}; the service throttled {} call{}",
                 now.limit,
                 now.throttled,
                 crate::output::plural(usize::try_from(now.throttled).unwrap_or(usize::MAX)),

@@ -319,3 +319,157 @@ async fn the_limit_holds_in_any_order_of_layers() {
     assert_eq!((now.throttled, now.succeeded, now.in_flight), (1, 1, 0));
     assert_eq!(now.limit, 2, "halved to 1, then up by 1/1");
 }
+
+/// A service that admits `rate` calls a second (a token bucket holding one
+/// second of them, full at the start) and answers the others 429 with the
+/// exact wait for its next token, as the emulator does; calls take no time.
+fn rate_limited(
+    rate: f64,
+    whole_seconds: bool,
+) -> impl Service<Request, Response = Response, Error = BoxError, Future: Send> + Clone + Send {
+    let bucket = Arc::new(Mutex::new((rate, Instant::now())));
+    tower::service_fn(move |_request: Request| {
+        let bucket = bucket.clone();
+        async move {
+            let mut bucket = bucket.lock().unwrap();
+            let now = Instant::now();
+            let (tokens, last) = *bucket;
+            let tokens = (tokens + now.duration_since(last).as_secs_f64() * rate).min(rate);
+            if tokens >= 1.0 {
+                *bucket = (tokens - 1.0, now);
+                Ok(answer(200, None))
+            } else {
+                *bucket = (tokens, now);
+                let wait = ((1.0 - tokens) / rate).max(0.001);
+                let wait = if whole_seconds {
+                    format!("{}", wait.ceil())
+                } else {
+                    format!("{wait:.3}")
+                };
+                Ok(answer(429, Some(&wait)))
+            }
+        }
+    })
+}
+
+/// `calls` calls from `workers` tasks through `layer` over a service that
+/// admits `rate` a second, each throttled call sent again (as a bulk import
+/// does); answers the time taken and the 429s met.
+async fn fan_out(
+    layer: &AdaptiveConcurrencyLayer,
+    rate: f64,
+    whole_seconds: bool,
+    calls: usize,
+    workers: usize,
+) -> (Duration, u64) {
+    let service = layer.layer(rate_limited(rate, whole_seconds));
+    let left = Arc::new(std::sync::atomic::AtomicUsize::new(calls));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let mut service = service.clone();
+            let left = left.clone();
+            tokio::spawn(async move {
+                while left
+                    .fetch_update(
+                        std::sync::atomic::Ordering::SeqCst,
+                        std::sync::atomic::Ordering::SeqCst,
+                        |n| n.checked_sub(1),
+                    )
+                    .is_ok()
+                {
+                    loop {
+                        let answer = service
+                            .ready()
+                            .await
+                            .unwrap()
+                            .call(http::Request::new(()))
+                            .await
+                            .unwrap();
+                        if answer.status() != 429 {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    (started.elapsed(), layer.snapshot().throttled)
+}
+
+/// The quickest 2,000 calls can go at 100 a second: the first second's
+/// burst of 100, then 1,900 at the rate.
+const QUICKEST: Duration = Duration::from_secs(19);
+
+#[tokio::test(start_paused = true)]
+async fn a_fast_service_with_a_rate_limit_is_paced_at_its_rate_not_flooded_with_429s() {
+    let layer = AdaptiveConcurrencyLayer::default();
+    let (elapsed, throttled) = fan_out(&layer, 100.0, false, 2_000, 16).await;
+    assert!(
+        elapsed.as_secs_f64() <= QUICKEST.as_secs_f64() / 0.9,
+        "{elapsed:?}"
+    );
+    // Without the pace, 1,900 (every call after the burst met one 429).
+    assert!(throttled <= 250, "{throttled} answers 429 for 2,000 calls");
+    let pace = layer.snapshot().pace.expect("a pace was set");
+    assert!(
+        (Duration::from_millis(8)..=Duration::from_millis(11)).contains(&pace),
+        "{pace:?} between calls, for 100 a second"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_in_whole_seconds_paces_by_its_pauses_at_full_rate() {
+    let layer = AdaptiveConcurrencyLayer::default();
+    let (elapsed, throttled) = fan_out(&layer, 100.0, true, 2_000, 16).await;
+    assert!(
+        elapsed.as_secs_f64() <= QUICKEST.as_secs_f64() / 0.9,
+        "{elapsed:?}"
+    );
+    assert!(throttled <= 40, "{throttled} answers 429 for 2,000 calls");
+}
+
+#[tokio::test(start_paused = true)]
+async fn sporadic_calls_set_no_pace_and_a_pace_ends_two_seconds_after_the_last_429() {
+    let (layer, mut service, mut handle) = service(AdaptiveConcurrencyConfig::default());
+    // A call every two seconds, then a 429: nothing to measure a rate from.
+    for _ in 0..5 {
+        one(&mut service, &mut handle, 200, None).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    one(&mut service, &mut handle, 429, Some("0.01")).await;
+    assert_eq!(layer.snapshot().pace, None);
+
+    // Successes 10 ms apart, then a 429: a pace of 10 ms.
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        one(&mut service, &mut handle, 200, None).await;
+    }
+    one(&mut service, &mut handle, 429, Some("0.01")).await;
+    let pace = layer.snapshot().pace.expect("a pace was set");
+    assert!(
+        (Duration::from_millis(9)..=Duration::from_millis(10)).contains(&pace),
+        "{pace:?}"
+    );
+    // The next two calls start a pace apart.
+    service.ready().await.unwrap();
+    let first = Instant::now();
+    one(&mut service, &mut handle, 200, None).await;
+    service.ready().await.unwrap();
+    assert!(
+        first.elapsed() >= pace.mul_f64(0.99),
+        "{:?}",
+        first.elapsed()
+    );
+
+    // Two seconds without a 429: calls start as soon as they have a place.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let asked = Instant::now();
+    one(&mut service, &mut handle, 200, None).await;
+    service.ready().await.unwrap();
+    assert_eq!(asked.elapsed(), Duration::ZERO);
+    assert_eq!(layer.snapshot().pace, None);
+}
