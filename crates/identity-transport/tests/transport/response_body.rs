@@ -57,17 +57,26 @@ async fn a_declared_length_over_the_limit_fails_before_reading() {
     assert!(error.to_string().contains("100 bytes"), "{error}");
 }
 
-#[tokio::test]
-async fn a_streamed_body_over_the_limit_stops_at_the_limit() {
+/// A 200 whose chunked body is `chunks` chunks of 16 KiB, then its end
+/// when `ends`.
+fn chunked_answer(chunks: usize, ends: bool) -> Vec<u8> {
     let chunk = vec![b'x'; 16 * 1024];
     let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for _ in 0..32 {
+    for _ in 0..chunks {
         answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
         answer.extend_from_slice(&chunk);
         answer.extend_from_slice(b"\r\n");
     }
+    if ends {
+        answer.extend_from_slice(b"0\r\n\r\n");
+    }
+    answer
+}
+
+#[tokio::test]
+async fn a_streamed_body_over_the_limit_stops_at_the_limit() {
     // No last chunk: the body would go on for ever.
-    let addr = support::raw_server(answer).await;
+    let addr = support::raw_server(chunked_answer(32, false)).await;
     let limit = 100 * 1024;
     let client = HttpClient::builder()
         .max_response_bytes(limit)
@@ -141,15 +150,7 @@ async fn a_body_that_stalls_ends_at_the_call_deadline() {
 
 #[tokio::test]
 async fn a_streamed_answer_is_not_held_to_the_whole_body_limit() {
-    let chunk = vec![b'x'; 16 * 1024];
-    let mut answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for _ in 0..32 {
-        answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-        answer.extend_from_slice(&chunk);
-        answer.extend_from_slice(b"\r\n");
-    }
-    answer.extend_from_slice(b"0\r\n\r\n");
-    let addr = support::raw_server(answer).await;
+    let addr = support::raw_server(chunked_answer(32, true)).await;
     let client = HttpClient::builder()
         .max_response_bytes(100 * 1024)
         .build()
