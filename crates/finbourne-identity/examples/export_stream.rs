@@ -1,5 +1,7 @@
 //! Stream every user of the domain to standard output as JSON Lines, one
-//! user at a time: memory does not grow with the size of the domain.
+//! user at a time: memory does not grow with the size of the domain, and a
+//! domain of any size streams whole (a streamed list is bounded per user and
+//! by the read timeout between pieces, not by the whole-body limit).
 //!
 //! ```sh
 //! cargo run -p identity-cli -- emulator --access-token demo-token &
