@@ -183,7 +183,8 @@ impl Default for AdaptiveConcurrencyConfig {
 
 impl AdaptiveConcurrencyConfig {
     /// A limit that does not adapt: always `limit` calls in flight (at
-    /// least 1). `Retry-After` still pauses new calls.
+    /// least 1). The service still has its say: `Retry-After` pauses new
+    /// calls, and a 429 paces them.
     pub fn fixed(limit: usize) -> Self {
         Self {
             initial_limit: limit,
