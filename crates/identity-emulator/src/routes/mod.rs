@@ -11,6 +11,7 @@
 mod directory;
 mod hooks;
 mod lifecycle;
+mod list_body;
 mod schema;
 mod token;
 

@@ -2,14 +2,19 @@
 //! and ListRunnableUsers.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use identity_models::{CreateUserRequest, UpdateUserRequest, UserResponse};
 
 use crate::extract::{JsonBody, Login, QueryParams, UserId};
 use crate::problems::ApiError;
 use crate::shared::AppState;
-use crate::state::present;
+use crate::state::{Listing, present};
+
+use super::list_body::ListBody;
 
 /// `POST /api/users`: 200 and the new user. `waitForReindex` is checked and
 /// needs no waiting: a new user is listed at once.
@@ -77,26 +82,27 @@ pub(crate) async fn delete_user(
 pub(crate) async fn list_users(
     State(shared): State<AppState>,
     query: QueryParams,
-) -> Result<Json<Vec<UserResponse>>, ApiError> {
+) -> Result<Response, ApiError> {
     let include_deactivated = query.flag("includeDeactivated")?.unwrap_or(false);
-    let users = shared.read(|directory| {
-        directory
-            .list(include_deactivated)
-            .into_iter()
-            .map(|user| present(user, false))
-            .collect()
-    });
-    Ok(Json(users))
+    Ok(list_answer(
+        shared,
+        Listing::Users {
+            include_deactivated,
+        },
+    ))
 }
 
 /// `GET /api/users/$runnable`: a bare array of the live Service users.
-pub(crate) async fn list_runnable_users(State(shared): State<AppState>) -> Json<Vec<UserResponse>> {
-    let users = shared.read(|directory| {
-        directory
-            .runnable()
-            .into_iter()
-            .map(|user| present(user, false))
-            .collect()
-    });
-    Json(users)
+pub(crate) async fn list_runnable_users(State(shared): State<AppState>) -> Response {
+    list_answer(shared, Listing::Runnable)
+}
+
+/// 200 with the users of `listing` as a JSON array, written a batch at a
+/// time ([`ListBody`]).
+fn list_answer(shared: AppState, listing: Listing) -> Response {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        Body::new(ListBody::new(shared, listing)),
+    )
+        .into_response()
 }

@@ -56,6 +56,28 @@ pub(crate) use lifecycle::{LifecycleAction, Refusal};
 /// The most ids FindUsersById takes in one call.
 pub(crate) const MAX_FIND_IDS: usize = 50;
 
+/// Which users a list operation answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Listing {
+    /// ListUsers: deleted users only when asked.
+    Users { include_deactivated: bool },
+    /// ListRunnableUsers: the Service users that are not deleted.
+    Runnable,
+}
+
+impl Listing {
+    /// Whether the listing answers `user`.
+    pub(crate) fn keeps(self, user: &UserResponse) -> bool {
+        let live = user.status != UserStatus::Deprovisioned;
+        match self {
+            Self::Users {
+                include_deactivated,
+            } => include_deactivated || live,
+            Self::Runnable => live && user.user_type == UserType::Service,
+        }
+    }
+}
+
 /// The `format` written in the state file.
 const STATE_FORMAT: &str = "identity-emulator/1";
 
@@ -389,20 +411,15 @@ impl Directory {
             .ok_or_else(|| DomainError::UserNotFound(login.to_owned()))
     }
 
-    /// ListUsers: users in creation order, deleted ones only when asked.
-    pub(crate) fn list(&self, include_deactivated: bool) -> Vec<&UserResponse> {
-        self.users
-            .values()
-            .filter(|user| include_deactivated || user.status != UserStatus::Deprovisioned)
-            .collect()
+    /// The place of every user, in creation order: where a list answer
+    /// written a batch at a time reads its users from.
+    pub(crate) fn places(&self) -> Vec<u64> {
+        self.users.keys().copied().collect()
     }
 
-    /// ListRunnableUsers: the Service users that are not deleted.
-    pub(crate) fn runnable(&self) -> Vec<&UserResponse> {
-        self.list(false)
-            .into_iter()
-            .filter(|user| user.user_type == UserType::Service)
-            .collect()
+    /// The user at `place`, unless purged since.
+    pub(crate) fn at_place(&self, place: u64) -> Option<&UserResponse> {
+        self.users.get(&place)
     }
 
     /// FindUsersById: at most [`MAX_FIND_IDS`] ids; found ones as summaries,

@@ -95,7 +95,8 @@ impl Call {
         self
     }
 
-    fn request(&self) -> Request<Full<Bytes>> {
+    /// The HTTP request, for a client of the test's own.
+    pub fn request(&self) -> Request<Full<Bytes>> {
         let mut request = Request::builder()
             .method(self.method.clone())
             .uri(&self.url);
