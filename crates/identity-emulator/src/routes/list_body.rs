@@ -6,10 +6,11 @@
 //! copied, then their JSON). The answer instead takes the places of the
 //! users when it starts, then writes [`BATCH`] users at a time, each batch
 //! under the lock on its own: memory holds one batch, and other calls are
-//! served between batches. Like the service's, the list is not a snapshot:
-//! a user purged while it is read is left out, one changed shows as it is
-//! when its batch is written, one created after the answer started is not
-//! in it.
+//! served between batches. The list is not a snapshot (the contract
+//! promises none: the service lists from an index, hence CreateUser's
+//! `waitForReindex`): a user purged while it is read is left out, one
+//! changed shows as it is when its batch is written, one created after the
+//! answer started is not in it.
 
 use std::convert::Infallible;
 use std::pin::Pin;
