@@ -1,20 +1,20 @@
 //! What a FINBOURNE Identity call carries beside its HTTP request.
 //!
-//! `identity-users` builds each call as an `http::Request` and puts two
-//! values in its [`http::Extensions`]: the [`OperationInfo`] of the
-//! operation (its contract name, path template and whether replaying it is
-//! safe) and, when the caller gave any, its [`RequestOptions`]. They are the
-//! one per-call record the layers share: the layers of `identity-transport`
-//! and `identity-auth` read them and never write into them.
+//! `identity-users` builds each call as an `http::Request` and puts in its
+//! [`http::Extensions`] the [`OperationInfo`] of the operation (its contract
+//! name, path template and whether replaying it is safe), the caller's
+//! [`RequestOptions`] when there are any, and the [`StreamedAnswer`] mark
+//! when the answer is read as a stream of users. They are the one per-call
+//! record the layers share: the layers of `identity-transport` and
+//! `identity-auth` read them and never write into them.
 //!
 //! One value crosses from one layer's crate to another's: the call's
 //! [`Deadline`], set by the total-timeout layer (transport) and read by
 //! whoever must stop waiting at it, the auth layer among them. It is
-//! defined here, once, with the two marks that cross the same way: a
-//! [`StreamedAnswer`] (set by `identity-users`, read by the transport) and a
-//! [`ReplayedAfterUnknownOutcome`] (set by the retry layer, read by
-//! `identity-users`). What a layer tells only the layers of its own crate
-//! (an attempt's number, its read timeout) stays in that crate.
+//! defined here, once, as is the mark that the retry layer puts on an
+//! answer for `identity-users` to read, [`ReplayedAfterUnknownOutcome`].
+//! What a layer tells only the layers of its own crate (an attempt's
+//! number, its read timeout) stays in that crate.
 //!
 //! This small crate is the vocabulary both sides share, so that the
 //! operations crate does not depend on the transport crate nor the
