@@ -137,7 +137,7 @@ pub const DEFAULT_MAX_PAUSE: Duration = Duration::from_secs(60);
 /// How many of the latest successes the pace is measured over, at most,
 /// and at least.
 const PACE_SAMPLES: usize = 32;
-const PACE_MIN_SAMPLES: usize = 4;
+const PACE_MIN_SAMPLES: u32 = 4;
 
 /// Only the successes this recent count towards the pace.
 const PACE_WINDOW: Duration = Duration::from_secs(1);
@@ -759,15 +759,13 @@ impl Limiter {
 /// before `now`: the rate the service lets through. `None` with fewer than
 /// [`PACE_MIN_SAMPLES`] of them, or all at once.
 fn measured_pace(successes: &VecDeque<Instant>, now: Instant) -> Option<Duration> {
-    let recent: Vec<Instant> = successes
+    let mut recent = successes
         .iter()
-        .copied()
-        .filter(|at| now.duration_since(*at) <= PACE_WINDOW)
-        .collect();
-    let (first, last) = (recent.first()?, recent.last()?);
-    let gaps = u32::try_from(recent.len().checked_sub(1)?).ok()?;
-    let span = last.duration_since(*first);
-    (recent.len() >= PACE_MIN_SAMPLES && !span.is_zero()).then(|| span / gaps)
+        .filter(|at| now.duration_since(**at) <= PACE_WINDOW);
+    let first = *recent.next()?;
+    let (gaps, last) = recent.fold((0u32, first), |(gaps, _), at| (gaps + 1, *at));
+    let span = last.duration_since(first);
+    (gaps + 1 >= PACE_MIN_SAMPLES && !span.is_zero()).then(|| span / gaps)
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! - [`AttemptTimeoutLayer`], inside the retry and auth layers: the read
 //!   timeout of one attempt (time to the answer's headers).
 //!   [`HttpClient`](crate::HttpClient) applies the same read timeout to
-//!   every piece of the body.
+//!   every piece of the body, and the deadline to the whole body, except
+//!   for a request marked [`StreamedAnswer`](identity_call::StreamedAnswer),
+//!   whose body only the read timeout bounds.
 //!
 //! Both race the inner future against a tokio `Sleep` ([`TimeoutFuture`])
 //! and fail with a [`TransportError`] of kind

@@ -30,10 +30,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use finbourne_identity::IdentityClient;
 use identity_emulator::{Emulator, EmulatorConfig};
 use serde_json::{Value, json};
 
+use super::clients::{Api, Sdk};
 use super::measure::{median, percentile};
 
 /// The static token of the emulators.
@@ -336,15 +336,8 @@ async fn latency_rounds(
     small: (&Emulator, &[String]),
     large: (&Emulator, &[String]),
 ) -> Result<Latency, String> {
-    let client = |emulator: &Emulator| {
-        IdentityClient::builder()
-            .environment(false)
-            .base_url(emulator.base_url())
-            .access_token(TOKEN)
-            .build()
-            .map_err(|e| format!("could not build the client: {e}"))
-    };
-    let (small_client, large_client) = (client(small.0)?, client(large.0)?);
+    let small_client = Sdk::new(&small.0.base_url(), TOKEN)?;
+    let large_client = Sdk::new(&large.0.base_url(), TOKEN)?;
     // Warm up: connections open, code and data paged in.
     p50(&small_client, small.1).await?;
     p50(&large_client, large.1).await?;
@@ -370,16 +363,11 @@ async fn latency_rounds(
 
 /// The p50 latency, in microseconds, of [`LATENCY_CALLS`] GetUser calls
 /// one after another, cycling through `ids`.
-async fn p50(client: &IdentityClient, ids: &[String]) -> Result<f64, String> {
+async fn p50(client: &Sdk, ids: &[String]) -> Result<f64, String> {
     let mut latencies = Vec::with_capacity(LATENCY_CALLS);
     for id in ids.iter().cycle().take(LATENCY_CALLS) {
         let started = Instant::now();
-        client
-            .users()
-            .get_user(id)
-            .send()
-            .await
-            .map_err(|e| format!("GetUser failed: {e}"))?;
+        client.get_user(id).await?;
         latencies.push(started.elapsed());
     }
     latencies.sort();

@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use hyper::body::{Body, Frame, SizeHint};
+use hyper::body::{Body, Frame};
 
 use crate::shared::AppState;
 use crate::state::{Listing, present};
@@ -101,9 +101,5 @@ impl Body for ListBody {
 
     fn is_end_stream(&self) -> bool {
         self.done
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
