@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 
 use identity_config::{IdentityConfig, IdentityConfigBuilder};
-use identity_transport::ProxyEnv;
+use identity_transport::{ProxyEnv, ThrottleConfig};
 
 use crate::stack::{ProxySource, StackSettings};
 use crate::{Error, IdentityClient};
@@ -42,7 +42,7 @@ macro_rules! forward_setters {
     ($( $section:ident { $(
         $(#[doc = $doc:literal])*
         $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
-            env [$env:literal $(, $older:literal)*], file $file:tt;
+            env [$env:literal $(, $older:literal)*], file $file:tt, default $default:tt;
     )* } )*) => {
         impl IdentityClientBuilder {
             $( $(
@@ -80,17 +80,14 @@ impl IdentityClientBuilder {
         self.identity_url(url)
     }
 
-    /// How many times a transient failure (5xx, connection error, attempt
-    /// timeout) is retried: at most
-    /// [`MAX_RETRIES`](identity_config::MAX_RETRIES), or `build` fails.
-    pub fn transient_retries(mut self, retries: u32) -> Self {
-        self.stack.transient_retries = Some(retries);
-        self
-    }
-
-    /// The largest answer body read, in bytes: at least 1, or `build` fails.
-    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
-        self.stack.max_response_bytes = Some(bytes);
+    /// The throttle's settings (default [`ThrottleConfig::default`]): how
+    /// the client keeps the service's pace once it throttles, shared by
+    /// every clone of the client. `ThrottleConfig::off()` turns it off;
+    /// `ThrottleConfig::default().max_rate(n)` paces calls from the start,
+    /// never faster than `n` a second. See
+    /// [`identity_transport::throttle`].
+    pub fn throttle(mut self, throttle: ThrottleConfig) -> Self {
+        self.stack.throttle = Some(throttle);
         self
     }
 
@@ -161,7 +158,6 @@ impl IdentityClientBuilder {
     ///
     /// Nothing is sent yet: the first call fetches the token.
     pub fn build(mut self) -> Result<IdentityClient, Error> {
-        crate::checks::check(&self.stack)?;
         let secrets_file = self.secrets_file.as_deref();
         let config = if self.ignore_environment {
             IdentityConfig::from_sources(self.config, |_| None, secrets_file)?

@@ -55,6 +55,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// The service answered with an error status, after any retries.
     Api,
+    /// The service throttled the call (429, its own 503, or its token
+    /// endpoint's 429) for longer than the call could wait:
+    /// [`Error::retry_after`] says how long it asked. Nothing was done.
+    Throttled,
     /// The token endpoint refused the credentials, or no token could be had.
     Auth,
     /// No answer came back: connect, TLS or proxy failure, a timeout, the
@@ -76,6 +80,7 @@ impl Error {
             Self::Call(Call::InvalidInput { .. } | Call::Serialize { .. }) => {
                 ErrorKind::InvalidInput
             }
+            _ if self.is_throttled() => ErrorKind::Throttled,
             Self::Call(Call::Api(_)) => ErrorKind::Api,
             Self::Call(Call::Decode { .. } | Call::ElementTooLarge { .. }) => ErrorKind::Decode,
             Self::Call(Call::Body { .. }) => match self.transport().map(TransportError::kind) {
@@ -140,6 +145,30 @@ impl Error {
         self.api().is_some_and(ApiError::is_validation)
     }
 
+    /// The service throttled the call (a 429, its own 503, its token
+    /// endpoint's 429) for longer than the call could wait: its deadline,
+    /// or its `RequestOptions::longest_wait`. Nothing was done; try again
+    /// after [`retry_after`](Self::retry_after).
+    pub fn is_throttled(&self) -> bool {
+        self.api().is_some_and(ApiError::is_throttled)
+            || self
+                .transport()
+                .is_some_and(|error| error.kind() == TransportErrorKind::Throttled)
+            || self.auth().is_some_and(AuthError::is_throttled)
+    }
+
+    /// How long the service asked to wait before trying again, when it said
+    /// (its `Retry-After`).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        if let Some(api) = self.api() {
+            return api.retry_after();
+        }
+        if let Some(auth) = self.auth().filter(|auth| auth.retry_after().is_some()) {
+            return auth.retry_after();
+        }
+        self.transport().and_then(TransportError::wait)
+    }
+
     /// A timeout ended the call (connect, attempt or total), or the token
     /// endpoint did not answer in time (its own timeout, or the call's
     /// deadline while the call waited for a token).
@@ -159,6 +188,9 @@ impl Error {
         match self.kind() {
             ErrorKind::Config | ErrorKind::InvalidInput | ErrorKind::Auth => false,
             ErrorKind::Api | ErrorKind::Decode => true,
+            // An answer of 429 came from the service; the throttle's refusal
+            // and the token endpoint's 429 sent nothing.
+            ErrorKind::Throttled => self.api().is_some(),
             ErrorKind::NoAnswer | ErrorKind::Other => self
                 .transport()
                 .is_none_or(TransportError::may_have_been_sent),

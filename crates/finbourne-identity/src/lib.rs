@@ -112,7 +112,6 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod builder;
-mod checks;
 mod client;
 mod error;
 pub mod prelude;
@@ -129,7 +128,7 @@ pub use stack::DefaultStack;
 pub use identity_call::{InvalidCorrelationId, OperationInfo, RequestOptions};
 pub use identity_config::{ConfigError, IdentityConfig, SecretString};
 pub use identity_models::*;
-pub use identity_transport::ProxyEnv;
+pub use identity_transport::{ProxyEnv, ThrottleConfig, ThrottleSnapshot};
 pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, SettleCreateUser, UsersApi};
 
 /// The layers' own crates, and the configuration's, for types the facade

@@ -4,20 +4,25 @@
 //! ```text
 //! TraceLayer::call()     a span per call
 //! SdkHeadersLayer        User-Agent, X-LUSID-SDK-Language/-Version, X-LUSID-Application, CorrelationId
-//! TotalTimeoutLayer      one deadline for the whole call, backoff waits included
-//! RetryLayer             classifies each outcome, waits, replays the Bytes body
+//! TotalTimeoutLayer      one deadline for the whole call: waits, attempts and the answer's body
+//! RetryLayer             judges each outcome, waits, replays the Bytes body
+//! ThrottleLayer          shared by every clone of the client: free until a 429, then paces
+//!                        every attempt to what the service lets through
 //! AuthLayer              bearer token per attempt; on 401 a new token and one replay
-//! AttemptTimeoutLayer    read timeout of one attempt
+//! AttemptTimeoutLayer    read timeout of one attempt: its answer's head and each piece of its body
 //! TraceLayer::attempt()  a span per attempt
 //! HttpClient             pooled keep-alive HTTP/1.1 and HTTP/2 over rustls, proxy
 //! ```
 //!
 //! Headers sit outside the retry so that every attempt of a call carries the
-//! same `CorrelationId`; auth sits inside it so that each attempt gets a
-//! valid token; the attempt timeout sits inside auth so that waiting for a
-//! token is bounded by the total deadline, not by one attempt's. Each layer
-//! keeps its promise alone: this order is the facade's choice, not a
-//! condition of the layers.
+//! same `CorrelationId`; the throttle sits inside the retry so that it sees
+//! every attempt and a retry waits for its turn, and inside the total
+//! timeout so that the wait is bounded by the call's deadline; auth sits
+//! inside the throttle so that each attempt gets a valid token when its turn
+//! comes; the attempt timeout sits inside auth so that waiting for a token
+//! is bounded by the total deadline, not by one attempt's. Each layer keeps
+//! its promise alone: this order is the facade's choice, not a condition of
+//! the layers.
 //!
 //! The token endpoint's requests go through a retry layer of their own over
 //! the same [`HttpClient`], so that its 429 and 5xx are retried by the same
@@ -30,13 +35,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 use identity_auth::{AuthLayer, AuthService, TokenCache, token_provider};
 use identity_config::IdentityConfig;
-use identity_transport::timeout::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
 use identity_transport::{
     AttemptTimeout, AttemptTimeoutLayer, HeadersConfig, HttpClient, ProxyConfig, ProxyEnv,
-    ResponseBody, Retry, RetryConfig, RetryLayer, SdkHeaders, SdkHeadersLayer, TotalTimeout,
-    TotalTimeoutLayer, Trace, TraceLayer,
+    ResponseBody, Retry, RetryConfig, RetryLayer, SdkHeaders, SdkHeadersLayer, Throttle,
+    ThrottleConfig, ThrottleLayer, ThrottleSnapshot, TimeoutBody, TotalTimeout, TotalTimeoutLayer,
+    Trace, TraceLayer,
 };
 use pin_project_lite::pin_project;
 use tower::{BoxError, Layer, Service, ServiceBuilder};
@@ -44,7 +50,12 @@ use tower::{BoxError, Layer, Service, ServiceBuilder};
 use crate::Error;
 
 /// The layers of [`DefaultStack`], innermost last.
-type Layers = Trace<SdkHeaders<TotalTimeout<Retry<AuthService<AttemptTimeout<Trace<Http>>>>>>>;
+type Layers =
+    Trace<SdkHeaders<TotalTimeout<Retry<Throttle<AuthService<AttemptTimeout<Trace<Http>>>>>>>>;
+
+/// The body the layers hand back: each timeout layer's bound around the
+/// client's size limit.
+type LayersBody = TimeoutBody<TimeoutBody<ResponseBody>>;
 
 /// The HTTP client, under the metrics layer when the `metrics` feature is on.
 #[cfg(not(feature = "metrics"))]
@@ -56,15 +67,24 @@ type Http = identity_transport::Metrics<HttpClient>;
 /// the whole request path of the [module docs](self), as one
 /// `Service<http::Request<Bytes>>`.
 ///
-/// Cheap to clone: clones share the connection pool, the token cache and
-/// the retry budget.
+/// Cheap to clone: clones share the connection pool, the token cache, the
+/// retry budget and the throttle.
 #[derive(Clone, Debug)]
 pub struct DefaultStack {
     layers: Layers,
+    throttle: ThrottleLayer,
+}
+
+impl DefaultStack {
+    /// The throttle's pace now, and counts of what it has seen (see
+    /// [`identity_transport::throttle`]).
+    pub fn throttle(&self) -> ThrottleSnapshot {
+        self.throttle.snapshot()
+    }
 }
 
 impl Service<http::Request<Bytes>> for DefaultStack {
-    type Response = http::Response<ResponseBody>;
+    type Response = http::Response<Body>;
     type Error = BoxError;
     type Future = ResponseFuture;
 
@@ -88,10 +108,49 @@ pin_project! {
 }
 
 impl Future for ResponseFuture {
-    type Output = Result<http::Response<ResponseBody>, BoxError>;
+    type Output = Result<http::Response<Body>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
+        self.project()
+            .inner
+            .poll(cx)
+            .map_ok(|response| response.map(|inner| Body { inner }))
+    }
+}
+
+pin_project! {
+    /// The body of an answer through [`DefaultStack`]: an
+    /// `http_body::Body<Data = Bytes, Error = BoxError>`, bounded in size by
+    /// the client's limit and in time by the total and attempt timeouts.
+    pub struct Body {
+        #[pin]
+        inner: LayersBody,
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").finish_non_exhaustive()
     }
 }
 
@@ -104,9 +163,9 @@ impl std::fmt::Debug for ResponseFuture {
 /// Settings of the stack that the configuration keys do not cover.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StackSettings {
-    pub(crate) transient_retries: Option<u32>,
-    pub(crate) max_response_bytes: Option<usize>,
     pub(crate) proxies: ProxySource,
+    /// The throttle's settings, when not the defaults.
+    pub(crate) throttle: Option<ThrottleConfig>,
 }
 
 /// Where the HTTP client reads the standard proxy variables.
@@ -128,15 +187,12 @@ pub(crate) fn build(
 ) -> Result<DefaultStack, Error> {
     let http = http_client(config, settings)?;
 
-    let mut retry = RetryConfig::default();
-    if let Some(retries) = config.rate_limit_retries() {
-        retry = retry.rate_limit_retries(retries);
-    }
-    if let Some(retries) = settings.transient_retries {
-        retry = retry.transient_retries(retries);
-    }
+    let retry = RetryConfig::default()
+        .rate_limit_retries(config.rate_limit_retries())
+        .transient_retries(config.transient_retries());
     let token_http = RetryLayer::new(retry.clone()).layer(http.clone());
     let tokens = TokenCache::new(token_provider(config.credentials(), token_http));
+    let throttle = ThrottleLayer::new(settings.throttle.clone().unwrap_or_default());
     let headers = SdkHeadersLayer::new(HeadersConfig {
         application_name: config.application_name().map(str::to_owned),
         correlation_id: config.correlation_id().map(str::to_owned),
@@ -147,31 +203,24 @@ pub(crate) fn build(
     let layers = ServiceBuilder::new()
         .layer(TraceLayer::call())
         .layer(headers)
-        .layer(TotalTimeoutLayer::new(
-            config.total_timeout().unwrap_or(DEFAULT_TOTAL_TIMEOUT),
-        ))
+        .layer(TotalTimeoutLayer::new(config.total_timeout()))
         .layer(RetryLayer::new(retry))
+        .layer(throttle.clone())
         .layer(AuthLayer::new(tokens).allow_insecure_http(config.allow_insecure_http()))
-        .layer(AttemptTimeoutLayer::new(
-            config.read_timeout().unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
-        ))
+        .layer(AttemptTimeoutLayer::new(config.read_timeout()))
         .layer(TraceLayer::attempt())
         .service(http);
-    Ok(DefaultStack { layers })
+    Ok(DefaultStack { layers, throttle })
 }
 
 /// The HTTP client: connect timeout, extra CA, proxy (the configured one,
 /// else the standard variables of `settings.proxies`), body limit.
 fn http_client(config: &IdentityConfig, settings: &StackSettings) -> Result<HttpClient, Error> {
-    let mut http = HttpClient::builder();
-    if let Some(timeout) = config.connect_timeout() {
-        http = http.connect_timeout(timeout);
-    }
+    let mut http = HttpClient::builder()
+        .connect_timeout(config.connect_timeout())
+        .max_response_bytes(config.max_response_bytes());
     if let Some(file) = config.client_certificate() {
         http = http.extra_root_certificate_file(file);
-    }
-    if let Some(limit) = settings.max_response_bytes {
-        http = http.max_response_bytes(u64::try_from(limit).unwrap_or(u64::MAX));
     }
     http = match &settings.proxies {
         ProxySource::Process => http,

@@ -133,16 +133,20 @@ pub enum AuthError {
     },
 
     /// The token endpoint answered an HTTP status that is no token and no
-    /// OAuth2 error (after the retries of the HTTP service, if it has any).
+    /// OAuth2 error (after the retries of the HTTP service, if it has any):
+    /// a 429 whose wait was longer than the fetch allows, a 5xx.
     #[error(
-        "the token endpoint answered HTTP {} to the {grant} grant",
-        status.as_u16()
+        "the token endpoint answered HTTP {} to the {grant} grant{}",
+        status.as_u16(),
+        asked_to_wait(*retry_after)
     )]
     Status {
         /// The grant that was asked for.
         grant: GrantType,
         /// The last HTTP status.
         status: StatusCode,
+        /// How long the endpoint asked to wait (its `Retry-After`), if it said.
+        retry_after: Option<Duration>,
     },
 
     /// The token endpoint could not be reached, or its answer could not be
@@ -151,7 +155,7 @@ pub enum AuthError {
     Unreachable {
         /// Why.
         #[source]
-        source: Arc<dyn Error + Send + Sync>,
+        source: SharedSource,
     },
 
     /// The token endpoint answered 200 with something that is not a token.
@@ -175,7 +179,7 @@ pub enum AuthError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: Arc<std::io::Error>,
+        source: SharedSource,
     },
 
     /// The access token file holds no token.
@@ -204,16 +208,69 @@ pub enum AuthError {
     Provider {
         /// Why.
         #[source]
-        source: Arc<dyn Error + Send + Sync>,
+        source: SharedSource,
     },
+}
+
+/// The cause of an [`AuthError`], shared by its clones (every call waiting
+/// on one token fetch gets the same error).
+///
+/// It is not an error itself: it dereferences to the error it holds, so a
+/// walk of [`Error::source`] goes from the `AuthError` straight to that
+/// error and on to its own causes. (An `Arc<dyn Error>` as the source would
+/// hide it: std's `impl Error for Arc<T>` forwards `source()` to the inner
+/// error's source, skipping the inner error, and no downcast finds it.)
+#[derive(Clone)]
+pub struct SharedSource(Arc<dyn Error + Send + Sync>);
+
+impl SharedSource {
+    /// Shares `error`.
+    pub fn new(error: impl Into<tower::BoxError>) -> Self {
+        Self(Arc::from(error.into()))
+    }
+}
+
+impl std::ops::Deref for SharedSource {
+    type Target = dyn Error + Send + Sync;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
 }
 
 impl AuthError {
     /// Wraps the failure of a token provider written outside this crate.
     pub fn provider(source: impl Into<tower::BoxError>) -> Self {
         AuthError::Provider {
-            source: Arc::from(source.into()),
+            source: SharedSource::new(source),
         }
+    }
+
+    /// How long the token endpoint asked to wait, when it throttled the
+    /// fetch for longer than the fetch could wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AuthError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the token endpoint throttled the fetch (429) for longer than
+    /// it could wait.
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, AuthError::Status { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS)
     }
 
     /// Whether asking again later may succeed: the endpoint was unreachable,
@@ -244,6 +301,13 @@ impl AuthError {
                 ..
             }
         )
+    }
+}
+
+fn asked_to_wait(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(wait) => format!(" (it asked to wait {:.1} s)", wait.as_secs_f64()),
+        None => String::new(),
     }
 }
 

@@ -54,7 +54,7 @@ mod layer;
 mod redact;
 pub mod token;
 
-pub use error::{AuthError, GrantType, OAuthErrorCode};
+pub use error::{AuthError, GrantType, OAuthErrorCode, SharedSource};
 pub use layer::{AuthLayer, AuthService};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use token::{

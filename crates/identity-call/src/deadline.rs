@@ -10,11 +10,11 @@ use tokio::time::Instant;
 /// Set on the request by the total-timeout layer of `identity-transport`,
 /// which also arms its own timer for it. The layers below read it to stop
 /// waiting in time and to say why: the retry layer never waits past it, the
-/// auth layer of `identity-auth` ends a wait for a token at it (the call
-/// then provably sent nothing), the attempt-timeout layer reports an
-/// attempt cut short by it as a total timeout, and the HTTP client stops
-/// reading the body at it. When a request already carries a deadline, the
-/// total-timeout layer keeps the earlier of the two.
+/// throttle ends a wait for the call's turn at it (as throttled: the call
+/// was not sent), and the auth layer of `identity-auth` ends a wait for a
+/// token at it (the call then provably sent nothing). When a request
+/// already carries a deadline, the total-timeout layer keeps the earlier of
+/// the two.
 ///
 /// It reads tokio's clock, so that tests on paused time see it.
 ///

@@ -14,7 +14,12 @@
 //! defined here, once, as is the mark that the retry layer puts on an
 //! answer for `identity-users` to read, [`ReplayedAfterUnknownOutcome`].
 //! What a layer tells only the layers of its own crate (an attempt's
-//! number, its read timeout) stays in that crate.
+//! number) stays in that crate.
+//!
+//! What an answer or a failure means ([`Outcome`]: success, refused,
+//! throttled with the wait asked, overloaded, transient, unknown, not
+//! sent) is decided here too, once, for the retry layer, the throttle,
+//! the errors and the metrics alike.
 //!
 //! This small crate is the vocabulary both sides share, so that the
 //! operations crate does not depend on the transport crate nor the
@@ -36,12 +41,14 @@
 //! ```
 
 mod deadline;
+mod outcome;
 mod retry_after;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use deadline::Deadline;
+pub use outcome::{Failure, Outcome};
 pub use retry_after::retry_after;
 
 use http::{HeaderName, HeaderValue};
@@ -75,6 +82,7 @@ pub struct RequestOptions {
     attempt_timeout: Option<Duration>,
     rate_limit_retries: Option<u32>,
     transient_retries: Option<u32>,
+    longest_wait: Option<Duration>,
     idempotent: Option<bool>,
     correlation_id: Option<HeaderValue>,
 }
@@ -85,6 +93,7 @@ static NO_OPTIONS: RequestOptions = RequestOptions {
     attempt_timeout: None,
     rate_limit_retries: None,
     transient_retries: None,
+    longest_wait: None,
     idempotent: None,
     correlation_id: None,
 };
@@ -120,9 +129,21 @@ impl RequestOptions {
         self
     }
 
-    /// How many times a 429 answer may be retried (0 turns it off).
+    /// At most this many retries of a throttled answer (429, or the
+    /// service's own 503); 0 returns the first one. Without it a throttled
+    /// call is waited out, for as long as its deadline allows.
     pub fn rate_limit_retries(mut self, retries: u32) -> Self {
         self.rate_limit_retries = Some(retries);
+        self
+    }
+
+    /// The longest the call waits at once for the service's pace: a
+    /// `Retry-After` longer than this, or a turn of the client's throttle
+    /// further away, ends the call at once as throttled (saying how long the
+    /// service asked to wait) instead of waiting. Without it, only the
+    /// call's deadline bounds a wait.
+    pub fn longest_wait(mut self, wait: Duration) -> Self {
+        self.longest_wait = Some(wait);
         self
     }
 
@@ -162,9 +183,14 @@ impl RequestOptions {
         self.attempt_timeout
     }
 
-    /// How many times the call may retry a 429.
+    /// How many times the call may retry a throttled answer.
     pub fn get_rate_limit_retries(&self) -> Option<u32> {
         self.rate_limit_retries
+    }
+
+    /// The longest the call waits at once for the service's pace.
+    pub fn get_longest_wait(&self) -> Option<Duration> {
+        self.longest_wait
     }
 
     /// How many times the call may retry a transient failure.
@@ -273,11 +299,11 @@ impl ReplayedAfterUnknownOutcome {
 /// any size can be read.
 ///
 /// Set on the request by `identity-users`' `stream()` (which refuses any
-/// one user over 1 MiB). The client of `identity-transport` then bounds
-/// the answer's body only by its read timeout between pieces: neither its
-/// whole-body size limit nor the call's [`Deadline`], which hold for every
-/// other answer, applies to it. Time to the answer's headers stays bounded
-/// by both timeouts, as for any call.
+/// one user over 1 MiB). The answer's body is then bounded only by the
+/// attempt's read timeout between pieces: neither the client's whole-body
+/// size limit nor the call's [`Deadline`] (the total timeout), which hold
+/// for every other answer, applies to it. Time to the answer's headers
+/// stays bounded by both timeouts, as for any call.
 ///
 /// ```
 /// use identity_call::StreamedAnswer;

@@ -16,7 +16,7 @@ macro_rules! builder {
     ($( $section:ident { $(
         $(#[doc = $doc:literal])*
         $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
-            env [$env:literal $(, $older:literal)*], file $file:tt;
+            env [$env:literal $(, $older:literal)*], file $file:tt, default $default:tt;
     )* } )*) => {
         /// Settings given in code; every one is optional.
         ///

@@ -21,7 +21,7 @@ macro_rules! identity_config {
         options { $(
             $(#[doc = $doc:literal])*
             $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
-                env [$env:literal $(, $older:literal)*], file $file:tt;
+                env [$env:literal $(, $older:literal)*], file $file:tt, default $default:tt;
         )* }
         proxy { $($proxy:tt)* }
     ) => {
@@ -58,8 +58,8 @@ macro_rules! identity_config {
 
             $(
                 $(#[doc = $doc])*
-                pub fn $method(&self) -> kind!(returns $kind) {
-                    kind!(get $kind, self.$method)
+                pub fn $method(&self) -> kind!(returns $kind, $default) {
+                    kind!(get $kind, self.$method, $default)
                 }
             )*
         }

@@ -95,6 +95,7 @@
 mod builder;
 mod config;
 mod credentials;
+pub mod defaults;
 mod env;
 mod error;
 mod limits;

@@ -10,6 +10,7 @@
 //!   timeout layers with no deadline at all. The bound is far below any such
 //!   point on any platform, and far above any call of the Identity API.
 //! - A retry count past [`MAX_RETRIES`] is refused: see its docs.
+//! - A size of 0 bytes is refused: no answer would fit.
 
 use std::time::Duration;
 
@@ -76,6 +77,24 @@ pub(crate) fn check_retries(
         origin: origin.clone(),
         value: Some(retries.to_string()),
         reason: format!("too many retries: it must be {}", retries_range()),
+    })
+}
+
+/// A size of at least one byte (no answer, not even an error's, fits in
+/// none), or the error naming the setting.
+pub(crate) fn check_bytes(
+    setting: Setting,
+    origin: &ValueSource,
+    bytes: u64,
+) -> Result<(), ConfigError> {
+    if bytes >= 1 {
+        return Ok(());
+    }
+    Err(ConfigError::InvalidValue {
+        setting,
+        origin: origin.clone(),
+        value: Some(bytes.to_string()),
+        reason: "no answer would fit: it must be at least 1 byte".to_owned(),
     })
 }
 

@@ -257,6 +257,24 @@ impl FromRaw for u32 {
     }
 }
 
+/// A size in bytes: a whole number, at least 1.
+impl FromRaw for u64 {
+    fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError> {
+        whole_number(&raw).ok_or_else(|| {
+            invalid_number(
+                setting,
+                origin,
+                &raw,
+                "a whole number of bytes, at least 1".into(),
+            )
+        })
+    }
+
+    fn check(&self, setting: Setting, origin: &ValueSource) -> Result<(), ConfigError> {
+        limits::check_bytes(setting, origin, *self)
+    }
+}
+
 fn whole_number(raw: &str) -> Option<u64> {
     raw.trim().parse::<u64>().ok()
 }

@@ -29,7 +29,7 @@ macro_rules! setting {
     ($( $section:ident { $(
         $(#[doc = $doc:literal])*
         $variant:ident: $method:ident($arg:ident: $arg_type:ty) as $kind:ident, $description:literal,
-            env [$env:literal $(, $older:literal)*], file $file:tt;
+            env [$env:literal $(, $older:literal)*], file $file:tt, default $default:tt;
     )* } )*) => {
         /// One configuration setting, as the official SDKs name it.
         ///

@@ -20,7 +20,7 @@
 //! ```text
 //! /// Doc text: of the enum variant, the builder's setter and any getter.
 //! Variant: builder_method(argument: Type) as Kind, "description",
-//!     env ["FBN_PREFERRED", "FBN_OLDER"], file "section.key";
+//!     env ["FBN_PREFERRED", "FBN_OLDER"], file "section.key", default (EXPR);
 //! ```
 //!
 //! - `Variant` names the setting in [`Setting`](crate::Setting) and in errors;
@@ -29,7 +29,10 @@
 //!   and read from text; `Secret` is the one kind never shown;
 //! - the description names the setting in error messages (`"client secret"`);
 //! - `env` lists its environment variables, the preferred one first;
-//! - `file` is its key in `secrets.json`, with its section, or `none`.
+//! - `file` is its key in `secrets.json`, with its section, or `none`;
+//! - `default` is the value in force when no source sets it (a constant of
+//!   `defaults.rs`), or `none`: an option with a default has a getter that
+//!   answers the value in force, one without answers an `Option`.
 //!
 //! The rows are in three sections, by where the value ends up:
 //!
@@ -51,62 +54,68 @@ macro_rules! for_each_setting {
             credentials {
                 /// Base URL of the Identity service, e.g. `https://<domain>.lusid.com/identity`.
                 IdentityUrl: identity_url(url: impl Into<String>) as Url, "identity URL",
-                    env ["FBN_IDENTITY_URL", "FBN_FINBOURNE_IDENTITY_API_URL"], file "api.identityUrl";
+                    env ["FBN_IDENTITY_URL", "FBN_FINBOURNE_IDENTITY_API_URL"], file "api.identityUrl", default none;
                 /// OAuth2 token endpoint of the password grant (an Okta issuer URL gets its `/v1/token`).
                 TokenUrl: token_url(url: impl Into<String>) as Url, "token URL",
-                    env ["FBN_TOKEN_URL"], file "api.tokenUrl";
+                    env ["FBN_TOKEN_URL"], file "api.tokenUrl", default none;
                 /// Username of the password grant.
                 Username: username(username: impl Into<String>) as Text, "username",
-                    env ["FBN_USERNAME"], file "api.username";
+                    env ["FBN_USERNAME"], file "api.username", default none;
                 /// Password of the password grant.
                 Password: password(password: impl Into<String>) as Secret, "password",
-                    env ["FBN_PASSWORD"], file "api.password";
+                    env ["FBN_PASSWORD"], file "api.password", default none;
                 /// OAuth2 client id of the password grant.
                 ClientId: client_id(client_id: impl Into<String>) as Text, "client id",
-                    env ["FBN_CLIENT_ID"], file "api.clientId";
+                    env ["FBN_CLIENT_ID"], file "api.clientId", default none;
                 /// OAuth2 client secret of the password grant.
                 ClientSecret: client_secret(client_secret: impl Into<String>) as Secret, "client secret",
-                    env ["FBN_CLIENT_SECRET"], file "api.clientSecret";
+                    env ["FBN_CLIENT_SECRET"], file "api.clientSecret", default none;
                 /// Personal access token; wins over the other ways of authenticating.
                 AccessToken: access_token(token: impl Into<String>) as Secret, "personal access token",
-                    env ["FBN_ACCESS_TOKEN"], file "api.accessToken";
+                    env ["FBN_ACCESS_TOKEN"], file "api.accessToken", default none;
                 /// File holding the bearer token, re-read when it changes; wins over the password grant.
                 AccessTokenFile: access_token_file(file: impl AsRef<std::path::Path>) as File, "access token file",
-                    env ["FBN_ACCESS_TOKEN_FILE"], file "api.accessTokenFile";
+                    env ["FBN_ACCESS_TOKEN_FILE"], file "api.accessTokenFile", default none;
             }
             options {
                 /// Application name, sent as `X-LUSID-Application`.
                 ApplicationName: application_name(name: impl Into<String>) as Text, "application name",
-                    env ["FBN_APP_NAME"], file "api.applicationName";
+                    env ["FBN_APP_NAME"], file "api.applicationName", default none;
                 /// Extra CA certificate file (PEM), trusted beside the web's roots.
                 ClientCertificate: client_certificate(file: impl AsRef<std::path::Path>) as File, "extra CA certificate file",
-                    env ["FBN_CLIENT_CERTIFICATE"], file "api.clientCertificate";
+                    env ["FBN_CLIENT_CERTIFICATE"], file "api.clientCertificate", default none;
                 /// Deadline of each call, retries and waits included.
                 TotalTimeoutMs: total_timeout(timeout: std::time::Duration) as Millis, "total timeout (ms)",
-                    env ["FBN_TOTAL_TIMEOUT_MS"], file "api.totalTimeoutMs";
+                    env ["FBN_TOTAL_TIMEOUT_MS"], file "api.totalTimeoutMs", default ($crate::defaults::TOTAL_TIMEOUT);
                 /// Deadline of each connection attempt.
                 ConnectTimeoutMs: connect_timeout(timeout: std::time::Duration) as Millis, "connect timeout (ms)",
-                    env ["FBN_CONNECT_TIMEOUT_MS"], file "api.connectTimeoutMs";
-                /// Read timeout of one attempt.
+                    env ["FBN_CONNECT_TIMEOUT_MS"], file "api.connectTimeoutMs", default ($crate::defaults::CONNECT_TIMEOUT);
+                /// Read timeout of one attempt: the longest wait for the answer's headers or the next piece of its body.
                 ReadTimeoutMs: read_timeout(timeout: std::time::Duration) as Millis, "read timeout (ms)",
-                    env ["FBN_READ_TIMEOUT_MS"], file "api.readTimeoutMs";
-                /// How many times a 429 answer is retried (0 turns it off).
+                    env ["FBN_READ_TIMEOUT_MS"], file "api.readTimeoutMs", default ($crate::defaults::READ_TIMEOUT);
+                /// At most this many retries of a throttled answer (429); without it a throttled call is waited out within its deadline (the official SDKs stop at 2).
                 RateLimitRetries: rate_limit_retries(retries: u32) as Count, "rate limit retries",
-                    env ["FBN_RATE_LIMIT_RETRIES"], file "api.rateLimitRetries";
+                    env ["FBN_RATE_LIMIT_RETRIES"], file "api.rateLimitRetries", default none;
+                /// How many times a failure (5xx, a connection failure, an attempt timeout) is retried, for calls that may be replayed.
+                TransientRetries: transient_retries(retries: u32) as Count, "transient retries",
+                    env ["FBN_TRANSIENT_RETRIES"], file none, default ($crate::defaults::TRANSIENT_RETRIES);
+                /// The largest answer body read, in bytes (a streamed list is bounded per user instead).
+                MaxResponseBytes: max_response_bytes(bytes: u64) as Bytes, "largest answer (bytes)",
+                    env ["FBN_MAX_RESPONSE_BYTES"], file none, default ($crate::defaults::MAX_RESPONSE_BYTES);
                 /// Correlation id, sent as `CorrelationId` on every call.
                 CorrelationId: correlation_id(id: impl Into<String>) as Text, "correlation id",
-                    env ["FBN_CORRELATION_ID"], file none;
+                    env ["FBN_CORRELATION_ID"], file none, default none;
             }
             proxy {
                 /// Address of an HTTP proxy, e.g. `http://proxy.acme.com:3128`.
                 ProxyAddress: proxy_address(address: impl Into<String>) as Url, "proxy address",
-                    env ["FBN_PROXY_ADDRESS"], file "proxy.address";
+                    env ["FBN_PROXY_ADDRESS"], file "proxy.address", default none;
                 /// Username at the proxy.
                 ProxyUsername: proxy_username(username: impl Into<String>) as Text, "proxy username",
-                    env ["FBN_PROXY_USERNAME"], file "proxy.username";
+                    env ["FBN_PROXY_USERNAME"], file "proxy.username", default none;
                 /// Password at the proxy.
                 ProxyPassword: proxy_password(password: impl Into<String>) as Secret, "proxy password",
-                    env ["FBN_PROXY_PASSWORD"], file "proxy.password";
+                    env ["FBN_PROXY_PASSWORD"], file "proxy.password", default none;
             }
         }
     };
@@ -130,6 +139,8 @@ pub(crate) enum Kind {
     /// A retry count, held as a `u32`; a whole number in the environment and
     /// `secrets.json`, at most `limits::MAX_RETRIES`.
     Count,
+    /// A size in bytes, held as a `u64`; a whole number, at least 1.
+    Bytes,
 }
 
 /// Each [`Kind`] in Rust, for the macros that generate code from the table.
@@ -141,6 +152,7 @@ macro_rules! kind {
     (type File) => { std::path::PathBuf };
     (type Millis) => { std::time::Duration };
     (type Count) => { u32 };
+    (type Bytes) => { u64 };
 
     // A setter's argument as a builder holds it: blank text is not set.
     (set Url, $arg:expr) => { $crate::table::text($arg) };
@@ -149,6 +161,7 @@ macro_rules! kind {
     (set File, $arg:expr) => { $crate::table::file($arg) };
     (set Millis, $arg:expr) => { Some($arg) };
     (set Count, $arg:expr) => { Some($arg) };
+    (set Bytes, $arg:expr) => { Some($arg) };
 
     // How `Debug` shows a held value (an `&Option<_>`).
     (show Url, $held:expr) => { &$held.as_deref().map($crate::redact::url) };
@@ -156,15 +169,16 @@ macro_rules! kind {
     (show $kind:ident, $held:expr) => { $held };
 
     // What a getter of a held value returns, and how (no getter of a
-    // secret: secrets leave through `Credentials` and `ProxySettings`).
-    (get Text, $held:expr) => { $held.as_deref() };
-    (get File, $held:expr) => { $held.as_deref() };
-    (get Millis, $held:expr) => { $held };
-    (get Count, $held:expr) => { $held };
-    (returns Text) => { Option<&str> };
-    (returns File) => { Option<&std::path::Path> };
-    (returns Millis) => { Option<std::time::Duration> };
-    (returns Count) => { Option<u32> };
+    // secret: secrets leave through `Credentials` and `ProxySettings`): the
+    // value in force when the setting has a default, else an `Option`.
+    (get Text, $held:expr, none) => { $held.as_deref() };
+    (get File, $held:expr, none) => { $held.as_deref() };
+    (get $kind:ident, $held:expr, none) => { $held };
+    (get $kind:ident, $held:expr, $default:tt) => { $held.unwrap_or($default) };
+    (returns Text, none) => { Option<&str> };
+    (returns File, none) => { Option<&std::path::Path> };
+    (returns $kind:ident, none) => { Option<kind!(type $kind)> };
+    (returns $kind:ident, $default:tt) => { kind!(type $kind) };
 }
 pub(crate) use kind;
 

@@ -1,55 +1,35 @@
-//! [`ResponseBody`]: the body of an answer, bounded in size and in time.
+//! [`ResponseBody`]: the body of an answer, bounded in size.
 //!
-//! Headers arrive within the attempt timeout; the body then streams. Without
-//! limits a service (or a proxy) could send an endless body, or stop sending
-//! halfway and hold the call forever. A `ResponseBody` counts the bytes it
-//! passes on and fails with [`BodyTooLarge`](TransportErrorKind::BodyTooLarge)
-//! past its limit (it never buffers: memory stays bounded by the limit plus
-//! one frame), and fails with a [`Timeout`](TransportErrorKind::Timeout) when
-//! the next piece takes longer than the read timeout, or the call's deadline
-//! passes.
+//! Without a limit a service (or a proxy) could send an endless body. A
+//! `ResponseBody` counts the bytes it passes on and fails with
+//! [`BodyTooLarge`](TransportErrorKind::BodyTooLarge) past its limit (it
+//! never buffers: memory stays bounded by the limit plus one frame). Time is
+//! not its business: the timeout layers bound the bodies they let through
+//! ([`TimeoutBody`](crate::timeout::TimeoutBody)).
 
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use tokio::time::{Instant, Sleep};
 
-use crate::error::{TimeoutKind, TransportError, TransportErrorKind, hyper_failure};
+use crate::error::{TransportError, TransportErrorKind, hyper_failure};
 
 /// The default limit of an answer's body: 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The limits a body is read under.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct BodyLimits {
-    /// Most bytes the body may have.
-    pub(crate) max_bytes: u64,
-    /// Longest wait for the next frame.
-    pub(crate) read_timeout: Option<Duration>,
-    /// When reading must be over (the call's deadline).
-    pub(crate) deadline: Option<Instant>,
-}
-
 /// The body of an answer of [`HttpClient`](crate::HttpClient):
 /// `http_body::Body<Data = Bytes, Error = TransportError>`, limited in size
-/// and bounded in time (see the module docs).
+/// (see the module docs).
 ///
 /// Read it with `http_body_util::BodyExt::collect`. It can also be made from
 /// bytes ([`ResponseBody::from`]), for test doubles of the client.
 pub struct ResponseBody {
     source: Source,
-    limits: BodyLimits,
+    max_bytes: u64,
     received: u64,
-    /// Armed while waiting for a frame; boxed so that the body is `Unpin`,
-    /// and made only the first time a frame is not ready at once.
-    timer: Option<Pin<Box<Sleep>>>,
-    /// Which limit the timer is armed for, if it is.
-    armed: Option<TimeoutKind>,
     done: bool,
 }
 
@@ -59,17 +39,15 @@ enum Source {
 }
 
 impl ResponseBody {
-    pub(crate) fn new(incoming: Incoming, limits: BodyLimits) -> Self {
-        Self::with_source(Source::Incoming(incoming), limits)
+    pub(crate) fn new(incoming: Incoming, max_bytes: u64) -> Self {
+        Self::with_source(Source::Incoming(incoming), max_bytes)
     }
 
-    fn with_source(source: Source, limits: BodyLimits) -> Self {
+    fn with_source(source: Source, max_bytes: u64) -> Self {
         Self {
             source,
-            limits,
+            max_bytes,
             received: 0,
-            timer: None,
-            armed: None,
             done: false,
         }
     }
@@ -101,57 +79,13 @@ impl ResponseBody {
         }
     }
 
-    /// Waits on the read timer, arming it first if needed; `Ready` with
-    /// the error when it fires.
-    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<TransportError> {
-        let kind = match self.armed {
-            Some(kind) => kind,
-            None => {
-                let Some((at, kind)) = self.next_timeout() else {
-                    return Poll::Pending;
-                };
-                match &mut self.timer {
-                    Some(timer) => timer.as_mut().reset(at),
-                    None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
-                }
-                self.armed = Some(kind);
-                kind
-            }
-        };
-        let Some(timer) = &mut self.timer else {
-            return Poll::Pending;
-        };
-        ready!(timer.as_mut().poll(cx));
-        Poll::Ready(match kind {
-            TimeoutKind::Attempt => TransportError::new(
-                TransportErrorKind::Timeout(TimeoutKind::Attempt),
-                "timed out waiting for the rest of the service's answer (read timeout)",
-            ),
-            other => TransportError::timeout(other),
-        })
-    }
-
-    /// When the wait for the next frame ends, and which limit ends it.
-    fn next_timeout(&self) -> Option<(Instant, TimeoutKind)> {
-        let idle = self
-            .limits
-            .read_timeout
-            .and_then(|timeout| Instant::now().checked_add(timeout));
-        match (idle, self.limits.deadline) {
-            (Some(idle), Some(deadline)) if idle < deadline => Some((idle, TimeoutKind::Attempt)),
-            (_, Some(deadline)) => Some((deadline, TimeoutKind::Total)),
-            (Some(idle), None) => Some((idle, TimeoutKind::Attempt)),
-            (None, None) => None,
-        }
-    }
-
     fn too_large(&mut self) -> TransportError {
         self.done = true;
         TransportError::new(
             TransportErrorKind::BodyTooLarge,
             format!(
                 "the service's answer is larger than the limit of {} bytes",
-                self.limits.max_bytes
+                self.max_bytes
             ),
         )
     }
@@ -169,15 +103,14 @@ impl Body for ResponseBody {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.received == 0 && this.size_hint().lower() > this.limits.max_bytes {
+        if this.received == 0 && this.size_hint().lower() > this.max_bytes {
             return Poll::Ready(Some(Err(this.too_large())));
         }
         match this.poll_source(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                this.armed = None;
                 if let Some(data) = frame.data_ref() {
                     this.received = this.received.saturating_add(data.len() as u64);
-                    if this.received > this.limits.max_bytes {
+                    if this.received > this.max_bytes {
                         return Poll::Ready(Some(Err(this.too_large())));
                     }
                 }
@@ -191,11 +124,7 @@ impl Body for ResponseBody {
                 this.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => {
-                let error = ready!(this.poll_timer(cx));
-                this.done = true;
-                Poll::Ready(Some(Err(error)))
-            }
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -219,14 +148,7 @@ impl Body for ResponseBody {
 
 impl From<Bytes> for ResponseBody {
     fn from(bytes: Bytes) -> Self {
-        Self::with_source(
-            Source::Bytes(Some(bytes)),
-            BodyLimits {
-                max_bytes: u64::MAX,
-                read_timeout: None,
-                deadline: None,
-            },
-        )
+        Self::with_source(Source::Bytes(Some(bytes)), u64::MAX)
     }
 }
 
@@ -252,8 +174,7 @@ impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseBody")
             .field("received", &self.received)
-            .field("max_bytes", &self.limits.max_bytes)
-            .field("read_timeout", &self.limits.read_timeout)
+            .field("max_bytes", &self.max_bytes)
             .finish_non_exhaustive()
     }
 }

@@ -13,10 +13,9 @@
 //! system's trust store (or the roots the crate's features choose) and the
 //! extra CA file, if any. Failures come out as [`TransportError`]s and the
 //! answer's body as a [`ResponseBody`] limited by
-//! [`HttpClientBuilder::max_response_bytes`] and by the read timeout and
-//! deadline the request carries (set by the timeout layers). The body of a
-//! request marked [`StreamedAnswer`] (a streamed list, whose reader bounds
-//! each element) is bounded by the read timeout alone.
+//! [`HttpClientBuilder::max_response_bytes`], unless the request is marked
+//! [`StreamedAnswer`] (a streamed list, whose reader bounds each element).
+//! Time is the timeout layers' business: the client knows no deadline.
 
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -32,11 +31,10 @@ use identity_call::StreamedAnswer;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use crate::body::{BodyLimits, DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
+use crate::body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 use crate::connector::{Connector, ProxyLeg, TcpConnector, Transport};
 use crate::error::{BuildError, TransportError, TransportErrorKind, causes, hyper_failure};
 use crate::proxy::{ProxyConfig, ProxyEnv, Routes};
-use crate::timeout::{Deadline, ReadTimeout};
 use crate::tls;
 
 /// Default time to open a connection (TCP, proxy tunnel and TLS): 10 s.
@@ -239,21 +237,15 @@ impl Service<http::Request<Bytes>> for HttpClient {
         if let Err(error) = check_target(request.uri()) {
             return ResponseFuture::failed(error);
         }
-        let read_timeout = ReadTimeout::of(&request);
-        let limits = if StreamedAnswer::is_on(&request) {
-            BodyLimits {
-                max_bytes: u64::MAX,
-                read_timeout,
-                deadline: None,
-            }
+        let max_bytes = if StreamedAnswer::is_on(&request) {
+            u64::MAX
         } else {
-            BodyLimits {
-                max_bytes: self.shared.max_response_bytes,
-                read_timeout,
-                deadline: Deadline::of(&request).map(Deadline::instant),
-            }
+            self.shared.max_response_bytes
         };
-        ResponseFuture::sending(self.shared.client.request(request.map(Full::new)), limits)
+        ResponseFuture::sending(
+            self.shared.client.request(request.map(Full::new)),
+            max_bytes,
+        )
     }
 }
 
@@ -305,7 +297,7 @@ pin_project! {
         Sending {
             #[pin]
             future: legacy::ResponseFuture,
-            limits: BodyLimits,
+            max_bytes: u64,
         },
         // The request was refused before sending.
         Failed { error: Option<TransportError> },
@@ -313,9 +305,9 @@ pin_project! {
 }
 
 impl ResponseFuture {
-    fn sending(future: legacy::ResponseFuture, limits: BodyLimits) -> Self {
+    fn sending(future: legacy::ResponseFuture, max_bytes: u64) -> Self {
         Self {
-            state: State::Sending { future, limits },
+            state: State::Sending { future, max_bytes },
         }
     }
 
@@ -337,9 +329,11 @@ impl Future for ResponseFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
-            StateProj::Sending { future, limits } => future.poll(cx).map(|result| {
+            StateProj::Sending { future, max_bytes } => future.poll(cx).map(|result| {
                 result
-                    .map(|response| response.map(|incoming| ResponseBody::new(incoming, *limits)))
+                    .map(|response| {
+                        response.map(|incoming| ResponseBody::new(incoming, *max_bytes))
+                    })
                     .map_err(client_failure)
             }),
             StateProj::Failed { error } => Poll::Ready(Err(error.take().unwrap_or_else(|| {

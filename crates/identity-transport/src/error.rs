@@ -4,14 +4,18 @@
 //!
 //! Layers of the request path have `Error = tower::BoxError`, so errors of
 //! other layers (the auth layer's, a user's middleware's) pass through them
-//! unchanged. [`TransportError::from_box`] finds ours again.
+//! unchanged. [`TransportError::find`] finds ours again, through any chain
+//! of sources; [`failure_of`] says what a failure means for
+//! [`identity_call::Outcome`], by the error at the head of the chain.
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
+use identity_call::Failure;
 use tower::BoxError;
 
 /// A call failed between the client and the service: no usable answer came
@@ -24,14 +28,30 @@ use tower::BoxError;
 ///
 /// The error is cheap to clone (its source is shared), so a layer may keep
 /// a copy.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
-#[error("{message}")]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: Cow<'static, str>,
-    #[source]
+    /// How long the service asked to wait, for [`TransportErrorKind::Throttled`].
+    wait: Option<Duration>,
     source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Written by hand: std's `impl Error for Arc<T>` forwards `source()` to the
+/// inner error's own source, so a derived `source()` returning the `Arc`
+/// would hide the inner error from every walk of the chain.
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        let source: &(dyn StdError + Send + Sync + 'static) = self.source.as_deref()?;
+        Some(source)
+    }
 }
 
 /// What kind of failure a [`TransportError`] is.
@@ -60,6 +80,12 @@ pub enum TransportErrorKind {
     /// The request cannot be sent as it is (a URL without a host, a header
     /// value that is not valid in HTTP). Nothing was sent.
     InvalidRequest,
+    /// The service is throttling the client, and the call's turn would come
+    /// after its deadline or its longest wait
+    /// ([`RequestOptions::longest_wait`](identity_call::RequestOptions::longest_wait)):
+    /// the [throttle](crate::throttle) ended it without sending it.
+    /// [`TransportError::wait`] says how long the service asked to wait.
+    Throttled,
     /// Any other failure of the HTTP stack.
     Other,
 }
@@ -80,6 +106,7 @@ impl TransportErrorKind {
             TransportErrorKind::Closed => "closed",
             TransportErrorKind::Http => "http",
             TransportErrorKind::InvalidRequest => "invalid_request",
+            TransportErrorKind::Throttled => "throttled",
             TransportErrorKind::Other => "other",
         }
     }
@@ -126,7 +153,44 @@ impl TransportError {
         Self {
             kind,
             message: message.into(),
+            wait: None,
             source: None,
+        }
+    }
+
+    /// The service is throttling calls and this one's turn would come too
+    /// late: after a wait of `wait`, as far as the client knows.
+    pub fn throttled(wait: Option<Duration>) -> Self {
+        let message = match wait {
+            Some(wait) => Cow::Owned(format!(
+                "the service is throttling calls and asked to wait {:.1} s, past the call's deadline or longest wait; it was not sent",
+                wait.as_secs_f64()
+            )),
+            None => Cow::Borrowed(
+                "the service is throttling calls and this one's turn would come past its deadline or longest wait; it was not sent",
+            ),
+        };
+        Self {
+            wait,
+            ..Self::new(TransportErrorKind::Throttled, message)
+        }
+    }
+
+    /// How long the service asked to wait, for a
+    /// [`Throttled`](TransportErrorKind::Throttled) error.
+    pub fn wait(&self) -> Option<Duration> {
+        self.wait
+    }
+
+    /// What this failure means for [`identity_call::Outcome`].
+    pub fn failure(&self) -> Failure {
+        match self.kind {
+            TransportErrorKind::Throttled => Failure::Throttled { wait: self.wait },
+            kind if kind.is_retryable() && self.may_have_been_sent() => Failure::NoAnswer,
+            kind if kind.is_retryable() => Failure::NotSent,
+            _ => Failure::Final {
+                may_have_been_sent: self.may_have_been_sent(),
+            },
         }
     }
 
@@ -161,6 +225,7 @@ impl TransportError {
                 | TransportErrorKind::Tls
                 | TransportErrorKind::Proxy
                 | TransportErrorKind::InvalidRequest
+                | TransportErrorKind::Throttled
                 | TransportErrorKind::Timeout(TimeoutKind::Connect)
         )
     }
@@ -256,8 +321,45 @@ impl TransportErrorKind {
             TransportErrorKind::Connect
                 | TransportErrorKind::Io
                 | TransportErrorKind::Closed
+                | TransportErrorKind::Throttled
                 | TransportErrorKind::Timeout(TimeoutKind::Connect | TimeoutKind::Attempt)
         )
+    }
+}
+
+/// What a failure without an answer means, as the data that
+/// [`identity_call::Outcome::of_failure`] judges: the one place that says
+/// which errors of the stack may be tried again.
+///
+/// It looks at the error at the head of the chain (through the
+/// `std::io::Error`s that wrap others): a [`TransportError`] by its kind;
+/// hyper-util's and hyper's own errors by what they say (for a stack whose
+/// client is not [`HttpClient`](crate::HttpClient)). Any other error is
+/// [`Failure::Final`], sent as far as anyone knows: its layer took its own
+/// decision. That holds for the auth layer's errors: a connection to the
+/// token endpoint that failed was already retried by the token endpoint's
+/// own retries, and the transport error inside an `AuthError` must not
+/// make the call's retry layer fetch the token again.
+pub fn failure_of(error: &(dyn StdError + 'static)) -> Failure {
+    let head = causes(error)
+        .find(|e| !e.is::<std::io::Error>())
+        .unwrap_or(error);
+    if let Some(ours) = head.downcast_ref::<TransportError>() {
+        return ours.failure();
+    }
+    if let Some(legacy) = head.downcast_ref::<hyper_util::client::legacy::Error>() {
+        if legacy.is_connect() {
+            return Failure::NotSent;
+        }
+        if let Some(hyper_error) = causes(legacy).find_map(|e| e.downcast_ref::<hyper::Error>()) {
+            return TransportError::new(hyper_failure(hyper_error).0, "").failure();
+        }
+    }
+    if let Some(hyper_error) = head.downcast_ref::<hyper::Error>() {
+        return TransportError::new(hyper_failure(hyper_error).0, "").failure();
+    }
+    Failure::Final {
+        may_have_been_sent: true,
     }
 }
 

@@ -6,32 +6,33 @@
 //! ```text
 //! TraceLayer::call()      span per call                         (trace)
 //! SdkHeadersLayer         User-Agent, X-LUSID-SDK-*, CorrelationId  (headers)
-//! TotalTimeoutLayer       one Deadline for the whole call       (timeout)
-//! RetryLayer              classify, wait, replay the Bytes body (retry)
+//! TotalTimeoutLayer       one Deadline for the whole call, its  (timeout)
+//!                         waits and its answer's body
+//! RetryLayer              judge, wait, replay the Bytes body    (retry)
+//! ThrottleLayer           free until a 429, then every attempt  (throttle)
+//!                         at the pace the service lets through
 //!   [AuthLayer]           bearer token per attempt; after a 401 (identity-auth)
 //!                         a new token and one replay
-//! AttemptTimeoutLayer     read timeout of one attempt           (timeout)
+//! AttemptTimeoutLayer     read timeout of one attempt: its head (timeout)
+//!                         and each piece of its body
 //! TraceLayer::attempt()   span per attempt                      (trace)
 //! HttpClient              pooled HTTP/1.1 + HTTP/2, rustls, proxies (client)
 //! ```
 //!
 //! Every layer is a `Layer` and its `Service` side by side in one module,
 //! and keeps its promise alone, in any order and over any service: the
-//! total timeout arms its own timer, the retry layer honours `Retry-After`
-//! by itself, the headers layer only sets headers. Errors of other layers
-//! pass through unchanged (as `tower::BoxError`), and
-//! [`TransportError::from_box`] finds this crate's again. Request bodies
-//! are [`Bytes`](bytes::Bytes), so an attempt can be replayed. The layers
-//! read the call's [`identity_call::RequestOptions`] and
+//! total timeout arms its own timer and bounds the body it lets through, the
+//! retry layer honours `Retry-After` by itself, the headers layer only sets
+//! headers. Errors of other layers pass through unchanged (as
+//! `tower::BoxError`), and [`TransportError::find`] finds this crate's
+//! again. What an outcome means is decided once, by
+//! [`identity_call::Outcome`] (with [`failure_of`] for errors), for the
+//! retry layer, the throttle and the metrics alike. Request bodies are
+//! [`Bytes`](bytes::Bytes), so an attempt can be replayed. The layers read
+//! the call's [`identity_call::RequestOptions`] and
 //! [`identity_call::OperationInfo`] and never write them; what a layer
-//! tells the layers below is a typed extension of its own module:
-//! [`Deadline`] (set by the total timeout) and [`RetryAttempt`] (set by
-//! the retry layer).
-//!
-//! One more layer is not in the facade's stack, for programs that fan
-//! calls out: [`AdaptiveConcurrencyLayer`] (concurrency) limits the calls
-//! in flight to a number it finds from the answers, growing while they
-//! succeed and halving on 429 and `Retry-After`.
+//! tells the layers below is a typed extension: [`Deadline`] (set by the
+//! total timeout) and [`RetryAttempt`] (set by the retry layer).
 //!
 //! The defaults, and why:
 //!
@@ -42,8 +43,9 @@
 //! | connect timeout | 10 s | [`client::DEFAULT_CONNECT_TIMEOUT`] |
 //! | TCP keep-alive | 60 s | [`client::DEFAULT_TCP_KEEPALIVE`] |
 //! | answer body limit | 64 MiB | [`DEFAULT_MAX_RESPONSE_BYTES`] |
-//! | retries of 429 | 2, as the official SDKs | [`retry::RetryConfig`] |
-//! | transient retries | 3 (idempotent calls only) | [`retry::RetryConfig`] |
+//! | retries of 429 | none: waited out within the deadline (the official SDKs stop at 2) | [`retry::RetryConfig`] |
+//! | transient retries | 3 (idempotent calls only) | [`retry::DEFAULT_TRANSIENT_RETRIES`] |
+//! | throttle | on: free until a 429 | [`throttle::ThrottleConfig`] |
 //! | proxy | the standard variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); loopback always direct | [`ProxyEnv`], [`HttpClientBuilder::proxy`] |
 //! | trust store | the operating system's (feature `native-roots`) | [Networks](#networks-proxies-and-trust) |
 //!
@@ -85,7 +87,7 @@
 //! use bytes::Bytes;
 //! use identity_transport::{
 //!     AttemptTimeoutLayer, HeadersConfig, HttpClient, RetryConfig, RetryLayer, SdkHeadersLayer,
-//!     TotalTimeoutLayer, TraceLayer,
+//!     ThrottleLayer, TotalTimeoutLayer, TraceLayer,
 //! };
 //! use tower::{Service, ServiceBuilder, ServiceExt};
 //!
@@ -97,14 +99,15 @@
 //!     })?)
 //!     .layer(TotalTimeoutLayer::new(Duration::from_secs(120)))
 //!     .layer(RetryLayer::new(RetryConfig::default()))
+//!     .layer(ThrottleLayer::default())
 //!     .layer(AttemptTimeoutLayer::new(Duration::from_secs(30)))
 //!     .layer(TraceLayer::attempt())
 //!     .service(HttpClient::builder().connect_timeout(Duration::from_secs(5)).build()?);
 //!
 //! // A call: build the request (identity-users does it), send it, read the answer.
-//! async fn get_user<S>(stack: S) -> Result<http::StatusCode, tower::BoxError>
+//! async fn get_user<S, B>(stack: S) -> Result<http::StatusCode, tower::BoxError>
 //! where
-//!     S: Service<http::Request<Bytes>, Response = http::Response<identity_transport::ResponseBody>, Error = tower::BoxError>,
+//!     S: Service<http::Request<Bytes>, Response = http::Response<B>, Error = tower::BoxError>,
 //! {
 //!     let request = http::Request::get("https://acme.lusid.com/identity/api/users/00u1")
 //!         .body(Bytes::new())?;
@@ -117,7 +120,6 @@
 
 mod body;
 pub mod client;
-pub mod concurrency;
 mod connector;
 mod error;
 pub mod headers;
@@ -126,22 +128,22 @@ pub mod headers;
 pub mod metrics;
 mod proxy;
 pub mod retry;
+pub mod throttle;
 pub mod timeout;
 mod tls;
 pub mod trace;
 
 pub use body::{DEFAULT_MAX_RESPONSE_BYTES, ResponseBody};
 pub use client::{HttpClient, HttpClientBuilder};
-pub use concurrency::{
-    AdaptiveConcurrency, AdaptiveConcurrencyConfig, AdaptiveConcurrencyLayer, ConcurrencySnapshot,
-};
-pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind};
+pub use error::{BuildError, TimeoutKind, TransportError, TransportErrorKind, failure_of};
 pub use headers::{HeadersConfig, SdkHeaders, SdkHeadersLayer};
 #[cfg(feature = "metrics")]
 pub use metrics::{Metrics, MetricsLayer};
 pub use proxy::{ProxyConfig, ProxyEnv};
 pub use retry::{Retry, RetryAttempt, RetryConfig, RetryLayer};
+pub use throttle::{Throttle, ThrottleConfig, ThrottleLayer, ThrottleSnapshot};
 pub use timeout::{
-    AttemptTimeout, AttemptTimeoutLayer, Deadline, TimeoutFuture, TotalTimeout, TotalTimeoutLayer,
+    AttemptTimeout, AttemptTimeoutLayer, Deadline, TimeoutBody, TimeoutFuture, TotalTimeout,
+    TotalTimeoutLayer,
 };
 pub use trace::{Trace, TraceLayer};

@@ -5,13 +5,15 @@
 //! | metric | kind | labels |
 //! |---|---|---|
 //! | `http.client.request.duration` | histogram, seconds | `identity.operation`, `http.request.method`, `http.response.status_code` or `error.type` |
-//! | `identity.client.retries` | counter | `identity.operation`, `reason` (`rate limited`, `unavailable`, `not sent`, `transient`) |
+//! | `identity.client.retries` | counter | `identity.operation`, `reason` (an [`Outcome`](identity_call::Outcome)'s name: `throttled`, `overloaded`, `transient`, `unknown`, `not_sent`) |
 //! | `identity.client.retry_budget_exhausted` | counter | `identity.operation` |
+//! | `identity.client.throttle.rate` | gauge, calls per second | none; 0 while calls are free |
 //!
 //! The duration is of each HTTP request, as OpenTelemetry's metric of that
 //! name: [`MetricsLayer`] sits just above the HTTP client, so a call that
 //! was retried records one duration per attempt. The retry layer counts the
-//! rest; identity-auth's `metrics` feature counts token fetches.
+//! rest, the throttle sets its pace; identity-auth's `metrics` feature counts
+//! token fetches.
 //!
 //! ```
 //! use identity_transport::{HttpClient, MetricsLayer};
@@ -42,6 +44,9 @@ pub const REQUEST_DURATION: &str = "http.client.request.duration";
 pub const RETRIES: &str = "identity.client.retries";
 /// The name of the counter of retries the budget refused.
 pub const RETRY_BUDGET_EXHAUSTED: &str = "identity.client.retry_budget_exhausted";
+/// The name of the throttle's pace gauge, in calls per second (0 while
+/// calls are free).
+pub const THROTTLE_RATE: &str = "identity.client.throttle.rate";
 
 /// Records [`REQUEST_DURATION`] for each request (see the module docs).
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,39 +1,45 @@
 //! The retry layer: tries a call again when that can help and is safe.
 //!
 //! The engine is tower's own `Retry`, driven by [`RetryPolicy`]. The
-//! request body is `Bytes`, so every attempt replays the same request. The
-//! parts are separate values a caller can swap, as in google-cloud-rust's
-//! `gax`:
+//! request body is `Bytes`, so every attempt replays the same request. What
+//! an outcome means comes from [`identity_call::Outcome`], the one place
+//! that decides it for the SDK (an answer by its status and headers, a
+//! failure by [`failure_of`](crate::failure_of)); the parts this layer adds
+//! are separate values a caller can swap, as in google-cloud-rust's `gax`:
 //!
-//! - [`Classifiers`] ([`classify`]): an ordered list that
-//!   says which outcomes may be retried and why (smithy-rs style);
 //! - [`Backoff`] ([`backoff`]): exponential with full jitter.
 //!   `tower::retry::backoff` hands out a `Sleep` rather than a `Duration`,
 //!   and the policy must compare the wait with `Retry-After` and the
 //!   deadline first, so the duration is computed here;
 //! - [`RetryBudget`] ([`budget`]): tower's `TpsBudget`, shared by every
-//!   clone of one [`RetryLayer`], against retry storms;
+//!   clone of one [`RetryLayer`], against retry storms of failures;
 //! - `Retry-After`: seconds, fractional seconds (as FINBOURNE's services
 //!   send them) or an HTTP date; negative or unreadable values are ignored.
 //!
 //! The rules, with the defaults of [`RetryConfig::default`]:
 //!
-//! - 429, and a 503 that shows it is the service's own (a `Retry-After`,
-//!   its request id or a problem document), are throttling: the service did
-//!   not act on the call, so any request is retried, after `Retry-After` or
-//!   the backoff, whichever is longer. 429 is retried 2 times (as the
-//!   official SDKs), 503 counts as a transient failure.
-//! - 500, 502, 504, a bare 503 (a gateway's, which may come after the
-//!   service acted), a dropped connection and an attempt timeout are
-//!   transient: retried 3 times with the backoff, **only** when the request
-//!   is idempotent ([`identity_call::is_idempotent`]): CreateUser is
-//!   never replayed after its request may have reached the service.
-//! - A connection that could not be opened is retried whatever the
-//!   request: it never reached the service.
+//! - **Throttled** (429, and a 503 that shows it is the service's own): the
+//!   service did not act on the call, so any request is sent again, after
+//!   the service's `Retry-After` or the backoff, whichever is longer. A
+//!   throttled answer is not a failure: it draws nothing from the budget,
+//!   and no count ends it unless one is set
+//!   ([`RetryConfig::rate_limit_retries`], or the call's
+//!   `RequestOptions::rate_limit_retries`): it is waited out, for as long
+//!   as the call's deadline allows. Under the client's
+//!   [throttle](crate::throttle), the next attempt also waits for its turn.
+//! - **Overloaded, transient, unknown** (502, 504, a bare 503, 500 and the
+//!   other 5xx, a dropped connection, an attempt timeout): retried 3 times
+//!   with the backoff, **only** when the request is idempotent
+//!   ([`identity_call::is_idempotent`]): CreateUser is never replayed after
+//!   its request may have reached the service. Each retry draws on the
+//!   budget.
+//! - **Not sent** (no connection could be opened): retried like a transient
+//!   failure, whatever the request: it never reached the service.
 //! - The service's `Retry-After` is waited as asked, never cut short; no
-//!   wait ends past the call's [`Deadline`](crate::Deadline): when the
-//!   service asks for longer than the time left, the call ends at once with
-//!   its last answer (whose error says how long the service asked to wait).
+//!   wait ends past the call's [`Deadline`](crate::Deadline), nor is longer
+//!   than the call's `RequestOptions::longest_wait`: when the service asks
+//!   for more, the call ends at once with its last answer (whose error says
+//!   how long the service asked to wait).
 //! - After the last retry an error answer (a 503, say) is returned as the
 //!   response, never turned into an error. An answer to a call replayed
 //!   after an attempt the service may have processed carries
@@ -42,9 +48,9 @@
 //!
 //! Each call may change the counts with
 //! [`RequestOptions`](identity_call::RequestOptions)'s
-//! `rate_limit_retries` and `transient_retries`, and its idempotency with
-//! `idempotent`. A 401 is not this layer's business: the auth layer
-//! replays it with a new token by itself.
+//! `rate_limit_retries` and `transient_retries`, its longest wait with
+//! `longest_wait`, and its idempotency with `idempotent`. A 401 is not this
+//! layer's business: the auth layer replays it with a new token by itself.
 //!
 //! ```
 //! use std::time::Duration;
@@ -52,7 +58,7 @@
 //!
 //! let layer = RetryLayer::new(
 //!     RetryConfig::default()
-//!         .rate_limit_retries(5)
+//!         .transient_retries(5)
 //!         .backoff(Backoff::exponential(Duration::from_millis(100), Duration::from_secs(5))),
 //! );
 //! # let _ = layer;
@@ -61,7 +67,6 @@
 mod attempt;
 pub mod backoff;
 pub mod budget;
-pub mod classify;
 mod policy;
 
 use tower_layer::Layer;
@@ -69,45 +74,48 @@ use tower_layer::Layer;
 pub use attempt::RetryAttempt;
 pub use backoff::Backoff;
 pub use budget::RetryBudget;
-pub use classify::{Classifiers, ClassifyRetry, Outcome, RetryReason, Verdict};
 pub use policy::RetryPolicy;
 
 /// The service of [`RetryLayer`]: tower's `Retry` with [`RetryPolicy`].
 pub type Retry<S> = tower::retry::Retry<RetryPolicy, S>;
 
+/// The default count of retries of a failure (overloaded, transient,
+/// unknown, not sent): 3.
+pub const DEFAULT_TRANSIENT_RETRIES: u32 = 3;
+
 /// Settings of the retry layer.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RetryConfig {
-    /// Retries of a 429 answer (default 2, as the official SDKs).
-    pub rate_limit_retries: u32,
-    /// Retries of transient failures: 500, 502, 503, 504, connection
-    /// failures, attempt timeouts (default 3).
+    /// At most this many retries of a throttled answer (429, the service's
+    /// own 503); `None` (the default): waited out within the deadline. The
+    /// official SDKs stop at 2; this one keeps the service's pace instead.
+    pub rate_limit_retries: Option<u32>,
+    /// Retries of failures: 500, 502, a bare 503, 504, connection failures,
+    /// attempt timeouts (default [`DEFAULT_TRANSIENT_RETRIES`]).
     pub transient_retries: u32,
     /// The wait between attempts.
     pub backoff: Backoff,
-    /// The retry budget, or `None` for none.
+    /// The retry budget of failures, or `None` for none.
     pub budget: Option<RetryBudget>,
-    /// Which outcomes are retried, and why.
-    pub classifiers: Classifiers,
 }
 
 impl Default for RetryConfig {
     fn default() -> Self {
         Self {
-            rate_limit_retries: 2,
-            transient_retries: 3,
+            rate_limit_retries: None,
+            transient_retries: DEFAULT_TRANSIENT_RETRIES,
             backoff: Backoff::default(),
             budget: Some(RetryBudget::default()),
-            classifiers: Classifiers::standard(),
         }
     }
 }
 
 impl RetryConfig {
-    /// Sets [`RetryConfig::rate_limit_retries`].
-    pub fn rate_limit_retries(mut self, retries: u32) -> Self {
-        self.rate_limit_retries = retries;
+    /// Sets [`RetryConfig::rate_limit_retries`]: a cap on the retries of
+    /// throttled answers.
+    pub fn rate_limit_retries(mut self, retries: impl Into<Option<u32>>) -> Self {
+        self.rate_limit_retries = retries.into();
         self
     }
 
@@ -126,12 +134,6 @@ impl RetryConfig {
     /// Sets [`RetryConfig::budget`].
     pub fn budget(mut self, budget: Option<RetryBudget>) -> Self {
         self.budget = budget;
-        self
-    }
-
-    /// Sets [`RetryConfig::classifiers`].
-    pub fn classifiers(mut self, classifiers: Classifiers) -> Self {
-        self.classifiers = classifiers;
         self
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use identity_call::REQUEST_ID_HEADER;
+use identity_call::{Outcome, REQUEST_ID_HEADER};
 use identity_models::{LusidProblemDetails, LusidValidationProblemDetails};
 
 /// The boxed error of a tower service: what the stack below may fail with.
@@ -263,10 +263,25 @@ impl ApiError {
         self.status == StatusCode::UNAUTHORIZED
     }
 
-    /// Whether the same call later could succeed: throttling (429) and the
-    /// service's or a gateway's transient failures (500, 502, 503, 504).
+    /// What this answer means ([`Outcome`]: refused, throttled with the
+    /// wait asked, overloaded, transient), decided where the retry layer and
+    /// the throttle decide it.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of_answer(self.status, &self.headers, std::time::SystemTime::now())
+    }
+
+    /// Whether the same call later could succeed: throttling (429, the
+    /// service's own 503), overload (502, 504, a bare 503) and the
+    /// service's transient failures (500 and the other 5xx).
     pub fn is_retryable(&self) -> bool {
-        matches!(self.status.as_u16(), 429 | 500 | 502 | 503 | 504)
+        self.outcome().is_worth_retrying()
+    }
+
+    /// Whether the service throttled the call (429, or its own 503) for
+    /// longer than the call could wait: [`retry_after`](Self::retry_after)
+    /// says how long it asked.
+    pub fn is_throttled(&self) -> bool {
+        matches!(self.outcome(), Outcome::Throttled { .. })
     }
 
     /// Whether this answer came to a replay of the call after an attempt the

@@ -8,18 +8,18 @@
 //! off with jitter as for every other call. The request says it is safe to
 //! replay (a second token request leaves the service as one would).
 
-use std::sync::Arc;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use identity_call::OperationInfo;
+use identity_call::{Deadline, OperationInfo};
 use tower::ServiceExt;
 
 use super::response::{TokenResponse, parse_error, parse_token};
-use crate::{AuthError, GrantType};
+use crate::{AuthError, GrantType, SharedSource};
 
 /// The HTTP a [`PasswordGrant`](super::PasswordGrant) posts to the token
 /// endpoint with.
@@ -79,7 +79,7 @@ where
 
 fn unreachable(error: impl Into<tower::BoxError>) -> AuthError {
     AuthError::Unreachable {
-        source: Arc::from(error.into()),
+        source: SharedSource::new(error),
     }
 }
 
@@ -103,12 +103,19 @@ const TOKEN_REQUEST: OperationInfo = OperationInfo::new("Token", "{tokenUrl}", t
 
 impl Endpoint {
     /// Posts the form and reads the answer.
+    /// The request carries `deadline`, so that the HTTP service's retries
+    /// end at it, and a wait the endpoint asks that is longer ends the fetch
+    /// at once as throttled, saying how long.
     pub(crate) async fn post<H: TokenHttp + ?Sized>(
         &self,
         http: &H,
         form: &TokenForm,
+        deadline: Option<Deadline>,
     ) -> Result<TokenResponse, AuthError> {
-        let request = self.request(form)?;
+        let mut request = self.request(form)?;
+        if let Some(deadline) = deadline {
+            deadline.set_on(&mut request);
+        }
         let response = http.send(request, self.max_response_bytes).await?;
         let status = response.status();
         tracing::debug!(grant = %form.grant, status = status.as_u16(), "token endpoint answered");
@@ -122,6 +129,7 @@ impl Endpoint {
             return Err(AuthError::Status {
                 grant: form.grant,
                 status,
+                retry_after: identity_call::retry_after(response.headers(), SystemTime::now()),
             });
         }
         Err(match parse_error(response.body()) {
@@ -134,6 +142,7 @@ impl Endpoint {
             None => AuthError::Status {
                 grant: form.grant,
                 status,
+                retry_after: None,
             },
         })
     }

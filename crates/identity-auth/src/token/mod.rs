@@ -26,7 +26,7 @@ use tokio::time::Instant;
 pub use cache::{BearerToken, TokenCache, TokenCacheBuilder};
 pub use credentials::token_provider;
 pub use endpoint::TokenHttp;
-pub use password_grant::{DEFAULT_SCOPE, PasswordGrant};
+pub use password_grant::{DEFAULT_FETCH_DEADLINE, DEFAULT_SCOPE, PasswordGrant};
 pub use static_token::StaticToken;
 pub use token_file::TokenFile;
 

@@ -25,6 +25,8 @@ use identity_config::PasswordGrantCredentials;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use identity_call::Deadline;
+
 use super::endpoint::{Endpoint, TokenForm, TokenHttp};
 use super::response::TokenResponse;
 use super::{AccessToken, TokenProvider};
@@ -32,6 +34,11 @@ use crate::{AuthError, GrantType, OAuthErrorCode};
 
 /// The scope the official SDKs ask for.
 pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
+
+/// How long one fetch's requests to the token endpoint may take, retries
+/// and waits included, by default: 30 s, the token cache's default fetch
+/// timeout.
+pub const DEFAULT_FETCH_DEADLINE: Duration = Duration::from_secs(30);
 
 /// OAuth2 password grant against the token endpoint, with refresh token.
 ///
@@ -65,6 +72,7 @@ pub struct PasswordGrant<H> {
     http: H,
     scope: String,
     endpoint: Endpoint,
+    fetch_deadline: Duration,
     refresh_token: Mutex<Option<SecretString>>,
 }
 
@@ -80,8 +88,20 @@ impl<H: TokenHttp> PasswordGrant<H> {
             http,
             scope: DEFAULT_SCOPE.to_owned(),
             endpoint,
+            fetch_deadline: DEFAULT_FETCH_DEADLINE,
             refresh_token: Mutex::new(None),
         }
+    }
+
+    /// How long one fetch's requests may take, retries and waits included
+    /// (default [`DEFAULT_FETCH_DEADLINE`]): the requests carry it as their
+    /// [`Deadline`], so that the HTTP service's retry layer ends at it, and
+    /// an endpoint that throttles for longer ends the fetch at once with
+    /// [`AuthError::Status`] saying how long it asked to wait. Give it the
+    /// token cache's fetch timeout.
+    pub fn with_fetch_deadline(mut self, deadline: Duration) -> Self {
+        self.fetch_deadline = deadline;
+        self
     }
 
     /// Sets the scope asked for (default [`DEFAULT_SCOPE`]).
@@ -97,6 +117,7 @@ impl<H: TokenHttp> PasswordGrant<H> {
     }
 
     async fn fetch(&self) -> Result<AccessToken, AuthError> {
+        let deadline = Deadline::after(self.fetch_deadline);
         let refresh_token = self
             .refresh_token
             .lock()
@@ -105,7 +126,7 @@ impl<H: TokenHttp> PasswordGrant<H> {
         if let Some(refresh_token) = refresh_token {
             match self
                 .endpoint
-                .post(&self.http, &self.refresh_form(&refresh_token)?)
+                .post(&self.http, &self.refresh_form(&refresh_token)?, deadline)
                 .await
             {
                 Ok(answer) => return Ok(self.accept(answer)),
@@ -123,7 +144,7 @@ impl<H: TokenHttp> PasswordGrant<H> {
         }
         let answer = self
             .endpoint
-            .post(&self.http, &self.password_form()?)
+            .post(&self.http, &self.password_form()?, deadline)
             .await?;
         Ok(self.accept(answer))
     }

@@ -1,7 +1,7 @@
 //! [`TokenFile`]: a token another process writes to a file and rotates.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
@@ -71,7 +71,7 @@ impl TokenFile {
     async fn read(&self) -> Result<AccessToken, AuthError> {
         let unreadable = |source: std::io::Error| AuthError::TokenFileUnreadable {
             path: self.path.clone(),
-            source: Arc::new(source),
+            source: crate::SharedSource::new(source),
         };
         let metadata = tokio::fs::metadata(&self.path).await.map_err(unreadable)?;
         let stamp = Stamp {

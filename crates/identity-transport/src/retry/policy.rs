@@ -6,15 +6,18 @@
 //! budget and keeps a copy of the request (`clone_request`; the body is
 //! `Bytes`, so the copy shares it). After each attempt the policy:
 //!
-//! 1. asks the classifiers; no retry unless one says so;
-//! 2. refuses to replay a request that is not idempotent after a failure
+//! 1. asks [`Outcome`] what the attempt's answer or failure means; no retry
+//!    unless it is worth retrying;
+//! 2. refuses to replay a request that is not idempotent after an outcome
 //!    that may have reached the service;
-//! 3. checks the retry count of the reason (rate-limit or transient);
+//! 3. checks the count of its kind: throttled answers only when a cap is
+//!    set, failures always;
 //! 4. computes the wait: the backoff, or for throttling the longer of the
 //!    backoff and `Retry-After` (never cut short);
 //! 5. gives up, with the last answer or error as it is, when the wait would
-//!    end at or past the call's [`Deadline`];
-//! 6. withdraws from the budget; gives up when it is empty;
+//!    end at or past the call's [`Deadline`], or a `Retry-After` is longer
+//!    than the call's longest wait;
+//! 6. withdraws a failure's retry from the budget; gives up when it is empty;
 //! 7. marks the next attempt ([`RetryAttempt`]) and sleeps.
 //!
 //! The final answer of a call replayed after an attempt the service may
@@ -25,13 +28,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use identity_call::{ReplayedAfterUnknownOutcome, RequestOptions, is_idempotent, retry_after};
+use identity_call::{Outcome, ReplayedAfterUnknownOutcome, RequestOptions, is_idempotent};
 use tokio::time::{Instant, Sleep};
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::util::rng::HasherRng;
 
-use super::classify::{Outcome, RetryReason, Verdict};
 use super::{RetryAttempt, RetryConfig};
+use crate::error::failure_of;
 use crate::timeout::Deadline;
 
 /// The retry policy of [`RetryLayer`](super::RetryLayer), for tower's
@@ -52,8 +55,8 @@ struct Shared {
 /// What the policy knows of the call it was cloned for.
 #[derive(Clone, Debug, Default)]
 struct CallState {
-    rate_limit_retries: u32,
-    transient_retries: u32,
+    throttled_retries: u32,
+    failure_retries: u32,
     /// Whether an attempt was replayed after the service may have acted on it.
     unknown_outcome: bool,
     rng: Option<HasherRng>,
@@ -61,7 +64,7 @@ struct CallState {
 
 impl CallState {
     fn retries(&self) -> u32 {
-        self.rate_limit_retries + self.transient_retries
+        self.throttled_retries + self.failure_retries
     }
 }
 
@@ -82,68 +85,63 @@ impl RetryPolicy {
 
     /// The wait before the next attempt, or `None` to end the call with
     /// this outcome.
-    fn decide(
-        &mut self,
-        request: &http::Request<Bytes>,
-        reason: RetryReason,
-        outcome: &Outcome<'_>,
-    ) -> Option<Duration> {
+    fn decide(&mut self, request: &http::Request<Bytes>, outcome: Outcome) -> Option<Duration> {
         let config = &self.shared.config;
-        if !reason.safe_for_any_request() && !is_idempotent(request) {
-            tracing::debug!(
-                reason = reason.as_str(),
-                "not retrying: the call is not idempotent"
-            );
+        let reason = outcome.as_str();
+        if !outcome.is_worth_retrying() {
+            return None;
+        }
+        if !outcome.is_safe_to_repeat() && !is_idempotent(request) {
+            tracing::debug!(reason, "not retrying: the call is not idempotent");
             return None;
         }
         let options = RequestOptions::of(request);
-        let (used, allowed) = if reason.is_rate_limit() {
-            let allowed = options.get_rate_limit_retries();
-            (
-                self.call.rate_limit_retries,
-                allowed.unwrap_or(config.rate_limit_retries),
-            )
+        let throttled = matches!(outcome, Outcome::Throttled { .. });
+        let (used, allowed) = if throttled {
+            let cap = options
+                .get_rate_limit_retries()
+                .or(config.rate_limit_retries);
+            (self.call.throttled_retries, cap)
         } else {
-            let allowed = options.get_transient_retries();
-            (
-                self.call.transient_retries,
-                allowed.unwrap_or(config.transient_retries),
-            )
+            let allowed = options
+                .get_transient_retries()
+                .unwrap_or(config.transient_retries);
+            (self.call.failure_retries, Some(allowed))
         };
-        if used >= allowed {
-            tracing::debug!(
-                reason = reason.as_str(),
-                retries = used,
-                "not retrying: no retries left"
-            );
+        if allowed.is_some_and(|allowed| used >= allowed) {
+            tracing::debug!(reason, retries = used, "not retrying: no retries left");
             return None;
         }
-        let retries_so_far = self.call.retries();
         let rng = self.call.rng.get_or_insert_with(HasherRng::new);
-        let mut wait = config.backoff.delay(retries_so_far, rng);
-        if reason.honours_retry_after()
-            && let Outcome::Response { headers, .. } = outcome
-            && let Some(asked) = retry_after(headers, SystemTime::now())
-        {
+        let mut wait = config.backoff.delay(used, rng);
+        if let Some(asked) = outcome.wait() {
+            if options
+                .get_longest_wait()
+                .is_some_and(|longest| asked > longest)
+            {
+                tracing::debug!(
+                    reason,
+                    "not retrying: the service asked to wait longer than the call's longest wait"
+                );
+                return None;
+            }
             wait = wait.max(asked);
         }
         if let Some(deadline) = Deadline::of(request) {
             let next_attempt = Instant::now().checked_add(wait);
             if next_attempt.is_none_or(|at| at >= deadline.instant()) {
                 tracing::debug!(
-                    reason = reason.as_str(),
+                    reason,
                     "not retrying: the wait would pass the call's deadline"
                 );
                 return None;
             }
         }
-        if let Some(budget) = &self.shared.budget
+        if !throttled
+            && let Some(budget) = &self.shared.budget
             && !budget.withdraw()
         {
-            tracing::debug!(
-                reason = reason.as_str(),
-                "not retrying: the retry budget is spent"
-            );
+            tracing::debug!(reason, "not retrying: the retry budget is spent");
             #[cfg(feature = "metrics")]
             metrics::counter!(
                 crate::metrics::RETRY_BUDGET_EXHAUSTED,
@@ -152,17 +150,17 @@ impl RetryPolicy {
             .increment(1);
             return None;
         }
-        if reason.is_rate_limit() {
-            self.call.rate_limit_retries += 1;
+        if throttled {
+            self.call.throttled_retries += 1;
         } else {
-            self.call.transient_retries += 1;
+            self.call.failure_retries += 1;
         }
-        self.call.unknown_outcome |= !reason.safe_for_any_request();
+        self.call.unknown_outcome |= outcome.may_have_acted();
         #[cfg(feature = "metrics")]
         metrics::counter!(
             crate::metrics::RETRIES,
             "identity.operation" => operation_name(request),
-            "reason" => reason.as_str(),
+            "reason" => reason,
         )
         .increment(1);
         Some(wait)
@@ -181,18 +179,12 @@ where
         result: &mut Result<http::Response<B>, E>,
     ) -> Option<Self::Future> {
         let outcome = match &*result {
-            Ok(response) => Outcome::Response {
-                status: response.status(),
-                headers: response.headers(),
-            },
-            Err(error) => Outcome::Error(error.as_ref()),
+            Ok(response) => {
+                Outcome::of_answer(response.status(), response.headers(), SystemTime::now())
+            }
+            Err(error) => Outcome::of_failure(failure_of(error.as_ref())),
         };
-        let verdict = self.shared.config.classifiers.classify(&outcome);
-        let wait = match verdict {
-            Verdict::Retry(reason) => self.decide(request, reason, &outcome),
-            Verdict::DontRetry | Verdict::NoOpinion => None,
-        };
-        let (Some(wait), Verdict::Retry(reason)) = (wait, verdict) else {
+        let Some(wait) = self.decide(request, outcome) else {
             // The outcome is final.
             if self.call.unknown_outcome
                 && let Ok(response) = result
@@ -204,7 +196,7 @@ where
         let next = RetryAttempt::new(self.call.retries() + 1, wait);
         tracing::debug!(
             attempt = next.number(),
-            reason = reason.as_str(),
+            reason = outcome.as_str(),
             wait_ms = wait.as_secs_f64() * 1000.0,
             "retrying the call"
         );

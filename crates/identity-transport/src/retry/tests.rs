@@ -86,10 +86,11 @@ fn with_options(mut request: Request, options: RequestOptions) -> Request {
 
 /// Sends `request` through `service`, answering attempt `n` with
 /// `replies[n]` and every attempt past the script with 200.
-async fn run<S>(service: S, mut handle: Handle, request: Request, replies: &[Reply]) -> Run
+async fn run<S, B>(service: S, mut handle: Handle, request: Request, replies: &[Reply]) -> Run
 where
-    S: Service<Request, Response = Response, Error = BoxError> + Send + 'static,
+    S: Service<Request, Response = http::Response<B>, Error = BoxError> + Send + 'static,
     S::Future: Send,
+    B: Send + 'static,
 {
     let started = Instant::now();
     let call = tokio::spawn(service.oneshot(request));
@@ -116,7 +117,7 @@ where
             Reply::Silence => silent.push(respond),
         }
     }
-    let result = call.await.unwrap();
+    let result = call.await.unwrap().map(|answer| answer.map(drop));
     Run { result, attempts }
 }
 
@@ -159,8 +160,24 @@ async fn retry_after_as_an_http_date_is_waited() {
 #[tokio::test(start_paused = true)]
 async fn past_negative_and_garbage_retry_after_fall_back_to_the_backoff() {
     for value in ["Wed, 21 Oct 2015 07:28:00 GMT", "-3", "soon", "1e9"] {
-        let wait = wait_after_429(value).await;
-        assert!(wait <= Duration::from_millis(100), "{value}: {wait:?}");
+        // The backoff's full jitter: within its first ceiling (100 ms),
+        // and spread over it, not a wait of zero each time.
+        let mut waits = Vec::new();
+        for _ in 0..20 {
+            waits.push(wait_after_429(value).await);
+        }
+        assert!(
+            waits.iter().all(|wait| *wait <= Duration::from_millis(100)),
+            "{value}: {waits:?}"
+        );
+        let above_10_ms = waits
+            .iter()
+            .filter(|wait| **wait > Duration::from_millis(10))
+            .count();
+        assert!(
+            above_10_ms >= 5,
+            "{value}: no backoff was waited: {waits:?}"
+        );
     }
 }
 
@@ -202,12 +219,59 @@ async fn the_backoff_is_used_when_it_is_longer_than_retry_after() {
 // ----- counts -----
 
 #[tokio::test(start_paused = true)]
-async fn a_429_is_retried_twice_then_returned_as_the_answer() {
+async fn a_throttled_call_is_waited_out_with_no_count_and_no_budget() {
+    // A budget with nothing to spend: failures would not be retried at all.
+    let empty = RetryBudget::new(Duration::from_secs(10), 0, 0.0).unwrap();
+    let replies = vec![Reply::RetryAfter(429, "1".into()); 40];
+    let run = run_with(quick_backoff().budget(Some(empty)), post(), &replies).await;
+    assert_eq!(run.count(), 41, "CreateUser too: the service did not act");
+    assert_eq!(run.status(), 200);
+    assert_eq!(run.waits(), [Duration::from_secs(1); 40]);
+    // The service's own 503 is a failure: the empty budget ends it.
+    let run = run_with(
+        quick_backoff().budget(Some(empty)),
+        post(),
+        &[Reply::RetryAfter(503, "2".into())],
+    )
+    .await;
+    assert_eq!((run.count(), run.status()), (1, 503));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cap_on_throttled_retries_applies_when_set() {
     let replies = vec![Reply::RetryAfter(429, "1".into()); 5];
-    let run = run_with(quick_backoff(), get(), &replies).await;
+    let run = run_with(quick_backoff().rate_limit_retries(2), get(), &replies).await;
     assert_eq!(run.count(), 3);
     assert_eq!(run.status(), 429);
     assert_eq!(run.waits(), [Duration::from_secs(1); 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_longer_than_the_longest_wait_ends_the_call_at_once() {
+    let request = with_options(
+        get(),
+        RequestOptions::new().longest_wait(Duration::from_secs(60)),
+    );
+    let replies = [Reply::RetryAfter(429, "61".into())];
+    let started = Instant::now();
+    let run = run_with(quick_backoff(), request, &replies).await;
+    assert_eq!((run.count(), run.status()), (1, 429));
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    let request = with_options(
+        get(),
+        RequestOptions::new().longest_wait(Duration::from_secs(60)),
+    );
+    let run = run_with(
+        quick_backoff(),
+        request,
+        &[Reply::RetryAfter(429, "60".into())],
+    )
+    .await;
+    assert_eq!(
+        (run.count(), run.status()),
+        (2, 200),
+        "a wait of 60 s is not longer"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -229,7 +293,12 @@ async fn rate_limit_and_transient_retries_are_counted_apart() {
         Reply::Status(500),
         Reply::Status(429),
     ];
-    let run = run_with(quick_backoff().budget(None), get(), &replies).await;
+    let run = run_with(
+        quick_backoff().budget(None).rate_limit_retries(2),
+        get(),
+        &replies,
+    )
+    .await;
     // 2 rate-limit retries, then the third 429 is final.
     assert_eq!(run.count(), 5);
     assert_eq!(run.status(), 429);
@@ -373,9 +442,13 @@ async fn backoff_waits_stay_within_the_jitter_bounds() {
             total += wait;
         }
     }
-    // Full jitter: on average half the ceiling, never all zero.
-    assert!(total > Duration::ZERO);
-    assert!(total < Duration::from_millis(19_000));
+    // Full jitter: on average half the ceilings (10 runs of 1.9 s in all),
+    // so the sum is near 9.5 s: 30 % to 70 % of the whole is five standard
+    // deviations either side.
+    assert!(
+        (Duration::from_millis(5_700)..Duration::from_millis(13_300)).contains(&total),
+        "{total:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

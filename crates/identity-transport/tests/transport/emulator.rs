@@ -10,7 +10,8 @@ use identity_emulator::{Emulator, EmulatorConfig, Fault, FaultRule, FaultWhen, R
 use identity_transport::retry::RetryBudget;
 use identity_transport::{
     AttemptTimeoutLayer, HeadersConfig, HttpClient, ResponseBody, RetryConfig, RetryLayer,
-    SdkHeadersLayer, TimeoutKind, TotalTimeoutLayer, TransportError, TransportErrorKind,
+    SdkHeadersLayer, TimeoutBody, TimeoutKind, TotalTimeoutLayer, TransportError,
+    TransportErrorKind,
 };
 use tokio::time::Instant;
 use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
@@ -32,7 +33,11 @@ fn stack(
     retry: RetryConfig,
     total: Duration,
     attempt: Duration,
-) -> impl Service<http::Request<Bytes>, Response = http::Response<ResponseBody>, Error = BoxError> {
+) -> impl Service<
+    http::Request<Bytes>,
+    Response = http::Response<TimeoutBody<TimeoutBody<ResponseBody>>>,
+    Error = BoxError,
+> {
     ServiceBuilder::new()
         .layer(SdkHeadersLayer::new(HeadersConfig::default()).unwrap())
         .layer(TotalTimeoutLayer::new(total))
@@ -41,8 +46,11 @@ fn stack(
         .service(HttpClient::new().unwrap())
 }
 
-fn default_stack()
--> impl Service<http::Request<Bytes>, Response = http::Response<ResponseBody>, Error = BoxError> {
+fn default_stack() -> impl Service<
+    http::Request<Bytes>,
+    Response = http::Response<TimeoutBody<TimeoutBody<ResponseBody>>>,
+    Error = BoxError,
+> {
     stack(
         RetryConfig::default(),
         Duration::from_secs(1800),

@@ -5,7 +5,8 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use identity_call::StreamedAnswer;
 use identity_transport::{
-    AttemptTimeoutLayer, Deadline, HttpClient, TimeoutKind, TransportErrorKind,
+    AttemptTimeoutLayer, HttpClient, TimeoutKind, TotalTimeoutLayer, TransportError,
+    TransportErrorKind,
 };
 use tokio::time::Instant;
 use tower::{Layer, ServiceExt};
@@ -103,47 +104,50 @@ async fn a_streamed_body_over_the_limit_stops_at_the_limit() {
     assert!(passed_on > limit / 2, "{passed_on} bytes passed on");
 }
 
-/// A body that stops after 10 of its 100 bytes, read through the client
-/// (under an attempt-timeout layer when one is given), with `mark`
-/// applied to the request.
-async fn stalled_body(
-    attempt_timeout: Option<Duration>,
-    mark: impl FnOnce(&mut http::Request<bytes::Bytes>),
-) -> (TransportErrorKind, Duration) {
+/// The error of a body that stops after 10 of its 100 bytes, read through
+/// the client under a timeout layer (`Attempt` of 2 s or `Total` of 3 s),
+/// and when it came.
+async fn stalled_body(kind: TimeoutKind) -> (TransportErrorKind, Duration) {
     let addr =
         support::raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".to_vec())
             .await;
     let client = HttpClient::builder().connect_timeout(None).build().unwrap();
-    let mut request = support::get(&format!("http://{addr}/"));
-    mark(&mut request);
+    let request = support::get(&format!("http://{addr}/"));
     let started = Instant::now();
-    let response = match attempt_timeout {
-        Some(timeout) => AttemptTimeoutLayer::new(timeout)
+    let body = match kind {
+        TimeoutKind::Attempt => AttemptTimeoutLayer::new(Duration::from_secs(2))
             .layer(client)
             .oneshot(request)
             .await
-            .unwrap(),
-        None => client.oneshot(request).await.unwrap(),
+            .unwrap()
+            .into_body(),
+        _ => TotalTimeoutLayer::new(Duration::from_secs(3))
+            .layer(client)
+            .oneshot(request)
+            .await
+            .unwrap()
+            .into_body(),
     };
-    let error = response.into_body().collect().await.unwrap_err();
-    (error.kind(), started.elapsed())
+    let error = body.collect().await.unwrap_err();
+    (kind_of(&error), started.elapsed())
+}
+
+fn kind_of(error: &tower::BoxError) -> TransportErrorKind {
+    TransportError::from_box(error)
+        .expect("a transport error")
+        .kind()
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_body_that_stalls_ends_at_the_attempt_timeout_above() {
-    let (kind, elapsed) = stalled_body(Some(Duration::from_secs(2)), |_| {}).await;
+    let (kind, elapsed) = stalled_body(TimeoutKind::Attempt).await;
     assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Attempt));
     assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_body_that_stalls_ends_at_the_call_deadline() {
-    let (kind, elapsed) = stalled_body(None, |request| {
-        Deadline::after(Duration::from_secs(3))
-            .unwrap()
-            .set_on(request);
-    })
-    .await;
+async fn a_body_that_stalls_ends_at_the_call_deadline_above() {
+    let (kind, elapsed) = stalled_body(TimeoutKind::Total).await;
     assert_eq!(kind, TransportErrorKind::Timeout(TimeoutKind::Total));
     assert!(elapsed >= Duration::from_secs(3), "{elapsed:?}");
 }
@@ -188,8 +192,8 @@ async fn dripping_server(pieces: usize, pause: Duration) -> std::net::SocketAddr
     addr
 }
 
-/// Reads the body of a GET to `addr` through an attempt timeout of 5 s,
-/// under a call deadline of 3 s, the request marked [`StreamedAnswer`]
+/// Reads the body of a GET to `addr` through an attempt timeout of 5 s
+/// under a total timeout of 3 s, the request marked [`StreamedAnswer`]
 /// when `streamed`.
 async fn read_under_a_deadline(
     addr: std::net::SocketAddr,
@@ -197,20 +201,19 @@ async fn read_under_a_deadline(
 ) -> Result<bytes::Bytes, TransportErrorKind> {
     let client = HttpClient::builder().connect_timeout(None).build().unwrap();
     let mut request = support::get(&format!("http://{addr}/"));
-    Deadline::after(Duration::from_secs(3))
-        .unwrap()
-        .set_on(&mut request);
     if streamed {
         StreamedAnswer::set_on(&mut request);
     }
-    let response = AttemptTimeoutLayer::new(Duration::from_secs(5))
-        .layer(client)
+    let response = tower::ServiceBuilder::new()
+        .layer(TotalTimeoutLayer::new(Duration::from_secs(3)))
+        .layer(AttemptTimeoutLayer::new(Duration::from_secs(5)))
+        .service(client)
         .oneshot(request)
         .await
         .unwrap();
     match response.into_body().collect().await {
         Ok(body) => Ok(body.to_bytes()),
-        Err(error) => Err(error.kind()),
+        Err(error) => Err(kind_of(&error)),
     }
 }
 
