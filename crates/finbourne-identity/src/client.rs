@@ -10,8 +10,8 @@ use crate::{Error, IdentityClientBuilder};
 
 /// A client of the FINBOURNE Identity service.
 ///
-/// Cheap to clone: clones share one connection pool, one token cache and
-/// one retry budget. `S` is the tower service the calls go through: the
+/// Cheap to clone: clones share one connection pool, one token cache, one
+/// retry budget and one throttle. `S` is the tower service the calls go through: the
 /// [`DefaultStack`] unless you wrapped it with [`with_layer`](Self::with_layer).
 #[derive(Clone, Debug)]
 pub struct IdentityClient<S = DefaultStack> {
@@ -38,6 +38,12 @@ impl IdentityClient {
     /// A client of a resolved configuration.
     pub fn from_config(config: &IdentityConfig) -> Result<Self, Error> {
         Self::from_config_with(config, StackSettings::default())
+    }
+
+    /// The throttle's pace now, and counts of what it has seen: shared by
+    /// every clone of this client (see [`IdentityClientBuilder::throttle`]).
+    pub fn throttle(&self) -> crate::ThrottleSnapshot {
+        self.service().throttle()
     }
 
     pub(crate) fn from_config_with(

@@ -87,22 +87,18 @@ impl Error {
                 Some(TransportErrorKind::BodyTooLarge) => ErrorKind::Decode,
                 _ => ErrorKind::NoAnswer,
             },
-            Self::Call(Call::Service { source, .. }) => {
-                if source.is::<TransportError>() {
-                    ErrorKind::NoAnswer
-                } else if let Some(auth) = source.downcast_ref::<AuthError>() {
+            // What failed, found through every wrapper (the retry layer's
+            // mark, an auth error around a failed connection).
+            Self::Call(Call::Service { .. }) => match (self.auth(), self.transport()) {
+                (Some(AuthError::Unreachable { .. } | AuthError::Timeout { .. }), _) => {
                     // A token endpoint that does not answer is no answer too.
-                    match auth {
-                        AuthError::Unreachable { .. } | AuthError::Timeout { .. } => {
-                            ErrorKind::NoAnswer
-                        }
-                        AuthError::InsecureTarget { .. } => ErrorKind::Config,
-                        _ => ErrorKind::Auth,
-                    }
-                } else {
-                    ErrorKind::Other
+                    ErrorKind::NoAnswer
                 }
-            }
+                (Some(AuthError::InsecureTarget { .. }), _) => ErrorKind::Config,
+                (Some(_), _) => ErrorKind::Auth,
+                (None, Some(_)) => ErrorKind::NoAnswer,
+                (None, None) => ErrorKind::Other,
+            },
             Self::Call(_) => ErrorKind::Other,
         }
     }
@@ -181,6 +177,11 @@ impl Error {
     /// Whether the request may have reached the service, so that its effect
     /// may have happened: false only when it provably did not.
     pub fn may_have_been_sent(&self) -> bool {
+        if self.after_unknown_outcome() {
+            // An earlier attempt may have been processed, whatever the last
+            // one's failure says.
+            return true;
+        }
         if self.auth().is_some() || matches!(self, Self::Runtime(_)) {
             // No token, or no runtime: the call itself was never sent.
             return false;
@@ -205,7 +206,8 @@ impl Error {
     /// [`UsersApi::settle_create_user`](crate::UsersApi::settle_create_user)
     /// finds out.
     pub fn is_outcome_unknown(&self) -> bool {
-        if self.api().is_some_and(ApiError::follows_unknown_outcome) {
+        if self.api().is_some_and(ApiError::follows_unknown_outcome) || self.after_unknown_outcome()
+        {
             return true;
         }
         self.may_have_been_sent()
@@ -229,6 +231,17 @@ impl Error {
     /// The transport's error, when the HTTP stack failed.
     pub fn transport(&self) -> Option<&TransportError> {
         self.find_source()
+    }
+
+    /// Whether the call was replayed after an attempt the service may have
+    /// processed, and failed after that.
+    fn after_unknown_outcome(&self) -> bool {
+        match self {
+            Self::Call(identity_users::Error::Service { source, .. }) => {
+                identity_transport::retry::after_unknown_outcome(&**source)
+            }
+            _ => false,
+        }
     }
 
     /// The auth layer's error, when no token could be had.
@@ -338,10 +351,18 @@ mod tests {
         assert!(slow.is_timeout());
         assert!(!slow.may_have_been_sent());
         let unreachable = no_answer(AuthError::Unreachable {
-            source: std::sync::Arc::new(TransportError::new(TransportErrorKind::Connect, "down")),
+            source: identity_auth::SharedSource::new(TransportError::new(
+                TransportErrorKind::Connect,
+                "down",
+            )),
         });
         assert_eq!(unreachable.kind(), ErrorKind::NoAnswer);
         assert!(!unreachable.may_have_been_sent());
+        // The connection failure inside is found through the auth error.
+        assert_eq!(
+            unreachable.transport().map(TransportError::kind),
+            Some(TransportErrorKind::Connect)
+        );
     }
 
     #[test]

@@ -236,3 +236,23 @@ fn http_client(config: &IdentityConfig, settings: &StackSettings) -> Result<Http
     }
     Ok(http.build()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use identity_config::defaults;
+    use identity_transport::{DEFAULT_MAX_RESPONSE_BYTES, client, retry, timeout};
+
+    /// The configuration's defaults (the values in force of the facade's
+    /// client) and the transport's own (of its layers used alone) are one.
+    #[test]
+    fn the_defaults_of_the_configuration_are_the_transports() {
+        assert_eq!(defaults::TOTAL_TIMEOUT, timeout::DEFAULT_TOTAL_TIMEOUT);
+        assert_eq!(defaults::READ_TIMEOUT, timeout::DEFAULT_ATTEMPT_TIMEOUT);
+        assert_eq!(defaults::CONNECT_TIMEOUT, client::DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(
+            defaults::TRANSIENT_RETRIES,
+            retry::DEFAULT_TRANSIENT_RETRIES
+        );
+        assert_eq!(defaults::MAX_RESPONSE_BYTES, DEFAULT_MAX_RESPONSE_BYTES);
+    }
+}

@@ -14,7 +14,9 @@ use tokio::time::Instant;
 /// was not sent), and the auth layer of `identity-auth` ends a wait for a
 /// token at it (the call then provably sent nothing). When a request
 /// already carries a deadline, the total-timeout layer keeps the earlier of
-/// the two.
+/// the two. The layer also puts it on the answer, so that a follow-up
+/// request of the same call (`identity-users`' confirming GetUser) carries
+/// it too, and the whole call ends by it.
 ///
 /// It reads tokio's clock, so that tests on paused time see it.
 ///

@@ -35,6 +35,9 @@ pub struct TransportError {
     message: Cow<'static, str>,
     /// How long the service asked to wait, for [`TransportErrorKind::Throttled`].
     wait: Option<Duration>,
+    /// Set by the retry layer on a call's last error when an earlier
+    /// attempt may have been processed.
+    after_unknown_outcome: bool,
     source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -154,6 +157,7 @@ impl TransportError {
             kind,
             message: message.into(),
             wait: None,
+            after_unknown_outcome: false,
             source: None,
         }
     }
@@ -215,19 +219,31 @@ impl TransportError {
         self.kind
     }
 
+    /// Whether the call was replayed after an attempt the service may have
+    /// processed, this being its last error: see
+    /// [`retry::AfterUnknownOutcome`](crate::retry::AfterUnknownOutcome).
+    pub fn is_after_unknown_outcome(&self) -> bool {
+        self.after_unknown_outcome
+    }
+
+    pub(crate) fn mark_after_unknown_outcome(&mut self) {
+        self.after_unknown_outcome = true;
+    }
+
     /// Whether the request may have reached the service: `false` only when
     /// it provably did not (no connection, no tunnel, no TLS session, or it
-    /// could not be written at all).
+    /// could not be written at all), nor did an earlier attempt of the call.
     pub fn may_have_been_sent(&self) -> bool {
-        !matches!(
-            self.kind,
-            TransportErrorKind::Connect
-                | TransportErrorKind::Tls
-                | TransportErrorKind::Proxy
-                | TransportErrorKind::InvalidRequest
-                | TransportErrorKind::Throttled
-                | TransportErrorKind::Timeout(TimeoutKind::Connect)
-        )
+        self.after_unknown_outcome
+            || !matches!(
+                self.kind,
+                TransportErrorKind::Connect
+                    | TransportErrorKind::Tls
+                    | TransportErrorKind::Proxy
+                    | TransportErrorKind::InvalidRequest
+                    | TransportErrorKind::Throttled
+                    | TransportErrorKind::Timeout(TimeoutKind::Connect)
+            )
     }
 
     /// Whether trying the call again could succeed: the failure was of the

@@ -68,6 +68,7 @@ mod attempt;
 pub mod backoff;
 pub mod budget;
 mod policy;
+mod replayed;
 
 use tower_layer::Layer;
 
@@ -75,6 +76,7 @@ pub use attempt::RetryAttempt;
 pub use backoff::Backoff;
 pub use budget::RetryBudget;
 pub use policy::RetryPolicy;
+pub use replayed::{AfterUnknownOutcome, RetryError, after_unknown_outcome};
 
 /// The service of [`RetryLayer`]: tower's `Retry` with [`RetryPolicy`].
 pub type Retry<S> = tower::retry::Retry<RetryPolicy, S>;

@@ -30,8 +30,13 @@
 //!   that change say nothing new and change nothing (one decrease per
 //!   round, as TCP). A call that waited for its turn and got through says
 //!   the service may take more: the interval shrinks by
-//!   [`ThrottleConfig::probe`] (1/16 per success until the first decrease,
-//!   to find the rate fast, then 1/256, to stay near it).
+//!   [`ThrottleConfig::probe`] (1/256 per success, to stay near the rate
+//!   found; 1/16 until the first decrease, to find it fast, and again after
+//!   4 s without one: the limit may have risen, or another client sharing
+//!   it stopped). A decrease never takes the pace below half the most calls
+//!   the service let through in one second since pacing began: a service
+//!   that answers 429 to a share of calls whatever the pace would otherwise
+//!   slow it without end.
 //! - **Eased off when the service lets calls through.** When no call was
 //!   throttled and none had to wait for its turn for
 //!   [`ThrottleConfig::ease_off`] (10 s), calls are free again; the

@@ -4,7 +4,10 @@
 //!   the whole call, every attempt, every wait and the whole answer's body
 //!   included (except a [`StreamedAnswer`](identity_call::StreamedAnswer)'s
 //!   body, which is as long as the list it streams). It puts the deadline
-//!   on the request for the layers below that must stop waiting at it.
+//!   on the request for the layers below that must stop waiting at it, and
+//!   on the answer, for a follow-up request of the same call (the GetUser
+//!   with which `identity-users` confirms an "already done" refusal), which
+//!   then keeps to it.
 //! - [`AttemptTimeoutLayer`], inside the retry and auth layers: the read
 //!   timeout of one attempt, the longest silence it bears: before the
 //!   answer's headers, and between two pieces of its body.
@@ -169,11 +172,13 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let (until, body) = L::arm(self.default, &mut request);
+        let deadline = Deadline::of(&request);
         TimeoutFuture {
             inner: self.inner.call(request),
             sleep: until.map(tokio::time::sleep_until),
             kind: L::KIND,
             body,
+            deadline,
         }
     }
 }
@@ -189,6 +194,8 @@ pin_project! {
         sleep: Option<Sleep>,
         kind: TimeoutKind,
         body: BodyBound,
+        // The call's deadline, put on the answer for follow-ups of the call.
+        deadline: Option<Deadline>,
     }
 }
 
@@ -202,10 +209,15 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Poll::Ready(result) = this.inner.poll(cx) {
-            let (kind, bound) = (*this.kind, *this.body);
+            let (kind, bound, deadline) = (*this.kind, *this.body, *this.deadline);
             return Poll::Ready(
                 result
-                    .map(|response| response.map(|body| TimeoutBody::new(body, bound, kind)))
+                    .map(|mut response| {
+                        if let Some(deadline) = deadline {
+                            response.extensions_mut().insert(deadline);
+                        }
+                        response.map(|body| TimeoutBody::new(body, bound, kind))
+                    })
                     .map_err(Into::into),
             );
         }

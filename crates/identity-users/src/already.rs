@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::header::{ACCEPT, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
-use identity_call::RequestOptions;
+use identity_call::{Deadline, RequestOptions};
 use identity_models::UserResponse;
 use tower_service::Service;
 
@@ -29,12 +29,15 @@ pub(crate) use crate::operation::AlreadyDone;
 
 /// Whether the refusal counts: at once when the rule needs no GetUser,
 /// else when a GetUser of `user` finds the status the rule wants. Any
-/// failure of that GetUser leaves the refusal standing.
+/// failure of that GetUser leaves the refusal standing. The GetUser is part
+/// of the call: it carries the call's `deadline` (from its answer), when the
+/// stack set one.
 pub(crate) async fn confirmed<S, B>(
     rule: &AlreadyDone,
     service: &mut S,
     user: Option<http::Uri>,
     options: Option<RequestOptions>,
+    deadline: Option<Deadline>,
 ) -> bool
 where
     S: Service<Request<Bytes>, Response = Response<B>>,
@@ -56,6 +59,9 @@ where
     GetUser::INFO.set_on(&mut request);
     if let Some(options) = options {
         options.set_on(&mut request);
+    }
+    if let Some(deadline) = deadline {
+        deadline.set_on(&mut request);
     }
     if poll_fn(|cx| service.poll_ready(cx)).await.is_err() {
         return false;

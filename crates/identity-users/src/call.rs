@@ -15,7 +15,7 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
-use identity_call::{ReplayedAfterUnknownOutcome, RequestOptions, StreamedAnswer};
+use identity_call::{Deadline, ReplayedAfterUnknownOutcome, RequestOptions, StreamedAnswer};
 use tower_service::Service;
 
 use crate::UsersApi;
@@ -213,6 +213,7 @@ where
             .extensions
             .get::<ReplayedAfterUnknownOutcome>()
             .is_some();
+        let deadline = parts.extensions.get::<Deadline>().copied();
         let body = collect_prefix(
             name,
             parts.status,
@@ -225,7 +226,7 @@ where
         if replayed
             && let Some((rule, user, options)) = check
             && rule.is(&error)
-            && confirmed(&rule, &mut service, user, options).await
+            && confirmed(&rule, &mut service, user, options, deadline).await
         {
             tracing::info!(
                 operation = name,

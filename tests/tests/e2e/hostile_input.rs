@@ -530,6 +530,8 @@ fn any_body_of_any_status_gives_a_typed_answer_through_a_call() {
                         prop_assert!(error.may_have_been_sent());
                         let expected = if status.is_success() {
                             ErrorKind::Decode
+                        } else if status.as_u16() == 429 {
+                            ErrorKind::Throttled
                         } else {
                             ErrorKind::Api
                         };

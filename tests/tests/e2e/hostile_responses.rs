@@ -18,7 +18,7 @@ use crate::support::raw_server::{
 
 const READ_TIMEOUT: Duration = Duration::from_millis(300);
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(2);
-const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 /// The guard around each call: far past the total timeout.
 const GUARD: Duration = Duration::from_secs(10);
 /// How far past the total timeout a call may end.
@@ -426,15 +426,17 @@ async fn odd_retry_after_values_are_ignored_or_give_up_at_once() {
         "86400",
         "Fri, 01 Jan 2100 00:00:00 GMT",
     ] {
-        for (status, code) in [
-            ("429 Too Many Requests", 429),
-            ("503 Service Unavailable", 503),
+        for (status, code, kind) in [
+            ("429 Too Many Requests", 429, ErrorKind::Throttled),
+            ("503 Service Unavailable", 503, ErrorKind::Api),
         ] {
             let server = throttles_once(status, value).await;
             let (result, elapsed) =
                 guarded(client_of(&server).users().get_user("00u1").send()).await;
             let error = result.expect_err(value);
-            assert_eq!(error.kind(), ErrorKind::Api, "{value}: {error}");
+            assert_eq!(error.kind(), kind, "{value}: {error}");
+            assert_eq!(error.is_throttled(), code == 429, "{value}: {error}");
+            assert!(error.retry_after().is_some(), "{value}: {error}");
             assert_eq!(error.status().map(|s| s.as_u16()), Some(code));
             assert!(error.is_retryable());
             assert_eq!(api_requests(&server), 1, "{status} {value:?}");

@@ -11,7 +11,7 @@ use identity_models::{UserResponse, UserType};
 use identity_transport::TransportErrorKind;
 
 /// The client's whole-body limit in these tests: a few hundred users.
-const BODY_LIMIT: usize = 64 * 1024;
+const BODY_LIMIT: u64 = 64 * 1024;
 
 /// An emulator with 2,000 generated users (about a megabyte of list).
 async fn large_domain() -> TestEmulator {

@@ -262,7 +262,9 @@ async fn guarded<T>(call: impl Future<Output = T>) -> T {
 /// A stack of `way` (see [`stacks`]) under a total timeout of 3 s.
 fn with_total_timeout(tokens: &TokenCache, way: usize) -> (&'static str, Stack, Handle) {
     let (name, service, handle) = stacks(tokens).into_iter().nth(way).unwrap();
-    let timed = TotalTimeoutLayer::new(std::time::Duration::from_secs(3)).layer(service);
+    let timed = TotalTimeoutLayer::new(std::time::Duration::from_secs(3))
+        .layer(service)
+        .map_response(|answer| answer.map(identity_transport::TimeoutBody::into_inner));
     (name, BoxCloneSyncService::new(timed), handle)
 }
 

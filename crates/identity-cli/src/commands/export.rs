@@ -28,7 +28,7 @@ use std::path::Path;
 use finbourne_identity::{Error, IdentityClient, UserResponse};
 use futures_util::{StreamExt, future};
 
-use super::pace::{Pace, PacedClient, while_throttled};
+use super::pace::Pace;
 use crate::args::{ExportArgs, FileFormat};
 use crate::columns::{EXPORT_COLUMNS, user_row};
 use crate::errors::CliError;
@@ -132,12 +132,11 @@ async fn export<W: Write>(
         .list_users()
         .include_deactivated(args.include_deactivated)
         .stream();
-    let pace = Pace::adaptive();
-    let paced = pace.client(client.clone());
+    let pace = Pace::of(None);
     let users = if args.include_roles {
         users
-            .map(|user| with_roles(&pace, &paced, user))
-            .buffered(super::pace::MAX_ADAPTIVE)
+            .map(|user| with_roles(&pace, client, user))
+            .buffered(pace.limit())
             .filter_map(future::ready)
             .boxed_local()
     } else {
@@ -191,22 +190,20 @@ async fn interrupted() {
 /// since the list (said on stderr).
 async fn with_roles(
     pace: &Pace,
-    paced: &PacedClient,
+    client: &IdentityClient,
     listed: Result<UserResponse, Error>,
 ) -> Option<Result<UserResponse, Error>> {
     let listed = match listed {
         Ok(user) => user,
         Err(error) => return Some(Err(error)),
     };
-    let read = while_throttled(pace, |options| {
-        paced
-            .users()
-            .get_user(&listed.id)
-            .include_roles(true)
-            .options(options)
-            .send()
-    })
-    .await;
+    let read = client
+        .users()
+        .get_user(&listed.id)
+        .include_roles(true)
+        .options(pace.options())
+        .send()
+        .await;
     match read {
         Err(error) if error.is_not_found() => {
             note(&format!(

@@ -41,7 +41,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
-use super::pace::{Pace, PacedClient, while_throttled};
+use super::pace::Pace;
 use crate::args::{FileFormat, ImportArgs};
 use crate::columns::Header;
 use crate::errors::{CliError, EXIT_FAILED, one_line};
@@ -234,7 +234,7 @@ pub(crate) async fn run(
         let pace = Pace::of(args.concurrency);
         create_all(&pace, &client, &mut lines, &mut report).await;
         settle_repeats(&mut lines, &mut report);
-        note(&pace.summary());
+        note(&pace.summary(&client));
     }
     let summary = ImportReport::new(args.dry_run, lines);
     print_report(&summary, output)?;
@@ -465,7 +465,6 @@ async fn create_all(
     lines: &mut [LineResult],
     report: &mut ReportFile,
 ) {
-    let paced = pace.client(client.clone());
     let mut queue: VecDeque<(usize, CreateUserRequest)> = lines
         .iter_mut()
         .enumerate()
@@ -478,19 +477,18 @@ async fn create_all(
     let mut stopping = false;
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
     loop {
-        // As many creates as the limiter lets through now: it lets more
-        // through as it grows, and holds the rest while it pauses.
+        // As many creates in flight as the cap allows: the client's
+        // throttle holds them to the service's pace.
         while !stopping && running.len() < pace.limit() {
             let Some((index, request)) = queue.pop_front() else {
                 break;
             };
             in_flight.insert(index);
-            running.push(create_one(pace, &paced, index, request));
+            running.push(create_one(pace, client, index, request));
         }
         if running.is_empty() {
             break;
         }
-        progress.set_message(format!("concurrency {}", pace.limit()));
         tokio::select! {
             biased;
             Some((index, outcome)) = running.next() => {
@@ -539,7 +537,7 @@ async fn create_all(
 /// Creates one line's user and settles what became of it.
 async fn create_one(
     pace: &Pace,
-    client: &PacedClient,
+    client: &IdentityClient,
     index: usize,
     request: CreateUserRequest,
 ) -> (usize, Outcome) {
@@ -547,10 +545,11 @@ async fn create_one(
     let mut creates = 0;
     loop {
         creates += 1;
-        let answer = while_throttled(pace, |options| {
-            users.create_user(&request).options(options).send()
-        })
-        .await;
+        let answer = users
+            .create_user(&request)
+            .options(pace.options())
+            .send()
+            .await;
         let error = match answer {
             Ok(user) => return (index, Outcome::Created { id: user.id }),
             Err(error) => error,
@@ -596,17 +595,15 @@ async fn create_one(
 /// The user with the request's login, if there is one.
 async fn look_up(
     pace: &Pace,
-    client: &PacedClient,
+    client: &IdentityClient,
     request: &CreateUserRequest,
 ) -> Result<Option<UserResponse>, Error> {
-    while_throttled(pace, |options| {
-        client
-            .users()
-            .settle_create_user(request)
-            .options(options)
-            .send()
-    })
-    .await
+    client
+        .users()
+        .settle_create_user(request)
+        .options(pace.options())
+        .send()
+        .await
 }
 
 /// The `--report` file: one JSON line per input line, each flushed as it

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use identity_config::{
     ConfigError, Credentials, ExposeSecret, IdentityConfig, IdentityConfigBuilder, Setting,
-    ValueSource,
+    ValueSource, defaults,
 };
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
@@ -69,9 +69,9 @@ fn explicit_wins_over_environment_which_wins_over_the_file_key_by_key() {
     ];
     let config = load(explicit, &vars, Some(&file)).unwrap();
 
-    assert_eq!(config.total_timeout(), Some(Duration::from_millis(10))); // explicit
-    assert_eq!(config.connect_timeout(), Some(Duration::from_millis(30))); // env
-    assert_eq!(config.read_timeout(), Some(Duration::from_millis(3000))); // file
+    assert_eq!(config.total_timeout(), Duration::from_millis(10)); // explicit
+    assert_eq!(config.connect_timeout(), Duration::from_millis(30)); // env
+    assert_eq!(config.read_timeout(), Duration::from_millis(3000)); // file
     assert_eq!(config.identity_url(), "https://env.lusid.com/identity");
     assert_eq!(config.application_name(), Some("file-app"));
     assert_eq!(config.correlation_id(), Some("env-correlation"));
@@ -574,8 +574,8 @@ fn timeouts_of_zero_or_past_the_maximum_are_refused_from_every_source() {
         None,
     )
     .unwrap();
-    assert_eq!(config.total_timeout(), Some(identity_config::MAX_TIMEOUT));
-    assert_eq!(config.connect_timeout(), Some(Duration::from_millis(1)));
+    assert_eq!(config.total_timeout(), identity_config::MAX_TIMEOUT);
+    assert_eq!(config.connect_timeout(), Duration::from_millis(1));
     // Less than a millisecond in code is no timeout either.
     let error = load(base.total_timeout(Duration::from_micros(500)), &[], None).unwrap_err();
     assert!(error.to_string().contains("total_timeout"), "{error}");
@@ -618,4 +618,45 @@ fn rate_limit_retries_past_the_maximum_are_refused_from_every_source() {
         config.rate_limit_retries(),
         Some(identity_config::MAX_RETRIES)
     );
+}
+
+#[test]
+fn the_getters_answer_the_value_in_force_defaults_included() {
+    let explicit = IdentityConfigBuilder::new()
+        .identity_url("https://acme.lusid.com/identity")
+        .access_token("t");
+    let config = load(explicit, &[], None).unwrap();
+    assert_eq!(config.total_timeout(), defaults::TOTAL_TIMEOUT);
+    assert_eq!(config.connect_timeout(), defaults::CONNECT_TIMEOUT);
+    assert_eq!(config.read_timeout(), defaults::READ_TIMEOUT);
+    assert_eq!(config.transient_retries(), defaults::TRANSIENT_RETRIES);
+    assert_eq!(config.max_response_bytes(), defaults::MAX_RESPONSE_BYTES);
+    // No default: a throttled call is waited out unless a cap is set.
+    assert_eq!(config.rate_limit_retries(), None);
+
+    let vars = [
+        ("FBN_TRANSIENT_RETRIES", "7"),
+        ("FBN_MAX_RESPONSE_BYTES", "1024"),
+    ];
+    let explicit = IdentityConfigBuilder::new()
+        .identity_url("https://acme.lusid.com/identity")
+        .access_token("t");
+    let config = load(explicit, &vars, None).unwrap();
+    assert_eq!(config.transient_retries(), 7);
+    assert_eq!(config.max_response_bytes(), 1024);
+}
+
+#[test]
+fn the_new_settings_are_checked_like_the_others() {
+    for (var, value) in [
+        ("FBN_TRANSIENT_RETRIES", "101"),
+        ("FBN_MAX_RESPONSE_BYTES", "0"),
+        ("FBN_MAX_RESPONSE_BYTES", "lots"),
+    ] {
+        let explicit = IdentityConfigBuilder::new()
+            .identity_url("https://acme.lusid.com/identity")
+            .access_token("t");
+        let error = load(explicit, &[(var, value)], None).unwrap_err();
+        assert!(error.to_string().contains(var), "{var}={value}: {error}");
+    }
 }

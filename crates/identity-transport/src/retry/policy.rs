@@ -21,9 +21,9 @@
 //! 7. marks the next attempt ([`RetryAttempt`]) and sleeps.
 //!
 //! The final answer of a call replayed after an attempt the service may
-//! have processed gets [`ReplayedAfterUnknownOutcome`].
+//! have processed gets [`ReplayedAfterUnknownOutcome`]; its final error is
+//! marked ([`RetryError::after_unknown_outcome`]).
 
-use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -33,13 +33,13 @@ use tokio::time::{Instant, Sleep};
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::util::rng::HasherRng;
 
-use super::{RetryAttempt, RetryConfig};
+use super::{RetryAttempt, RetryConfig, RetryError};
 use crate::error::failure_of;
 use crate::timeout::Deadline;
 
 /// The retry policy of [`RetryLayer`](super::RetryLayer), for tower's
-/// `Retry` over any service whose error can be looked into as a
-/// `dyn Error` (`tower::BoxError` and [`TransportError`](crate::TransportError) can).
+/// `Retry` over any service whose error is a [`RetryError`]
+/// (`tower::BoxError` and [`TransportError`](crate::TransportError) are).
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     shared: Arc<Shared>,
@@ -112,8 +112,12 @@ impl RetryPolicy {
             tracing::debug!(reason, retries = used, "not retrying: no retries left");
             return None;
         }
+        // A throttled call waits the backoff's first step at most, however
+        // often it was throttled: the throttle, not each call's backoff,
+        // slows the client as a whole.
+        let step = if throttled { 0 } else { used };
         let rng = self.call.rng.get_or_insert_with(HasherRng::new);
-        let mut wait = config.backoff.delay(used, rng);
+        let mut wait = config.backoff.delay(step, rng);
         if let Some(asked) = outcome.wait() {
             if options
                 .get_longest_wait()
@@ -169,7 +173,7 @@ impl RetryPolicy {
 
 impl<B, E> tower::retry::Policy<http::Request<Bytes>, http::Response<B>, E> for RetryPolicy
 where
-    E: AsRef<dyn StdError + Send + Sync + 'static>,
+    E: RetryError,
 {
     type Future = Sleep;
 
@@ -186,10 +190,11 @@ where
         };
         let Some(wait) = self.decide(request, outcome) else {
             // The outcome is final.
-            if self.call.unknown_outcome
-                && let Ok(response) = result
-            {
-                ReplayedAfterUnknownOutcome::set_on(response);
+            if self.call.unknown_outcome {
+                match result {
+                    Ok(response) => ReplayedAfterUnknownOutcome::set_on(response),
+                    Err(error) => error.after_unknown_outcome(),
+                }
             }
             return None;
         };

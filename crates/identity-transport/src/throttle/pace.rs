@@ -27,8 +27,20 @@ const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 /// service's rate.
 const RATE_HINT_BELOW: Duration = Duration::from_secs(1);
 
-/// Until its first decrease, the pace grows this many times faster.
+/// Until its first decrease, and again once no call has been throttled for
+/// [`QUIET`], the pace grows this many times faster.
 const FAST_PROBE_FACTOR: f64 = 16.0;
+
+/// After this long without a decrease, the pace probes fast again: the
+/// service's limit may have risen, or another client sharing it stopped.
+const QUIET: Duration = Duration::from_secs(4);
+
+/// The window over which the calls the service let through are counted.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// A decrease never takes the pace below this share of the most calls the
+/// service let through in one window since pacing started.
+const FLOOR_SHARE: f64 = 0.5;
 
 /// What the throttle has seen so far, and where it stands.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,12 +95,18 @@ struct State {
     next_start: Instant,
     /// Incremented by each decrease (and when pacing starts).
     round: u64,
-    /// Whether the pace has decreased since it started (else it probes fast).
-    settled: bool,
+    /// When the pace last decreased (`None`: not since it started); it
+    /// probes fast until then, and [`QUIET`] after.
+    last_decrease: Option<Instant>,
     /// The interval when the throttle last eased off, taken up again.
     remembered: Option<Duration>,
     /// When a call was last throttled, or last held for its turn.
     last_busy: Instant,
+    /// Paced calls let through in the window that started at `window_start`.
+    window_count: u32,
+    window_start: Instant,
+    /// The most paced calls let through in one window since pacing started.
+    best_window: u32,
     throttled: u64,
     decreases: u64,
     gave_up: u64,
@@ -98,6 +116,19 @@ struct State {
 /// Durations as seconds in floating point, for rates.
 fn per_second(interval: Duration) -> f64 {
     1.0 / interval.as_secs_f64().max(1.0 / MAX_RATE)
+}
+
+/// The slowest interval a decrease may set: that of [`FLOOR_SHARE`] of the
+/// best window's rate (none before a whole window was seen). A service that
+/// answers 429 to a share of calls whatever the pace would otherwise have
+/// each of them slow the pace down, without end; a real limit lowered
+/// below the floor still paces calls there, each throttled call waiting out
+/// its `Retry-After` in the retry layer.
+fn floor(best_window: u32) -> Duration {
+    if best_window < 2 {
+        return MAX_INTERVAL;
+    }
+    interval_of(f64::from(best_window) * FLOOR_SHARE / WINDOW.as_secs_f64())
 }
 
 fn interval_of(rate: f64) -> Duration {
@@ -117,9 +148,12 @@ impl Pace {
                 interval: ceiling.unwrap_or(DEFAULT_INTERVAL),
                 next_start: now,
                 round: 0,
-                settled: false,
+                last_decrease: None,
                 remembered: None,
                 last_busy: now,
+                window_count: 0,
+                window_start: now,
+                best_window: 0,
                 throttled: 0,
                 decreases: 0,
                 gave_up: 0,
@@ -231,8 +265,8 @@ impl Pace {
             Outcome::Throttled { wait } => self.throttled(ticket, wait),
             Outcome::Success | Outcome::Refused => {
                 self.succeeded.fetch_add(1, Ordering::Relaxed);
-                if let Some(ticket) = ticket.filter(|ticket| ticket.held) {
-                    self.probe(ticket);
+                if let Some(ticket) = ticket {
+                    self.let_through(ticket);
                 }
             }
             // A failure or a 5xx says nothing of the service's rate: the
@@ -260,7 +294,10 @@ impl Pace {
                 .unwrap_or(DEFAULT_INTERVAL)
                 .max(self.min_interval());
             state.round += 1;
-            state.settled = false;
+            state.last_decrease = None;
+            state.window_count = 0;
+            state.window_start = now;
+            state.best_window = 0;
             self.pacing.store(true, Ordering::Relaxed);
             tracing::debug!(
                 rate = per_second(state.interval),
@@ -271,10 +308,11 @@ impl Pace {
                 .interval
                 .div_f64(self.config.decrease)
                 .max(hint.unwrap_or_default())
+                .min(floor(state.best_window))
                 .min(MAX_INTERVAL);
             state.interval = slower.max(self.min_interval());
             state.round += 1;
-            state.settled = true;
+            state.last_decrease = Some(now);
             state.decreases += 1;
             tracing::debug!(
                 rate = per_second(state.interval),
@@ -284,12 +322,24 @@ impl Pace {
         self.publish(&state);
     }
 
-    fn probe(&self, ticket: Ticket) {
+    /// Counts a paced call the service let through; a call that waited for
+    /// its turn in the current round speeds the pace up.
+    fn let_through(&self, ticket: Ticket) {
+        let now = Instant::now();
         let mut state = self.state();
-        if ticket.round != state.round {
+        if now.duration_since(state.window_start) >= WINDOW {
+            state.best_window = state.best_window.max(state.window_count);
+            state.window_count = 0;
+            state.window_start = now;
+        }
+        state.window_count += 1;
+        if !ticket.held || ticket.round != state.round {
             return;
         }
-        let growth = if state.settled {
+        let settled = state
+            .last_decrease
+            .is_some_and(|at| now.duration_since(at) < QUIET);
+        let growth = if settled {
             self.config.probe
         } else {
             (self.config.probe * FAST_PROBE_FACTOR).min(0.5)

@@ -388,3 +388,114 @@ async fn a_fan_out_of_any_width_finishes_at_the_services_rate_with_few_429s() {
         );
     }
 }
+
+/// How many of `calls` calls through `stack`, `in_flight` at a time, got 200.
+async fn succeeded_of<S>(stack: S, calls: usize, in_flight: usize) -> usize
+where
+    S: Service<Request, Response = Response, Error = BoxError> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    let results: Vec<_> = futures_util::stream::iter(0..calls)
+        .map(|_| stack.clone().oneshot(request()))
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|a| a.status() == 200))
+        .count()
+}
+
+/// A service that answers 429 (`Retry-After: 0.01`) to one call in
+/// twenty at random, whatever the pace, as the soak's faults do.
+fn throttling_at_random(
+    seed: u64,
+) -> impl Service<Request, Response = Response, Error = BoxError, Future: Send> + Clone + Send + 'static
+{
+    let state = Arc::new(Mutex::new(seed));
+    tower::service_fn(move |_: Request| {
+        let state = state.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            // A 64-bit LCG: enough randomness, and the same each run.
+            let roll = {
+                let mut x = state.lock().unwrap();
+                *x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                *x >> 33
+            };
+            Ok::<_, BoxError>(if roll % 20 == 0 {
+                answer(429, Some("0.01"))
+            } else {
+                answer(200, None)
+            })
+        }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_answers_at_random_do_not_slow_the_pace_without_end() {
+    let throttle = ThrottleLayer::default();
+    let stack = tower::ServiceBuilder::new()
+        .layer(crate::timeout::TotalTimeoutLayer::new(Duration::from_secs(
+            2,
+        )))
+        .layer(RetryLayer::new(RetryConfig::default()))
+        .layer(throttle.clone())
+        .service(throttling_at_random(7));
+    let results: Vec<_> = futures_util::stream::iter(0..3000)
+        .map(|_| stack.clone().oneshot(request()))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let failed = results
+        .iter()
+        .filter(|r| !r.as_ref().is_ok_and(|a| a.status() == 200))
+        .count();
+    let now = throttle.snapshot();
+    assert_eq!(failed, 0, "{now:?}");
+    // It paced from 100 calls/s (the first Retry-After); it may slow down,
+    // to half the best second it saw, not to a crawl.
+    assert!(now.rate.unwrap() >= 40.0, "{now:?}");
+    assert!(now.decreases > 10, "{now:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn clients_sharing_one_limit_share_it_and_use_it() {
+    // Four clients (four processes with one token), 1,000 calls each, 32
+    // in flight each, against one bucket of 100 calls a second.
+    let bucket = TokenBucket::new(100.0);
+    let service = {
+        let bucket = bucket.clone();
+        tower::service_fn(move |_: Request| {
+            let bucket = bucket.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                Ok::<_, BoxError>(bucket.take())
+            }
+        })
+    };
+    let started = Instant::now();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stack = tower::ServiceBuilder::new()
+                .layer(RetryLayer::new(RetryConfig::default()))
+                .layer(ThrottleLayer::default())
+                .service(service.clone());
+            tokio::spawn(succeeded_of(stack, 1000, 32))
+        })
+        .collect();
+    let mut succeeded = 0;
+    for client in clients {
+        succeeded += client.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate_after_burst = (4000.0 - 100.0) / elapsed;
+    println!(
+        "4 clients: {rate_after_burst:.1} calls/s of 100, {} 429s",
+        bucket.counts().1
+    );
+    assert_eq!(succeeded, 4000);
+    assert!(rate_after_burst >= 90.0, "{rate_after_burst:.1} calls/s");
+}

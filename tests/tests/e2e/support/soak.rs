@@ -976,7 +976,7 @@ fn check_failure(
 ) {
     let typed = matches!(
         failure.kind,
-        ErrorKind::Api | ErrorKind::NoAnswer | ErrorKind::Auth
+        ErrorKind::Api | ErrorKind::NoAnswer | ErrorKind::Auth | ErrorKind::Throttled
     );
     if !typed {
         violations.push(format!(
@@ -984,7 +984,10 @@ fn check_failure(
             failure.kind, failure.message
         ));
     }
-    if failure.kind == ErrorKind::Api {
+    // A throttled failure with a status is the service's 429.
+    if failure.kind == ErrorKind::Api
+        || (failure.kind == ErrorKind::Throttled && failure.status.is_some())
+    {
         let last = tried.last().and_then(|a| a.status);
         if failure.status.is_none() || last != failure.status {
             violations.push(format!(
