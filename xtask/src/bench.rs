@@ -9,6 +9,7 @@
 //! cargo xtask bench --profile sdk [--list] [--calls N]   # one client alone, for a profiler
 //! cargo xtask bench --layers        # what each layer of the stack costs alone
 //! cargo xtask bench --scale         # export, import and the emulator at a million users
+//! cargo xtask bench --fanout        # many calls at once through one client, at a rate limit
 //! ```
 //!
 //! Three clients make the same calls to the same loopback server and
@@ -38,6 +39,7 @@
 
 mod alloc;
 mod clients;
+mod fanout;
 mod fixtures;
 mod layers;
 mod measure;
@@ -81,7 +83,11 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] \
                   (with --quick: 3 rounds instead of 100)
   --scale         export of 10k, 100k and 1M users, import of 10,000 at a rate limit,
                   and the emulator's GetUser at 1M users, with the release CLI
-                  (with --quick: small sizes, a smoke test)";
+                  (with --quick: small sizes, a smoke test)
+  --fanout        200 to 2,000 calls through one client with 1, 64 and 256 in flight
+                  against a rate-limited emulator, four CLI imports sharing one token's
+                  limit, and the throttle's cost when nothing is throttled (about 3 min;
+                  with --quick: a tenth of the calls, a smoke test)";
 
 /// Runs `cargo xtask bench ARGS`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -99,6 +105,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let rounds = if options.quick { 3 } else { LAYER_ROUNDS };
         let figures = runtime()?.block_on(spawned(layers::run(rounds)))?;
         let path = report::write_json(&output_dir(), "layers.json", &figures)?;
+        println!("written to {}", path.display());
+        return Ok(());
+    }
+    if options.fanout {
+        let cli = build_cli()?;
+        let work = output_dir().join("fanout");
+        let mut figures = runtime()?.block_on(spawned(fanout::run(cli, work, options.quick)))?;
+        figures["date"] = serde_json::json!(now());
+        figures["machine"] = serde_json::json!(machine());
+        figures["loadAverage"] = serde_json::json!([load_before, load_average()]);
+        let name = if options.quick {
+            "fanout-quick.json"
+        } else {
+            "fanout.json"
+        };
+        let path = report::write_json(&output_dir(), name, &figures)?;
         println!("written to {}", path.display());
         return Ok(());
     }
@@ -170,6 +192,8 @@ struct Options {
     layers: bool,
     /// `--scale`: the bulk paths at scale.
     scale: bool,
+    /// `--fanout`: many calls at once through one client, at a rate limit.
+    fanout: bool,
 }
 
 impl Options {
@@ -193,6 +217,7 @@ impl Options {
                 "--quick" => options.quick = true,
                 "--layers" => options.layers = true,
                 "--scale" => options.scale = true,
+                "--fanout" => options.fanout = true,
                 "--list" => options.list = true,
                 "--help" | "-h" => options.help = true,
                 "--target-url" => url = Some(value("a URL")?),

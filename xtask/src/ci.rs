@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: the checks every change must pass, in the order that
 //! fails fastest: formatting, lints (clippy's `incompatible_msrv` among
 //! them, so the declared rust-version holds), the tests (the examples are
-//! built with them), the docs with every rustdoc warning an error, and every
+//! built with them; the transport's TLS tests also under the trust-root
+//! features the workspace does not enable), the docs with every rustdoc warning an error, and every
 //! publishable crate packaged and built from its packaged sources alone.
 
 use std::process::Command;
@@ -19,6 +20,20 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])?;
+    // The transport's choices of trust roots that the workspace's own
+    // features do not build: the Mozilla roots, and none at all.
+    for features in [&["--features", "webpki-roots"][..], &[]] {
+        let mut args = vec![
+            "test",
+            "-p",
+            "identity-transport",
+            "--no-default-features",
+            "--lib",
+        ];
+        args.extend_from_slice(features);
+        args.push("tls");
+        cargo(&args)?;
+    }
     cargo_with(
         &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],

@@ -41,6 +41,7 @@
 //! ```
 
 mod deadline;
+mod loopback;
 mod outcome;
 mod retry_after;
 
@@ -48,6 +49,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use deadline::Deadline;
+pub use loopback::is_loopback;
 pub use outcome::{Failure, Outcome};
 pub use retry_after::retry_after;
 

@@ -1,9 +1,8 @@
 //! URL checks of the configuration: tokens never travel over plain http by
 //! accident, and an Okta issuer URL gets its `/v1/token` path.
 
-use std::net::IpAddr;
-
 use http::Uri;
+pub use identity_call::is_loopback;
 
 use crate::{ConfigError, Setting, ValueSource};
 
@@ -47,24 +46,6 @@ pub(crate) fn parse_endpoint(
         });
     }
     Ok(uri)
-}
-
-/// Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or `::1`
-/// (bracketed or not). Plain http is allowed to such a host only.
-///
-/// ```
-/// assert!(identity_config::is_loopback("127.0.0.1"));
-/// assert!(identity_config::is_loopback("[::1]"));
-/// assert!(identity_config::is_loopback("LOCALHOST"));
-/// assert!(!identity_config::is_loopback("acme.lusid.com"));
-/// ```
-pub fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>()
-        .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// The token URL to post to: as given, except that an Okta issuer URL

@@ -41,6 +41,12 @@ fn client(server: &RawServer) -> IdentityClient {
         .unwrap()
 }
 
+/// The least a measured call holds at its peak: the request, the
+/// connection's buffers, the answer's head. A peak below it would mean the
+/// allocator did not see the client's work, and the upper bounds proved
+/// nothing.
+const SEEN_AT_LEAST: usize = 4 * 1024;
+
 /// Runs `call` on a current-thread runtime on this thread, measured.
 fn measured<T>(call: impl Future<Output = T>) -> (T, usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -48,6 +54,11 @@ fn measured<T>(call: impl Future<Output = T>) -> (T, usize) {
         .build()
         .unwrap();
     let (value, seen) = measure(|| runtime.block_on(call));
+    assert!(
+        seen.peak_bytes >= SEEN_AT_LEAST,
+        "the allocator saw {} bytes: not the client's work",
+        seen.peak_bytes
+    );
     (value, seen.peak_bytes)
 }
 
@@ -123,6 +134,10 @@ fn an_error_answer_of_10_mb_keeps_64_kib_and_is_not_read_to_its_end() {
     );
     assert!(api.body.starts_with(br#"{"code":500"#));
     assert!(
+        peak >= api.body.len(),
+        "the 64 KiB kept were not seen: {peak}"
+    );
+    assert!(
         peak < 2 * 1024 * 1024,
         "an error answer of {} bytes cost {peak} bytes",
         body.len()
@@ -156,6 +171,10 @@ fn a_streamed_user_over_1_mib_ends_the_stream_with_a_typed_error_at_a_bounded_co
             )
         ),
         "{error:?}"
+    );
+    assert!(
+        peak >= finbourne_identity::layers::users::MAX_STREAMED_USER_BYTES,
+        "the 1 MiB held of the user was not seen: {peak}"
     );
     assert!(
         peak < 4 * 1024 * 1024,

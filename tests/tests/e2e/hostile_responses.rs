@@ -4,6 +4,14 @@
 //! forever, redirects and garbage. Each call ends with a clear typed error or
 //! the documented behaviour: no panic, no hang (every call runs under a guard
 //! that must not fire), and no body read past the limit.
+//!
+//! Which limit ended a call is told by its error (a total timeout, an
+//! attempt timeout, a body too large, the answer itself), never by how long
+//! it took: these calls cross real sockets to a server on another runtime,
+//! where tokio's paused clock would fire the timeouts while bytes are still
+//! on their way, so the clock is real, and a busy machine may only make a
+//! call slower. The one timing checked is a lower bound (an attempt timeout
+//! cannot end a call before it has passed).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,8 +29,6 @@ const TOTAL_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
 /// The guard around each call: far past the total timeout.
 const GUARD: Duration = Duration::from_secs(10);
-/// How far past the total timeout a call may end.
-const MARGIN: Duration = Duration::from_millis(500);
 
 fn settings(builder: IdentityClientBuilder) -> IdentityClientBuilder {
     builder
@@ -64,12 +70,11 @@ async fn guarded<T>(call: impl Future<Output = T>) -> (T, Duration) {
 }
 
 /// GetUser through `client`, which must fail with a timeout, under the
-/// guard and within the total timeout; returns the error.
+/// guard; returns the error.
 async fn get_user_timing_out(client: &IdentityClient) -> Error {
-    let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
+    let (result, _) = guarded(client.users().get_user("00u1").send()).await;
     let error = result.unwrap_err();
     assert!(error.is_timeout(), "{error}");
-    assert!(elapsed < TOTAL_TIMEOUT + MARGIN, "{elapsed:?}");
     error
 }
 
@@ -103,12 +108,11 @@ async fn a_truncated_body_is_a_no_answer_error() {
     let server = always(Reply::Bytes(truncated)).await;
     let client = client_of(&server);
 
-    let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
+    let (result, _) = guarded(client.users().get_user("00u1").send()).await;
     let error = result.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NoAnswer, "{error}");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(200), "{error}");
     assert!(error.may_have_been_sent());
-    assert!(elapsed < TOTAL_TIMEOUT, "{elapsed:?}");
 
     // A list cut in the middle of an element, the same.
     let mut cut_list = head("200 OK", &[("Content-Length", "400")]);
@@ -136,10 +140,7 @@ async fn a_body_that_stops_arriving_ends_at_the_attempt_timeout() {
         Some(TransportErrorKind::Timeout(TimeoutKind::Attempt)),
         "{error:?}"
     );
-    assert!(
-        elapsed >= READ_TIMEOUT && elapsed < TOTAL_TIMEOUT,
-        "{elapsed:?}"
-    );
+    assert!(elapsed >= READ_TIMEOUT, "{elapsed:?}");
 }
 
 /// A chunked 200 whose body starts with `start` and goes on with `chunk`
@@ -163,16 +164,13 @@ async fn a_body_that_never_ends_ends_at_the_total_timeout() {
         guarded(client_of(&user).users().get_user("00u1").send()),
         guarded(client_of(&list).users().list_users().send()),
     );
-    for (error, elapsed) in [(one.0.map(|_| ()), one.1), (all.0.map(|_| ()), all.1)]
-        .map(|(result, elapsed)| (result.unwrap_err(), elapsed))
-    {
+    for error in [one.0.map(|_| ()), all.0.map(|_| ())].map(Result::unwrap_err) {
         assert!(error.is_timeout(), "{error}");
         assert_eq!(
             transport_kind(&error),
             Some(TransportErrorKind::Timeout(TimeoutKind::Total)),
             "{error:?}"
         );
-        assert!(elapsed < TOTAL_TIMEOUT + MARGIN, "{elapsed:?}");
     }
 }
 
@@ -340,12 +338,16 @@ async fn a_body_past_the_size_limit_is_refused_without_reading_it_all() {
         for list in [false, true] {
             let server = always(reply.clone()).await;
             let client = client_of(&server);
-            let (result, elapsed) = if list {
-                let (result, elapsed) = guarded(client.users().list_users().send()).await;
-                (result.map(|_| ()), elapsed)
+            let result = if list {
+                guarded(client.users().list_users().send())
+                    .await
+                    .0
+                    .map(|_| ())
             } else {
-                let (result, elapsed) = guarded(client.users().get_user("00u1").send()).await;
-                (result.map(|_| ()), elapsed)
+                guarded(client.users().get_user("00u1").send())
+                    .await
+                    .0
+                    .map(|_| ())
             };
             let error = result.expect_err(name);
             assert_eq!(
@@ -354,7 +356,6 @@ async fn a_body_past_the_size_limit_is_refused_without_reading_it_all() {
                 "{name} list={list}: {error:?}"
             );
             assert_eq!(error.kind(), ErrorKind::Decode, "{name}: {error}");
-            assert!(elapsed < READ_TIMEOUT * 3, "{name}: {elapsed:?}");
         }
     }
 }
@@ -371,7 +372,7 @@ async fn an_endless_error_body_is_an_api_error_with_its_first_64_kib() {
         chunk: chunked(&b" ".repeat(8192)),
     };
     let server = always(flood_error).await;
-    let (result, elapsed) = guarded(client_of(&server).users().get_user("00u1").send()).await;
+    let (result, _) = guarded(client_of(&server).users().get_user("00u1").send()).await;
     let error = result.expect_err("an endless error answer");
     let api = error.api().unwrap_or_else(|| panic!("{error:?}"));
     assert_eq!(api.status, 400);
@@ -379,7 +380,6 @@ async fn an_endless_error_body_is_an_api_error_with_its_first_64_kib() {
         api.body.len(),
         finbourne_identity::layers::users::MAX_ERROR_BODY_BYTES
     );
-    assert!(elapsed < READ_TIMEOUT * 3, "{elapsed:?}");
 }
 
 /// A server that answers `status` with `Retry-After: value` once, then the
@@ -410,16 +410,15 @@ async fn odd_retry_after_values_are_ignored_or_give_up_at_once() {
     ] {
         for status in ["429 Too Many Requests", "503 Service Unavailable"] {
             let server = throttles_once(status, value).await;
-            let (result, elapsed) =
-                guarded(client_of(&server).users().get_user("00u1").send()).await;
+            let (result, _) = guarded(client_of(&server).users().get_user("00u1").send()).await;
+            // Answered before the total timeout ended it.
             let user = result.unwrap_or_else(|error| panic!("{status} {value:?}: {error}"));
             assert_eq!(user.id, "00u1");
             assert_eq!(api_requests(&server), 2, "{status} {value:?}");
-            assert!(elapsed < TOTAL_TIMEOUT, "{status} {value:?}: {elapsed:?}");
         }
     }
     // Past the call's deadline: no sleep that long; the throttled answer
-    // comes back at once.
+    // comes back (a wait would have ended as a total timeout instead).
     for value in [
         "99999999999999999999999",
         "18446744073709551616",
@@ -431,8 +430,7 @@ async fn odd_retry_after_values_are_ignored_or_give_up_at_once() {
             ("503 Service Unavailable", 503, ErrorKind::Api),
         ] {
             let server = throttles_once(status, value).await;
-            let (result, elapsed) =
-                guarded(client_of(&server).users().get_user("00u1").send()).await;
+            let (result, _) = guarded(client_of(&server).users().get_user("00u1").send()).await;
             let error = result.expect_err(value);
             assert_eq!(error.kind(), kind, "{value}: {error}");
             assert_eq!(error.is_throttled(), code == 429, "{value}: {error}");
@@ -440,10 +438,7 @@ async fn odd_retry_after_values_are_ignored_or_give_up_at_once() {
             assert_eq!(error.status().map(|s| s.as_u16()), Some(code));
             assert!(error.is_retryable());
             assert_eq!(api_requests(&server), 1, "{status} {value:?}");
-            assert!(
-                elapsed < TOTAL_TIMEOUT / 2,
-                "{status} {value:?}: {elapsed:?}"
-            );
+            assert!(!error.is_timeout(), "{status} {value:?}: {error:?}");
         }
     }
 }

@@ -2,7 +2,6 @@
 //! is in the [module docs](super)).
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
 use http::Uri;
 use hyper_util::client::proxy::matcher::Matcher;
@@ -69,7 +68,7 @@ impl Routes {
         let Some(host) = target.host() else {
             return Route::Direct;
         };
-        if is_loopback(host) {
+        if identity_call::is_loopback(host) {
             return Route::Direct;
         }
         if let Some(explicit) = &self.explicit {
@@ -193,21 +192,6 @@ fn check(variable: &Variable) -> Result<(), BuildError> {
         .parse()
         .map_err(|_| invalid(Cow::Borrowed("not a URL")))?;
     ParsedProxy::of(&uri).map(drop).map_err(invalid)
-}
-
-/// Whether a host is this machine: `localhost`, 127.0.0.0/8 or `::1`
-/// (bracketed or not, or as an IPv4-mapped address).
-pub(crate) fn is_loopback(host: &str) -> bool {
-    let host = host.strip_suffix('.').unwrap_or(host);
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    bare.parse::<IpAddr>()
-        .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 #[cfg(test)]

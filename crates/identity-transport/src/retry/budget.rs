@@ -116,6 +116,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_deposit_counts_for_the_ttl_and_then_expires() {
+        // Within the ttl, a deposit pays for a retry...
+        let budget = budget_with(10, 0, 1.0);
+        budget.deposit();
+        tokio::time::advance(Duration::from_secs(9)).await;
+        assert!(budget.withdraw());
+        // ...and past it, it has expired.
         let budget = budget_with(10, 0, 1.0);
         budget.deposit();
         tokio::time::advance(Duration::from_secs(11)).await;
