@@ -22,16 +22,15 @@ use time::format_description::well_known::Rfc3339;
 /// environment (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never
 /// from flags.
 ///
-/// Exit codes: 0 success; 1 the service answered with an error (or refused
-/// the credentials, or some lines of an import failed); 2 bad usage or
-/// configuration; 3 no answer came back (connection failure, timeout,
-/// connection closed); 130 an export stopped by Ctrl-C; 141 stdout closed by
-/// its reader (as a process killed by SIGPIPE).
-///
 /// Colour only on a terminal (or with CLICOLOR_FORCE=1); NO_COLOR turns it
 /// off everywhere. Progress lines only when stderr is a terminal.
 #[derive(Debug, Parser)]
-#[command(name = "fbn-identity", version, max_term_width = 100)]
+#[command(
+    name = "fbn-identity",
+    version,
+    max_term_width = 100,
+    after_help = crate::errors::Exit::help()
+)]
 pub(crate) struct Cli {
     /// Settings that apply to every command.
     #[command(flatten)]

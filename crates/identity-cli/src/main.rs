@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     };
     let Cli { global, command } = cli;
     match runtime.block_on(commands::run(command, &global)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(errors::Exit::Success),
         Err(error) => CliError::into_exit_code(error),
     }
 }

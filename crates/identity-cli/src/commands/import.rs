@@ -44,7 +44,7 @@ use serde::Serialize;
 use super::pace::{Pace, PacedClient, while_throttled};
 use crate::args::{FileFormat, ImportArgs};
 use crate::columns::Header;
-use crate::errors::{CliError, EXIT_FAILED, one_line};
+use crate::errors::{CliError, Exit, one_line};
 use crate::escape::{untrusted, write_json};
 use crate::output::{Output, note, print_json};
 use crate::progress;
@@ -242,7 +242,7 @@ pub(crate) async fn run(
     if summary.failed == 0 {
         Ok(())
     } else {
-        Err(CliError::Reported(EXIT_FAILED))
+        Err(CliError::Reported(Exit::SomeLinesFailed))
     }
 }
 

@@ -167,7 +167,7 @@ async fn get(
                     "error: user {}: {report}",
                     untrusted(id)
                 ))));
-                first_failure.get_or_insert(error.exit_code());
+                first_failure.get_or_insert(error.exit());
             }
         }
     }

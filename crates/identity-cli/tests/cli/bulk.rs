@@ -307,7 +307,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
         "--concurrency",
         "1",
     ]);
-    run.expect_code(1);
+    run.expect_code(9);
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
     let mut lines = json_lines(&report);
     lines.sort_by_key(|line| line["line"].as_u64());
@@ -331,7 +331,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
         "--report",
         "report.jsonl",
     ]);
-    rerun.expect_code(1);
+    rerun.expect_code(9);
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
     let created: Vec<Value> = json_lines(&report)
         .into_iter()
@@ -360,7 +360,7 @@ fn an_import_that_failed_half_way_resumes_without_duplicates() {
     let file = emulator.write_file("users.jsonl", &people(1..=20));
     let file = file.to_str().unwrap();
     let first = emulator.run(&["users", "import", file, "--json"]);
-    let report = first.expect_code(1).json();
+    let report = first.expect_code(9).json();
     let created = report["created"].as_u64().unwrap();
     assert_eq!(created, 10, "{report}");
     assert_eq!(emulator.users().len() as u64, created);

@@ -34,7 +34,7 @@ fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
     let file = file.to_str().unwrap();
 
     let run = run_bare(dir.path(), &["users", "import", file, "--dry-run"]);
-    run.expect_code(1);
+    run.expect_code(9);
     for part in [
         "line 3",
         "firstName",
@@ -57,7 +57,7 @@ fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
         dir.path(),
         &["users", "import", file, "--dry-run", "--json"],
     );
-    let report = json.expect_code(1).json();
+    let report = json.expect_code(9).json();
     assert_eq!(report["dryRun"], true);
     assert_eq!(
         (report["valid"].as_u64(), report["failed"].as_u64()),
@@ -96,14 +96,14 @@ fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
 }
 
 #[test]
-fn an_import_with_bad_lines_creates_the_good_ones_and_exits_1() {
+fn an_import_with_bad_lines_creates_the_good_ones_and_exits_9() {
     let emulator = TestEmulator::start();
     let file = emulator.write_file(
         "users.jsonl",
         &format!("{}\n{{\"firstName\":1}}\n{}\n", person(1), person(2)),
     );
     let run = emulator.run(&["users", "import", file.to_str().unwrap(), "--json"]);
-    run.expect_code(1);
+    run.expect_code(9);
     let report = run.json();
     assert_eq!(
         (
@@ -223,13 +223,13 @@ fn an_import_reads_stdin_and_ignores_blank_lines() {
 }
 
 #[test]
-fn an_unreadable_file_exits_2() {
+fn an_unreadable_file_exits_8() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_bare(
         dir.path(),
         &["users", "import", "no-such-file.jsonl", "--dry-run"],
     );
-    run.expect_code(2);
+    run.expect_code(8);
     assert!(run.stderr.contains("no-such-file.jsonl"), "{run:#?}");
 }
 
@@ -266,7 +266,7 @@ fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
     assert!(interrupted.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(9), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let created = report["created"].as_u64().unwrap();
