@@ -118,7 +118,9 @@ impl Exit {
             Exit::Throttled => {
                 "throttled (429, or the service's own 503) longer than the client could wait"
             }
-            Exit::OutcomeUnknown => "outcome unknown (the call may have taken effect; nothing settled it)",
+            Exit::OutcomeUnknown => {
+                "outcome unknown (the call may have taken effect; nothing settled it)"
+            }
             Exit::LocalFile => {
                 "local file error (input unreadable, output or report unwritable, a path refused for safety)"
             }
@@ -206,9 +208,9 @@ pub(crate) enum CliError {
     WithoutEmulator,
     /// Writing the output failed (a closed pipe ends the command quietly).
     Output(io::Error),
-    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the command before it
-    /// was done.
-    Interrupted,
+    /// A signal (its name: SIGINT, SIGTERM, SIGHUP) stopped the command
+    /// before it was done.
+    Interrupted(&'static str),
     /// The command did its work and has already reported what failed
     /// (e.g. some lines of an import, some ids of `users get`): exit with
     /// this code and no more to say.
@@ -240,7 +242,7 @@ impl CliError {
             Self::WithoutEmulator => Exit::Usage,
             Self::Stopped { source, .. } => source.exit(),
             Self::Reported(exit) => *exit,
-            Self::Interrupted => Exit::Interrupted,
+            Self::Interrupted(_) => Exit::Interrupted,
             Self::Read { .. } | Self::Write { .. } | Self::UnsafePath { .. } | Self::Output(_) => {
                 Exit::LocalFile
             }
@@ -272,7 +274,10 @@ impl CliError {
             Self::BadInput { what, message } => format!("error: {what}: {message}\n"),
             Self::Write { what, source } => format!("error: could not write {what}: {source}\n"),
             Self::UnsafePath { path, reason } => {
-                format!("error: refusing to write to {}: {reason}\n", untrusted(path))
+                format!(
+                    "error: refusing to write to {}: {reason}\n",
+                    untrusted(path)
+                )
             }
             #[cfg(feature = "emulator")]
             Self::Emulator(error) => format!("error: emulator: {error}\n"),
@@ -301,7 +306,7 @@ impl CliError {
                 }
                 report
             }
-            Self::Interrupted => "error: interrupted\n".to_owned(),
+            Self::Interrupted(signal) => format!("error: interrupted ({signal})\n"),
             Self::Reported(_) => String::new(),
         }
     }
@@ -512,7 +517,11 @@ mod tests {
             Exit::Throttled,
             "the service's own 503"
         );
-        assert_eq!(exit_of(&answered(503, "<html>")), Exit::Refused, "a gateway's");
+        assert_eq!(
+            exit_of(&answered(503, "<html>")),
+            Exit::Refused,
+            "a gateway's"
+        );
         assert_eq!(exit_of(&answered(400, &problem(400, 157))), Exit::Refused);
         assert_eq!(exit_of(&answered(500, "")), Exit::Refused);
     }

@@ -18,9 +18,12 @@ mod commands;
 mod demo;
 mod errors;
 mod escape;
+mod files;
+mod lines;
 mod output;
 mod progress;
 mod settings;
+mod signals;
 
 use std::process::ExitCode;
 

@@ -5,13 +5,17 @@
 //! - JSON lines hold the service's exact text, with no control character
 //!   raw ([`write_json`]); CSV cells hold it exact too, except on a
 //!   terminal, where control characters are shown escaped.
-//! - `--output FILE` writes a new temporary file in FILE's directory (mode
-//!   0600 on unix, as `tempfile` creates it) and renames it to FILE once
-//!   every user is written and flushed to disk: whatever stops the export
-//!   part-way (the service, the network, a full disk, Ctrl-C, a crash),
-//!   FILE is either the old file or the whole new one. Ctrl-C removes the
-//!   temporary file; a crash (or SIGKILL) may leave it, hidden
-//!   (`.fbn-identity-export-*.tmp`), never FILE itself.
+//! - `--output FILE` refuses a symbolic link at FILE ([`check_target`]),
+//!   then writes a new temporary file in FILE's directory,
+//!   `.FILE.fbn-identity-export.PID.tmp` (created new, mode 0600 on unix),
+//!   and renames it to FILE once every user is written and flushed to disk:
+//!   whatever stops the export part-way (the service, the network, a full
+//!   disk, a signal, a crash), FILE is either the old file or the whole new
+//!   one. SIGINT, SIGTERM and SIGHUP remove the temporary file (exit 130).
+//!   A crash or SIGKILL leaves it; it is named after its target and its
+//!   process, so the next export to the same target removes it once that
+//!   process is gone ([`remove_stale_temporaries`]), and leaves alone the
+//!   temporary file of an export still running.
 //! - A failure part-way says `export stopped after N users: REASON`, and
 //!   exits with the reason's code; the lines written to stdout before it are
 //!   whole. A closed stdout ends the export quietly with 141 (see
@@ -22,6 +26,7 @@
 //! - A progress line (users so far, rate) shows on stderr when it is a
 //!   terminal.
 
+use std::ffi::OsString;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
@@ -33,8 +38,10 @@ use crate::args::{ExportArgs, FileFormat};
 use crate::columns::{EXPORT_COLUMNS, user_row};
 use crate::errors::CliError;
 use crate::escape::{untrusted, write_json};
+use crate::files::check_target;
 use crate::output::{note, plural};
 use crate::progress;
+use crate::signals::StopSignals;
 
 /// Runs `users export`.
 pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<(), CliError> {
@@ -54,6 +61,8 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
         }
         Some(path) => {
             let shown = path.display().to_string();
+            check_target(path, None, "the output")?;
+            remove_stale_temporaries(path);
             let temporary = temporary_file_for(path).map_err(|source| CliError::Write {
                 what: format!("a temporary file beside {shown}"),
                 source,
@@ -89,16 +98,87 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
     }
 }
 
-/// A new temporary file in `path`'s directory, mode 0600 on unix.
-fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let directory = match path.parent() {
+/// The directory of `path` (`.` for a bare file name).
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// The start of the temporary files of exports to `path`:
+/// `.NAME.fbn-identity-export.` (the process id and `.tmp` follow).
+fn temporary_prefix(path: &Path) -> OsString {
+    let mut prefix = OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".fbn-identity-export.");
+    prefix
+}
+
+/// A new temporary file for `path`, in its directory:
+/// `.NAME.fbn-identity-export.PID.tmp`, created new (never an existing
+/// file, never through a link), mode 0600 on unix; removed when dropped
+/// unless persisted.
+fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut prefix = temporary_prefix(path);
+    prefix.push(std::process::id().to_string());
     tempfile::Builder::new()
-        .prefix(".fbn-identity-export-")
+        .prefix(&prefix)
         .suffix(".tmp")
-        .tempfile_in(directory)
+        .rand_bytes(0)
+        .tempfile_in(directory_of(path))
+}
+
+/// Removes the temporary files that exports to `path` left when they were
+/// killed: those whose process is gone (or is this one: a process of the
+/// same id that came before). A temporary file of an export still running
+/// is left alone. Best effort: what cannot be removed stays.
+fn remove_stale_temporaries(path: &Path) {
+    let prefix = temporary_prefix(path);
+    let Some(prefix) = prefix.to_str() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(directory_of(path)) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && (pid == own || !process_is_running(pid))
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id is running (unix: signal 0 reaches it,
+/// or exists but is another user's). Elsewhere, assumed so: a stale file
+/// is left rather than one in use removed.
+fn process_is_running(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Some(pid) = i32::try_from(pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return false;
+        };
+        match rustix::process::test_kill_process(pid) {
+            Ok(()) => true,
+            Err(error) => error != rustix::io::Errno::SRCH,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 /// The failure to finish the file after `count` users.
@@ -144,14 +224,14 @@ async fn export<W: Write>(
         users.map(Some).filter_map(future::ready).boxed_local()
     };
     let mut users = std::pin::pin!(users);
-    let mut interrupted = std::pin::pin!(interrupted());
+    let mut signals = StopSignals::new();
     loop {
         let user = tokio::select! {
             user = users.next() => user,
-            () = &mut interrupted => {
+            signal = signals.recv() => {
                 progress.finish_and_clear();
                 let _ = sink.flush();
-                return Err(stopped(count, CliError::Interrupted));
+                return Err(stopped(count, CliError::Interrupted(signal)));
             }
         };
         let Some(user) = user else {
@@ -176,15 +256,6 @@ async fn export<W: Write>(
     progress.finish_and_clear();
     sink.flush().map_err(|error| stopped(count, error.into()))?;
     Ok(count)
-}
-
-/// Ends at the first Ctrl-C (never, where it cannot be caught), so that
-/// the export stops cleanly: a temporary file is removed, what was written
-/// to stdout ends with a whole line.
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        future::pending::<()>().await;
-    }
 }
 
 /// The listed user read again with its roles; `None` for a user deleted
@@ -351,16 +422,30 @@ mod tests {
     }
 
     #[test]
-    fn the_temporary_file_is_beside_the_target_and_private() {
+    fn the_temporary_file_is_beside_the_target_named_after_it_and_private() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("users.csv");
         let temporary = temporary_file_for(&target).unwrap();
         assert_eq!(temporary.path().parent(), Some(dir.path()));
+        assert_eq!(
+            temporary.path().file_name().unwrap().to_str().unwrap(),
+            format!(".users.csv.fbn-identity-export.{}.tmp", std::process::id())
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = temporary.as_file().metadata().unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_processes_that_exist_are_running() {
+        assert!(process_is_running(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!process_is_running(pid));
     }
 }

@@ -43,6 +43,18 @@ fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The outcome lines of a report (its header line left out).
+fn outcomes(report: &str) -> Vec<Value> {
+    let mut lines = json_lines(report);
+    assert_eq!(
+        lines.first().map(|header| header["report"].clone()),
+        Some(json!("fbn-identity users import")),
+        "{report}"
+    );
+    lines.remove(0);
+    lines
+}
+
 /// The names in `dir`.
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -309,7 +321,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     ]);
     run.expect_code(9);
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let mut lines = json_lines(&report);
+    let mut lines = outcomes(&report);
     lines.sort_by_key(|line| line["line"].as_u64());
     assert_eq!(lines.len(), 4, "{report}");
     assert_eq!(lines[0]["outcome"], "skipped");
@@ -333,7 +345,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     ]);
     rerun.expect_code(9);
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let created: Vec<Value> = json_lines(&report)
+    let created: Vec<Value> = outcomes(&report)
         .into_iter()
         .filter(|line| line["outcome"] == "created")
         .collect();
@@ -403,7 +415,7 @@ fn creates_whose_outcome_is_unknown_are_settled_by_their_login() {
         .count();
     assert!(dropped >= 3, "the fault fired {dropped} times");
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let lines = json_lines(&report);
+    let lines = outcomes(&report);
     assert_eq!(lines.len(), 30);
     assert!(
         lines.iter().all(|line| line["outcome"] == "created"),

@@ -10,6 +10,7 @@ mod commands;
 mod conveniences;
 mod emulator;
 mod failures;
+mod file_safety;
 mod import;
 mod support;
 mod tls_trust;

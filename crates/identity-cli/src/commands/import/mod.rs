@@ -31,10 +31,10 @@
 //! creates nothing twice (logins that exist are skipped) and creates every
 //! user still missing.
 
+mod report;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::path::Path;
+use std::io::{self, Read};
 
 use finbourne_identity::{CreateUserRequest, Error, IdentityClient, UserResponse};
 use futures_util::StreamExt;
@@ -45,9 +45,11 @@ use super::pace::{Pace, PacedClient, while_throttled};
 use crate::args::{FileFormat, ImportArgs};
 use crate::columns::Header;
 use crate::errors::{CliError, Exit, one_line};
-use crate::escape::{untrusted, write_json};
-use crate::output::{Output, note, print_json};
+use crate::escape::untrusted;
+use crate::files::Input;
+use crate::output::{Output, note, plural, print_json};
 use crate::progress;
+use report::{ReportFile, Resumed};
 
 /// The service's code for "the user already exists".
 const ALREADY_EXISTS: i32 = 658;
@@ -216,7 +218,17 @@ pub(crate) async fn run(
             message,
         })?,
     };
-    let mut report = ReportFile::create(args.report.as_deref())?;
+    let (mut report, resumed) = match &args.report {
+        Some(path) => ReportFile::open(path, &Input::new(&args.file))?,
+        None => (ReportFile::none(), Resumed::default()),
+    };
+    let done = skip_done(&mut lines, &resumed);
+    if done > 0 {
+        note(&format!(
+            "resuming: {done} line{} finished by an earlier run (per the report) not sent again",
+            plural(done)
+        ));
+    }
     if args.dry_run || lines.iter().all(|line| line.request.is_none()) {
         for line in &lines {
             report.record(line);
@@ -244,6 +256,20 @@ pub(crate) async fn run(
     } else {
         Err(CliError::Reported(Exit::SomeLinesFailed))
     }
+}
+
+/// Leaves out the lines an earlier run finished, as its report says; how
+/// many.
+fn skip_done(lines: &mut Vec<LineResult>, resumed: &Resumed) -> usize {
+    let before = lines.len();
+    lines.retain(|line| {
+        !(line.valid
+            && line
+                .login
+                .as_deref()
+                .is_some_and(|login| resumed.is_done(line.line, login)))
+    });
+    before - lines.len()
 }
 
 /// The file's text (stdin for `-`), without a byte order mark.
@@ -609,70 +635,6 @@ async fn look_up(
     .await
 }
 
-/// The `--report` file: one JSON line per input line, each flushed as it
-/// is written. A failure to write is reported at the end, the import goes
-/// on (stopping would leave creates in flight unsettled).
-struct ReportFile {
-    path: String,
-    out: Option<BufWriter<File>>,
-    failure: Option<io::Error>,
-}
-
-impl ReportFile {
-    /// A new report at `path` (mode 0600 on unix), or none.
-    fn create(path: Option<&Path>) -> Result<Self, CliError> {
-        let Some(path) = path else {
-            return Ok(Self {
-                path: String::new(),
-                out: None,
-                failure: None,
-            });
-        };
-        let shown = path.display().to_string();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options.open(path).map_err(|source| CliError::Write {
-            what: shown.clone(),
-            source,
-        })?;
-        Ok(Self {
-            path: shown,
-            out: Some(BufWriter::new(file)),
-            failure: None,
-        })
-    }
-
-    /// Writes `line`'s outcome and flushes it.
-    fn record(&mut self, line: &LineResult) {
-        let Some(out) = &mut self.out else {
-            return;
-        };
-        let written = write_json(&mut *out, line, false)
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
-        if let Err(error) = written {
-            self.failure = Some(error);
-            self.out = None;
-        }
-    }
-
-    /// The first failure to write, if any.
-    fn finish(self) -> Result<(), CliError> {
-        match self.failure {
-            Some(source) => Err(CliError::Write {
-                what: format!("the report {}", self.path),
-                source,
-            }),
-            None => Ok(()),
-        }
-    }
-}
-
 /// Each skipped and failed line and the summary on stderr; the report as
 /// JSON on stdout with `--json`. The file's logins and the service's
 /// reasons are escaped for the terminal (the JSON report keeps them exact).
@@ -824,7 +786,7 @@ mod tests {
 
         // Once bob is created, the repeat gets his id.
         lines[1].outcome = Outcome::Created { id: "00u2".into() };
-        let mut report = ReportFile::create(None).unwrap();
+        let mut report = ReportFile::none();
         settle_repeats(&mut lines, &mut report);
         assert!(matches!(
             &lines[2].outcome,
@@ -867,29 +829,5 @@ mod tests {
             serde_json::json!({"outcome": "failed", "status": 400, "code": 157,
                 "message": "400 Bad Request", "requestId": "r1"})
         );
-    }
-
-    #[test]
-    fn the_report_file_has_a_line_per_record_and_is_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("report.jsonl");
-        let mut report = ReportFile::create(Some(&path)).unwrap();
-        let lines = check_lines(&format!("{ANN}\n{BAD}"));
-        for line in &lines {
-            report.record(line);
-        }
-        // Written as it goes: readable before the end.
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        report.finish().unwrap();
-        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-        assert_eq!(first["line"], 1);
-        assert_eq!(first["login"], "ann@example.com");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
     }
 }
