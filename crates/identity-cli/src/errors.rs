@@ -338,7 +338,10 @@ pub(crate) fn exit_of(error: &Error) -> Exit {
 fn is_token_file_error(error: &AuthError) -> bool {
     matches!(
         error,
-        AuthError::TokenFileUnreadable { .. } | AuthError::TokenFileEmpty { .. }
+        AuthError::TokenFileUnreadable { .. }
+            | AuthError::TokenFileEmpty { .. }
+            | AuthError::TokenFileTooLong { .. }
+            | AuthError::TokenFileTimeout { .. }
     )
 }
 

@@ -12,6 +12,7 @@ mod emulator;
 mod failures;
 mod file_safety;
 mod import;
+mod secrets;
 mod support;
 mod tls_trust;
 mod trust;
