@@ -180,15 +180,27 @@ pub(crate) enum UsersCommand {
     /// The commands that are one call each.
     #[command(flatten)]
     Call(UserCall),
-    /// Create the users of a file: JSON lines (one CreateUserRequest a line)
-    /// or CSV (the columns of `users export --format csv`).
+    /// Create the users of a file: JSON lines (one CreateUserRequest, or an
+    /// exported user, a line) or CSV (the columns of `users export --format
+    /// csv`), read as a stream: memory does not grow with the file nor with
+    /// the domain.
     ///
-    /// Every line is checked first; --dry-run stops there. Logins that exist
-    /// already are skipped, so an import stopped by Ctrl-C, a crash or a
-    /// failure can be re-run with the same file: nothing is created twice,
-    /// and whatever is missing is created. A create whose outcome is unknown
-    /// (no answer came) is settled by looking its login up, so every line
-    /// ends as created, skipped or failed.
+    /// Each line is checked as it is read (at most 1 MiB of it); --dry-run
+    /// stops there. Each good line is created: "already exists" is the
+    /// service's answer to that create (the user's id then looked up by its
+    /// login), so a re-run creates nothing twice, and 5 lines into a domain
+    /// of a million cost a handful of calls. A create whose outcome is
+    /// unknown (no answer came) is settled by looking its login up, so every
+    /// line ends as created, skipped or failed. A row of a user who left
+    /// (status DEPROVISIONED, in an --include-deactivated export) is skipped
+    /// unless --recreate-deprovisioned.
+    ///
+    /// SIGINT (Ctrl-C), SIGTERM or SIGHUP stops starting creates and waits
+    /// for those in flight (a second one stops at once), exit 130; when the
+    /// service stops answering (--stop-after-unanswered) the import stops
+    /// too, exit 3 (7 when some outcomes are unknown). The rest of the input
+    /// is not read; a re-run with the same --report resumes where it
+    /// stopped.
     ///
     /// Without --concurrency, the import finds the service's pace by itself:
     /// it starts 4 creates at once and adds more while they succeed, halves
@@ -414,14 +426,17 @@ pub(crate) struct ImportArgs {
     /// Only check the lines: report each bad one, create nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
-    /// Write what became of each line to FILE (mode 0600 on unix), one
-    /// JSON line per input line as soon as it is known, e.g.
+    /// Append what became of each line to FILE, one JSON line per input
+    /// line as soon as it is known, e.g.
     /// {"line":3,"login":"ann@acme.com","outcome":"created","id":"00u1"}.
-    /// The outcome is "created" (with the new user's "id"), "skipped" (the
-    /// login exists: its "id" and a "message") or "failed" (a "message",
-    /// and the "status" and "code" of the service's answer when there was
-    /// one). Lines are in the order their outcomes were known: sort by
-    /// "line" for the file's order.
+    /// The outcome is "created" (with the new user's "id"), "skipped" (a
+    /// "reason": "exists", with the user's "id", or "deprovisioned"; and a
+    /// "message") or "failed" (a "message", and the "status" and "code" of
+    /// the service's answer when there was one). The first line is a header
+    /// naming the input. A new FILE is created (mode 0600 on unix); an
+    /// existing one only when it is the report of this same input, to
+    /// resume it: the lines it says are finished are not sent again. The
+    /// input itself, a symbolic link or any other file is refused (exit 8).
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
     /// Create at most N users at once, and leave 429 answers to the
@@ -429,6 +444,20 @@ pub(crate) struct ImportArgs {
     /// service's answers, up to 64].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) concurrency: Option<u16>,
+    /// Create the rows of users who left (status DEPROVISIONED, in an
+    /// export with --include-deactivated) too; without it they are skipped,
+    /// since creating a user sends them an activation email.
+    #[arg(long)]
+    pub(crate) recreate_deprovisioned: bool,
+    /// Stop the import after N lines in a row got no answer from the
+    /// service (connection failures, timeouts, outcomes unknown); 0 never
+    /// stops.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::commands::import::DEFAULT_STOP_AFTER_UNANSWERED
+    )]
+    pub(crate) stop_after_unanswered: u32,
 }
 
 /// The kinds of user `--type` takes.

@@ -200,6 +200,16 @@ pub(crate) enum CliError {
         /// The file that was to be written, left as it was.
         untouched: Option<String>,
     },
+    /// A create may have been made: its answer was lost, and the look-up of
+    /// its login that would have told got no answer either.
+    OutcomeUnknown {
+        /// The create's failure.
+        error: Box<Error>,
+        /// The look-up's failure.
+        lookup: Box<Error>,
+        /// The login looked up.
+        login: String,
+    },
     /// The emulator could not start or do what was asked.
     #[cfg(feature = "emulator")]
     Emulator(EmulatorError),
@@ -242,6 +252,7 @@ impl CliError {
             Self::WithoutEmulator => Exit::Usage,
             Self::Stopped { source, .. } => source.exit(),
             Self::Reported(exit) => *exit,
+            Self::OutcomeUnknown { .. } => Exit::OutcomeUnknown,
             Self::Interrupted(_) => Exit::Interrupted,
             Self::Read { .. } | Self::Write { .. } | Self::UnsafePath { .. } | Self::Output(_) => {
                 Exit::LocalFile
@@ -265,6 +276,25 @@ impl CliError {
         }
         match self {
             Self::Sdk(error) => sdk_report(error),
+            Self::OutcomeUnknown {
+                error,
+                lookup,
+                login,
+            } => {
+                let mut report = sdk_report(error);
+                let _ = writeln!(
+                    report,
+                    "  the user may have been created: the answer was lost, and looking its login \
+                     up failed too: {}",
+                    untrusted(&one_line(lookup))
+                );
+                let _ = writeln!(
+                    report,
+                    "  check with: fbn-identity users get-by-login {}",
+                    untrusted(&shell_word(login))
+                );
+                report
+            }
             Self::Invalid { what, errors } => {
                 let mut report = format!("error: {what} is not valid\n");
                 push_field_errors(&mut report, errors.iter());
@@ -455,6 +485,20 @@ pub(crate) fn push_field_errors<'a>(
             untrusted(field),
             untrusted(&messages.join(" "))
         );
+    }
+}
+
+/// `text` as one shell word: as it is when it holds only characters no
+/// shell treats specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@._+-=/:,".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

@@ -37,24 +37,22 @@ impl StopSignals {
     }
 
     /// The name of the next stop signal, when it comes (never, when none
-    /// could be listened for).
+    /// could be listened for). Cheap to call in a loop: nothing is
+    /// allocated.
     pub(crate) async fn recv(&mut self) -> &'static str {
         #[cfg(unix)]
         {
-            if self.signals.is_empty() {
-                return std::future::pending().await;
-            }
-            let next = self.signals.iter_mut().map(|(signal, name)| {
-                let name = *name;
-                Box::pin(async move {
-                    if signal.recv().await.is_none() {
-                        // No more signals can come: never.
-                        std::future::pending::<()>().await;
+            std::future::poll_fn(|cx| {
+                for (signal, name) in &mut self.signals {
+                    // `Ready(None)`: no more can come from it; the others
+                    // still may.
+                    if let std::task::Poll::Ready(Some(())) = signal.poll_recv(cx) {
+                        return std::task::Poll::Ready(*name);
                     }
-                    name
-                })
-            });
-            futures_util::future::select_all(next).await.0
+                }
+                std::task::Poll::Pending
+            })
+            .await
         }
         #[cfg(not(unix))]
         {

@@ -199,7 +199,7 @@ async fn export<W: Write>(
     args: &ExportArgs,
     sink: &mut Sink<W>,
 ) -> Result<usize, CliError> {
-    let progress = progress::counter("exported");
+    let progress = progress::counter("exported", "users");
     let stopped = |count: usize, source: CliError| CliError::Stopped {
         count,
         source: Box::new(source),

@@ -291,8 +291,10 @@ fn a_csv_export_imports_into_another_domain_as_the_same_users() {
 fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     let emulator = TestEmulator::start();
     let existing = emulator.create_personal("User", "Number1", "user1@example.com");
-    // The second user is refused by the service itself (a 400 with its
-    // code), the third is not even sent (bad line).
+    // The first line's login exists; the second create is refused by the
+    // service itself (a 400 with its code); the third line is not even sent
+    // (bad line); the fourth repeats the second's login in other case: the
+    // service decides it.
     emulator.set_faults(vec![
         FaultRule::new(
             Some("CreateUser"),
@@ -301,7 +303,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
                 retry_after: None,
             },
         )
-        .when(FaultWhen::Next { n: 1 }),
+        .when(FaultWhen::Every { n: 2 }),
     ]);
     let text = format!(
         "{}\n{}\nnot json\n{}\n",
@@ -325,6 +327,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     lines.sort_by_key(|line| line["line"].as_u64());
     assert_eq!(lines.len(), 4, "{report}");
     assert_eq!(lines[0]["outcome"], "skipped");
+    assert_eq!(lines[0]["reason"], "exists");
     assert_eq!(lines[0]["id"], existing["id"]);
     assert_eq!(lines[1]["outcome"], "failed");
     assert_eq!(lines[1]["status"], 400);
@@ -332,10 +335,13 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     assert!(lines[1]["message"].as_str().unwrap().contains("400"));
     assert_eq!(lines[2]["outcome"], "failed");
     assert!(lines[2].get("status").is_none());
-    assert_eq!(lines[3]["outcome"], "skipped", "a repeat of line 2");
+    assert_eq!(lines[3]["outcome"], "created", "line 2 was not");
     assert!(!report.contains("unknown"));
 
-    // A re-run creates what failed; its report says so.
+    // A re-run resumes: it sends only the lines that failed; line 2's login
+    // exists now, which the service says.
+    emulator.set_faults(Vec::new());
+    let before = emulator.operations().len();
     let rerun = emulator.run(&[
         "users",
         "import",
@@ -344,14 +350,24 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
         "report.jsonl",
     ]);
     rerun.expect_code(9);
+    assert!(
+        rerun
+            .stderr
+            .contains("created 0, skipped 1, failed 1; 2 done by an earlier run"),
+        "{rerun:#?}"
+    );
+    let creates = emulator.operations()[before..]
+        .iter()
+        .filter(|operation| *operation == "CreateUser")
+        .count();
+    assert_eq!(creates, 1, "only line 2 was sent again");
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let created: Vec<Value> = outcomes(&report)
+    let last = outcomes(&report)
         .into_iter()
-        .filter(|line| line["outcome"] == "created")
-        .collect();
-    assert_eq!(created.len(), 1, "{report}");
-    let id = created[0]["id"].as_str().unwrap();
-    assert_eq!(emulator.user(id).unwrap().login, "user2@example.com");
+        .rfind(|line| line["line"] == 2)
+        .unwrap();
+    assert_eq!(last["outcome"], "skipped");
+    assert_eq!(last["id"], lines[3]["id"]);
     assert_eq!(login_counts(&emulator).len(), 2);
 }
 

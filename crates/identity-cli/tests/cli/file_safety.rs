@@ -204,7 +204,7 @@ fn a_report_left_by_a_killed_import_resumes_it_without_sending_a_line_twice() {
     run.ok();
     assert!(
         run.stderr
-            .contains(&format!("{done} lines finished by an earlier run")),
+            .contains(&format!("failed 0; {done} done by an earlier run")),
         "{run:#?}"
     );
     // The lines the report holds were not sent again; the one in flight

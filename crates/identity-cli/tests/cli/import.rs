@@ -185,13 +185,12 @@ fn re_running_an_import_creates_nobody_twice() {
             "skipped", "skipped", "created", "created", "skipped", "skipped"
         ]
     );
-    assert!(
-        report["lines"][4]["message"]
-            .as_str()
-            .unwrap()
-            .contains("line 4"),
-        "{report}"
-    );
+    // The repeat of line 4's login, and the deleted user's, are the
+    // service's "already exists".
+    for at in [4, 5] {
+        assert_eq!(report["lines"][at]["reason"], "exists", "{report}");
+    }
+    assert_eq!(report["lines"][4]["id"], report["lines"][3]["id"]);
 
     let counts = login_counts(&emulator);
     assert_eq!(counts.len(), 7, "{counts:?}");
@@ -233,23 +232,19 @@ fn an_unreadable_file_exits_8() {
     assert!(run.stderr.contains("no-such-file.jsonl"), "{run:#?}");
 }
 
-#[test]
-fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
-    let emulator = TestEmulator::start();
+/// Starts an import of users 1 to 5, one create at a time, each taking
+/// 400 ms, and waits until the first create has reached the emulator.
+fn import_in_progress(emulator: &TestEmulator, file: &str) -> std::process::Child {
     emulator.set_faults(vec![FaultRule::new(
         Some("CreateUser"),
         Fault::Delay { ms: 400 },
     )]);
-    let file = emulator.write_file("users.jsonl", &lines(1..=5));
-    let file = file.to_str().unwrap();
-
     let child = emulator
         .command(&["users", "import", file, "--concurrency", "1", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Interrupt once the first create has reached the emulator.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !emulator
         .operations()
@@ -259,25 +254,44 @@ fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
         assert!(Instant::now() < deadline, "no create arrived");
         std::thread::sleep(Duration::from_millis(10));
     }
+    child
+}
+
+fn interrupt(child: &std::process::Child) {
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupted.success());
+}
+
+#[test]
+fn an_interrupted_import_finishes_its_creates_says_where_it_stopped_and_re_runs_cleanly() {
+    let emulator = TestEmulator::start();
+    let file = emulator.write_file("users.jsonl", &lines(1..=5));
+    let file = file.to_str().unwrap();
+
+    let child = import_in_progress(&emulator, file);
+    interrupt(&child);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(9), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("error: interrupted (SIGINT)"), "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let created = report["created"].as_u64().unwrap();
-    let failed = report["failed"].as_u64().unwrap();
-    assert_eq!(created + failed, 5, "every line accounted for: {report}");
-    assert!(failed >= 1, "the interruption left lines unsent: {report}");
-    assert!(report["lines"].as_array().unwrap().iter().any(|line| {
-        line["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("interrupted"))
-    }));
+    assert_eq!(
+        report["failed"], 0,
+        "the create in flight finished: {report}"
+    );
+    let after = report["stopped"]["afterLine"].as_u64().unwrap();
+    assert!(after < 5, "{report}");
+    assert_eq!(created, after, "every line read is accounted for: {report}");
+    assert!(
+        stderr.contains(&format!(
+            "stopped after line {after}: the lines after it were not read"
+        )),
+        "{stderr}"
+    );
     assert_eq!(emulator.users().len() as u64, created);
 
     emulator.set_faults(Vec::new());
@@ -288,4 +302,31 @@ fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
     let counts = login_counts(&emulator);
     assert_eq!(counts.len(), 5);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+}
+
+#[test]
+fn a_second_interruption_stops_at_once_and_reports_the_create_in_flight() {
+    let emulator = TestEmulator::start();
+    let file = emulator.write_file("users.jsonl", &lines(1..=5));
+    let child = import_in_progress(&emulator, file.to_str().unwrap());
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(50));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again: stopping now"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let line = &report["lines"][0];
+    assert_eq!(line["outcome"], "failed", "{report}");
+    assert!(
+        line["message"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted while being created: the user may exist"),
+        "{report}"
+    );
 }

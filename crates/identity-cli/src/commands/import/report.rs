@@ -329,7 +329,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::commands::import::{Outcome, check_lines};
+    use crate::commands::import::{Outcome, SkipReason};
 
     const ANN: &str = r#"{"firstName":"Ann","lastName":"Lee","emailAddress":"ann@example.com","login":"ann@example.com","type":"Personal"}"#;
     const BAD: &str = r#"{"firstName":"","lastName":"X","emailAddress":"c@example.com","login":"c@example.com","type":"Personal"}"#;
@@ -338,6 +338,22 @@ mod tests {
         let path = dir.join("users.jsonl");
         std::fs::write(&path, format!("{ANN}\n{BAD}\n")).unwrap();
         Input::new(&path)
+    }
+
+    /// Line 1 (ann) created, line 2 failed.
+    fn two_lines() -> Vec<LineResult> {
+        vec![
+            LineResult {
+                line: 1,
+                login: Some("ann@example.com".into()),
+                outcome: Outcome::Created { id: "00u1".into() },
+            },
+            LineResult {
+                line: 2,
+                login: Some("c@example.com".into()),
+                outcome: Outcome::failed("not valid"),
+            },
+        ]
     }
 
     fn lines_of(path: &PathBuf) -> Vec<serde_json::Value> {
@@ -355,7 +371,7 @@ mod tests {
         let path = dir.path().join("report.jsonl");
         let (mut report, resumed) = ReportFile::open(&path, &input).unwrap();
         assert!(resumed.done.is_empty());
-        for line in &check_lines(&format!("{ANN}\n{BAD}")) {
+        for line in &two_lines() {
             report.record(line);
         }
         // Written as it goes: readable before the end.
@@ -380,10 +396,20 @@ mod tests {
         let input = input(dir.path());
         let path = dir.path().join("report.jsonl");
         let (mut report, _) = ReportFile::open(&path, &input).unwrap();
-        let mut lines = check_lines(&format!("{ANN}\n{BAD}"));
-        lines[0].outcome = Outcome::Created { id: "00u1".into() };
+        let lines = two_lines();
         for line in &lines {
             report.record(line);
+        }
+        for (line, reason) in [(3, SkipReason::Deprovisioned), (4, SkipReason::Exists)] {
+            report.record(&LineResult {
+                line,
+                login: Some(format!("user{line}@example.com")),
+                outcome: Outcome::Skipped {
+                    id: None,
+                    reason,
+                    message: "skipped".into(),
+                },
+            });
         }
         drop(report);
         // A crash cut a last line short.
@@ -392,17 +418,23 @@ mod tests {
         drop(file);
 
         let (mut report, resumed) = ReportFile::open(&path, &input).unwrap();
-        assert_eq!(resumed.done.len(), 1);
+        assert_eq!(resumed.done.len(), 2);
         assert!(resumed.is_done(1, "ann@example.com"));
+        assert!(resumed.is_done(4, "user4@example.com"), "exists: done");
+        assert!(
+            !resumed.is_done(3, "user3@example.com"),
+            "a user who left: looked at again, in case this run recreates them"
+        );
         assert!(!resumed.is_done(1, "someone-else@example.com"), "edited");
         assert!(!resumed.is_done(2, "c@example.com"), "failed: sent again");
+        assert!(!resumed.is_done(3, "ann@example.com"), "not in the report");
         report.record(&lines[1]);
         drop(report);
         let text = std::fs::read_to_string(&path).unwrap();
         let last: Vec<&str> = text.lines().rev().take(2).collect();
         assert!(last[0].starts_with(r#"{"line":2,"#), "{text}");
         assert_eq!(last[1], r#"{"line":2,"login":"c@exa"#, "{text}");
-        assert_eq!(text.lines().count(), 5, "{text}");
+        assert_eq!(text.lines().count(), 7, "{text}");
     }
 
     #[test]
