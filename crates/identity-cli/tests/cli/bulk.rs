@@ -1,17 +1,14 @@
 //! Moving users in bulk: exports that are whole or absent, a closed pipe,
-//! CSV both ways, the import's report, resuming, settling unknown outcomes,
-//! and the adaptive pace under the service's 429s.
+//! the import's report, resuming, settling unknown outcomes, and the
+//! adaptive pace under the service's 429s (round trips: `round_trip.rs`).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Stdio;
 
-use finbourne_identity::UserResponse;
 use identity_emulator::{Fault, FaultRule, FaultWhen};
 use serde_json::{Value, json};
 
-use crate::support::{Run, TestEmulator, people, person};
+use crate::support::{Run, TestEmulator, names_in, people, person};
 
 /// Creates users `numbers` through the CLI's own import.
 fn seed(emulator: &TestEmulator, numbers: impl IntoIterator<Item = usize>) {
@@ -25,15 +22,6 @@ fn seed(emulator: &TestEmulator, numbers: impl IntoIterator<Item = usize>) {
             "16",
         ])
         .ok();
-}
-
-/// How many users of the emulator have each login.
-fn login_counts(emulator: &TestEmulator) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for user in emulator.users() {
-        *counts.entry(user.login).or_insert(0) += 1;
-    }
-    counts
 }
 
 /// The JSON lines of a file or of stdout.
@@ -53,16 +41,6 @@ fn outcomes(report: &str) -> Vec<Value> {
     );
     lines.remove(0);
     lines
-}
-
-/// The names in `dir`.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// No progress line (nor any other terminal control) on a stderr that is
@@ -184,109 +162,6 @@ fn a_closed_pipe_ends_an_export_quietly_with_141() {
     assert_eq!(stderr, "", "no noise");
 }
 
-/// An emulator with the schema property `employeeId`.
-fn emulator_with_schema() -> TestEmulator {
-    let emulator = TestEmulator::start();
-    emulator
-        .run(&["schema", "set", "--property", "employeeId=HR number"])
-        .ok();
-    emulator
-}
-
-/// What an import must carry across, by login.
-fn portable(users: Vec<UserResponse>) -> BTreeMap<String, Value> {
-    users
-        .into_iter()
-        .map(|user| {
-            let mut roles: Vec<String> = user
-                .roles
-                .unwrap_or_default()
-                .into_iter()
-                .map(|role| format!("{}/{}", role.role_id.scope, role.role_id.code))
-                .collect();
-            roles.sort();
-            let value = json!({
-                "firstName": user.first_name,
-                "lastName": user.last_name,
-                "emailAddress": user.email_address,
-                "secondEmailAddress": user.second_email_address,
-                "type": user.user_type.to_string(),
-                "userExpiry": user.user_expiry.map(|at| at.unix_timestamp()),
-                "alternativeUserIds": user.alternative_user_ids,
-                "roles": roles,
-            });
-            (user.login, value)
-        })
-        .collect()
-}
-
-#[test]
-fn a_csv_export_imports_into_another_domain_as_the_same_users() {
-    let source = emulator_with_schema();
-    source.create_personal("Ann", "Lee", "ann@example.com");
-    source
-        .run(&[
-            "users",
-            "create",
-            "--first-name",
-            "Build, \"the\"",
-            "--last-name",
-            "Bot\nSecond line",
-            "--email",
-            "ops@example.com",
-            "--login",
-            "build-bot",
-            "--type",
-            "service",
-            "--second-email",
-            "oncall@example.com",
-            "--role",
-            "default/runner",
-            "--role",
-            "odd;scope/code=x",
-            "--alt-id",
-            "employeeId=E1;E2=3",
-            "--expiry",
-            "2030-01-31T00:00:00Z",
-        ])
-        .ok();
-
-    let export = source.run(&[
-        "users",
-        "export",
-        "--include-roles",
-        "--output",
-        "users.csv",
-    ]);
-    export.ok();
-    let csv = std::fs::read_to_string(source.dir().join("users.csv")).unwrap();
-    assert!(
-        csv.starts_with("id,login,firstName,lastName,emailAddress,secondEmailAddress,type,status,"),
-        "{csv}"
-    );
-    assert!(csv.contains("default/runner;odd\\;scope/code\\=x"), "{csv}");
-    assert!(csv.contains("employeeId=E1\\;E2\\=3"), "{csv}");
-
-    let target = emulator_with_schema();
-    let file = target.write_file("users.csv", &csv);
-    let import = target.run(&["users", "import", file.to_str().unwrap()]);
-    import.ok();
-    assert!(
-        import.stderr.contains("created 2, skipped 0, failed 0"),
-        "{import:#?}"
-    );
-    assert_eq!(portable(source.users()), portable(target.users()));
-
-    // The same file through --format, from stdin.
-    let again = crate::support::finish(
-        target
-            .command(&["users", "import", "-", "--format", "csv", "--json"])
-            .stdin(std::fs::File::open(&file).unwrap()),
-    );
-    let report = again.ok().json();
-    assert_eq!(report["skipped"], 2, "{report}");
-}
-
 #[test]
 fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     let emulator = TestEmulator::start();
@@ -368,7 +243,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
         .unwrap();
     assert_eq!(last["outcome"], "skipped");
     assert_eq!(last["id"], lines[3]["id"]);
-    assert_eq!(login_counts(&emulator).len(), 2);
+    assert_eq!(emulator.login_counts().len(), 2);
 }
 
 #[test]
@@ -398,7 +273,7 @@ fn an_import_that_failed_half_way_resumes_without_duplicates() {
     let report = second.ok().json();
     assert_eq!(report["skipped"].as_u64(), Some(created));
     assert_eq!(report["created"].as_u64(), Some(20 - created));
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 20);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
@@ -443,7 +318,7 @@ fn creates_whose_outcome_is_unknown_are_settled_by_their_login() {
         let user = emulator.user(line["id"].as_str().unwrap()).unwrap();
         assert_eq!(Some(user.login.as_str()), line["login"].as_str());
     }
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 30);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
     assert!(
@@ -487,7 +362,7 @@ fn the_adaptive_pace_backs_off_on_429_and_sends_throttled_creates_again() {
                 .contains(&format!("the service throttled {throttled} calls")),
         "{run:#?}"
     );
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 40);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 

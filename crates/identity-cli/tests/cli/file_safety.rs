@@ -4,24 +4,13 @@
 //! export's temporary file goes away on SIGINT, SIGTERM and SIGHUP, and a
 //! killed export's is removed by the next export once its process is gone.
 
-use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use identity_emulator::{Fault, FaultRule};
 use serde_json::Value;
 
-use crate::support::{TestEmulator, finish, people};
-
-/// The names in `dir`, sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use crate::support::{TestEmulator, finish, names_in, people};
 
 /// How many CreateUser calls reached the emulator.
 fn creates(emulator: &TestEmulator) -> usize {

@@ -2,7 +2,6 @@
 //! line, and imports that can be re-run (after an interruption too) without
 //! creating anyone twice.
 
-use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -10,15 +9,6 @@ use identity_emulator::{Fault, FaultRule};
 use serde_json::{Value, json};
 
 use crate::support::{TestEmulator, finish, people as lines, person, run_bare};
-
-/// How many users of the emulator have each login: all must be 1.
-fn login_counts(emulator: &TestEmulator) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for user in emulator.users() {
-        *counts.entry(user.login).or_insert(0) += 1;
-    }
-    counts
-}
 
 #[test]
 fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
@@ -192,7 +182,7 @@ fn re_running_an_import_creates_nobody_twice() {
     }
     assert_eq!(report["lines"][4]["id"], report["lines"][3]["id"]);
 
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 7, "{counts:?}");
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
@@ -299,7 +289,7 @@ fn an_interrupted_import_finishes_its_creates_says_where_it_stopped_and_re_runs_
     let report = rerun.ok().json();
     assert_eq!(report["skipped"].as_u64(), Some(created));
     assert_eq!(report["created"].as_u64(), Some(5 - created));
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 5);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }

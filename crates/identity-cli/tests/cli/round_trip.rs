@@ -9,7 +9,7 @@ use finbourne_identity::{UserResponse, UserStatus};
 use identity_emulator::EmulatorConfig;
 use serde_json::{Value, json};
 
-use crate::support::{TOKEN, TestEmulator};
+use crate::support::{TOKEN, TestEmulator, finish};
 
 /// An emulator with the schema property `employeeId`, seeded with
 /// `seeded` users.
@@ -168,4 +168,40 @@ fn a_csv_export_with_users_who_left_imports_back_without_them() {
 #[test]
 fn a_csv_export_with_roles_and_users_who_left_imports_back() {
     round_trip("csv", &["--include-roles", "--include-deactivated"]);
+}
+
+#[test]
+fn a_csv_export_escapes_what_its_lists_hold_and_imports_from_stdin_too() {
+    let source = source();
+    source
+        .run(&[
+            "users",
+            "export",
+            "--include-roles",
+            "--output",
+            "users.csv",
+        ])
+        .ok();
+    let csv = std::fs::read_to_string(source.dir().join("users.csv")).unwrap();
+    assert!(
+        csv.starts_with("id,login,firstName,lastName,emailAddress,secondEmailAddress,type,status,"),
+        "{csv}"
+    );
+    assert!(csv.contains("default/runner;odd\\;scope/code\\=x"), "{csv}");
+    assert!(csv.contains("employeeId=E1\\;E2\\=3"), "{csv}");
+
+    let target = domain(0);
+    let file = target.write_file("users.csv", &csv);
+    let import = finish(
+        target
+            .command(&["users", "import", "-", "--format", "csv", "--json"])
+            .stdin(std::fs::File::open(&file).unwrap()),
+    );
+    let report = import.ok().json();
+    assert_eq!(report["failed"], 0, "{report}");
+    // Once more: every user exists now, which the service says.
+    let again = target.run(&["users", "import", file.to_str().unwrap(), "--json"]);
+    let report = again.ok().json();
+    assert_eq!(report["created"], 0, "{report}");
+    assert_eq!(report["skipped"], report["valid"], "{report}");
 }

@@ -273,27 +273,21 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
         }
         self.place += 1;
         let login = Some(request.login.clone());
-        if deprovisioned && !self.args.recreate_deprovisioned {
-            let outcome = Outcome::Skipped {
+        // What needs no call: a row of a user who left, a dry run.
+        let told = if deprovisioned && !self.args.recreate_deprovisioned {
+            Some(Outcome::Skipped {
                 id: None,
                 reason: SkipReason::Deprovisioned,
                 message: "the user left (DEPROVISIONED): not recreated without \
                           --recreate-deprovisioned"
                     .to_owned(),
-            };
-            self.done(
-                place,
-                true,
-                LineResult {
-                    line,
-                    login,
-                    outcome,
-                },
-            );
-            return Ok(None);
-        }
-        if self.args.dry_run {
-            let outcome = Outcome::Valid;
+            })
+        } else if self.args.dry_run {
+            Some(Outcome::Valid)
+        } else {
+            None
+        };
+        if let Some(outcome) = told {
             self.done(
                 place,
                 true,
