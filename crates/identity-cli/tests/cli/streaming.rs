@@ -315,3 +315,33 @@ fn users_list_streams_tables_in_chunks_and_json_as_one_array() {
     assert_eq!(empty.run(&["users", "list", "--json"]).ok().stdout, "[]\n");
     assert_eq!(headers(empty.run(&["users", "runnable"]).ok()), 1);
 }
+
+#[test]
+fn refused_credentials_stop_an_import_at_once() {
+    let emulator = TestEmulator::start();
+    let file = emulator.write_file("users.jsonl", &people(1..=50));
+    let run = finish(crate::support::command(emulator.dir()).args([
+        "users",
+        "import",
+        file.to_str().unwrap(),
+        "--concurrency",
+        "1",
+        "--base-url",
+        &emulator.base_url(),
+        "--access-token",
+        "not-the-token",
+    ]));
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("error: import stopped: every line would fail: 401"),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("stopped after line 1:"), "{run:#?}");
+    let creates = emulator
+        .operations()
+        .iter()
+        .filter(|operation| *operation == "CreateUser")
+        .count();
+    assert_eq!(creates, 1, "not one a line");
+}

@@ -23,8 +23,9 @@
 //!    as soon as that line's outcome is known.
 //! 5. The import stops early, starting no more lines and letting those in
 //!    flight finish, on SIGINT, SIGTERM or SIGHUP (a second one stops at
-//!    once), and when the service is gone ([`breaker`]); the rest of the
-//!    input is not read. A re-run with the same `--report` resumes: the
+//!    once), when the service is gone ([`breaker`]), and at the first
+//!    failure no other line can escape (refused credentials, an unusable
+//!    configuration, a 401 or 403); the rest of the input is not read. A re-run with the same `--report` resumes: the
 //!    lines the report says are finished are not sent again.
 //!
 //! Re-running the same file after an interruption, a crash or a failure
@@ -41,14 +42,14 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
 
-use finbourne_identity::IdentityClient;
+use finbourne_identity::{Error, ErrorKind, IdentityClient};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
 use super::create::{Created, create_user};
 use super::pace::{Pace, PacedClient};
 use crate::args::{FileFormat, ImportArgs};
-use crate::errors::{CliError, Exit, one_line};
+use crate::errors::{CliError, Exit, exit_of, one_line};
 use crate::files::{Input, is_stdin};
 use crate::output::{Output, note};
 use crate::progress;
@@ -68,8 +69,39 @@ enum Stop {
     Signal(&'static str),
     /// The service stopped answering (the breaker's reason).
     Unanswered(String),
+    /// A create failed for a reason no other line can escape: the
+    /// credentials or the configuration (a refused token grant, an
+    /// unusable token file, a 401 or 403). Why, and the exit it makes.
+    Refused(String, Exit),
     /// The input could not be read on.
     Input(SourceError),
+}
+
+impl Stop {
+    /// Why, in words (`what`: the input's name).
+    fn reason(&self, what: &str) -> String {
+        match self {
+            Stop::Signal(signal) => format!("interrupted ({signal})"),
+            Stop::Unanswered(reason) | Stop::Refused(reason, _) => reason.clone(),
+            Stop::Input(SourceError::Read(error)) => format!("{what} could not be read: {error}"),
+            Stop::Input(SourceError::Bad(message)) => message.clone(),
+        }
+    }
+}
+
+/// The stop a create's failure makes, when it is not the line's own: the
+/// credentials, the configuration, or the right to create users at all.
+fn stop_for(error: &Error) -> Option<Stop> {
+    let everyone = matches!(error.kind(), ErrorKind::Auth | ErrorKind::Config)
+        || error
+            .status()
+            .is_some_and(|status| matches!(status.as_u16(), 401 | 403));
+    everyone.then(|| {
+        Stop::Refused(
+            format!("every line would fail: {}", one_line(error)),
+            exit_of(error),
+        )
+    })
 }
 
 /// Runs `users import`.
@@ -192,13 +224,14 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
                     }
                 }
                 Some(finished) = running.next(), if !running.is_empty() => {
-                    if let Some(reason) = self.created(finished)
+                    if let Some(stopping) = self.created(finished)
                         && stop.is_none()
                     {
+                        let reason = stopping.reason("");
                         self.progress.suspend(|| note(&format!(
                             "stopping: {reason}; waiting for the creates in flight"
                         )));
-                        stop = Some(Stop::Unanswered(reason));
+                        stop = Some(stopping);
                     }
                 }
                 record = records.recv(), if take_more => match record {
@@ -318,14 +351,19 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
         Ok((pace, client))
     }
 
-    /// A create has finished: its line is told and recorded; the breaker's
-    /// reason when it trips now.
-    fn created(&mut self, (place, line, login, created): Finished) -> Option<String> {
+    /// A create has finished: its line is told and recorded; why the
+    /// import stops now, when it does.
+    fn created(&mut self, (place, line, login, created): Finished) -> Option<Stop> {
         self.in_flight.remove(&place);
         let answered = created.answered();
-        if matches!(created, Created::Unknown { .. }) {
-            self.unknown += 1;
-        }
+        let stop = match &created {
+            Created::Unknown { .. } => {
+                self.unknown += 1;
+                None
+            }
+            Created::Failed { error, .. } => stop_for(error),
+            _ => None,
+        };
         let outcome = outcome_of(created, &login);
         self.done(
             place,
@@ -336,9 +374,8 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
                 outcome,
             },
         );
-        self.breaker
-            .finished(line, answered)
-            .then(|| self.breaker.reason())
+        let tripped = self.breaker.finished(line, answered);
+        stop.or_else(|| tripped.then(|| Stop::Unanswered(self.breaker.reason())))
     }
 
     /// A line has its outcome: in the report at once, told in order.
@@ -352,14 +389,7 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
         let after_line = self.last_line;
         let stopped = stop.as_ref().map(|stop| Stopped {
             after_line,
-            reason: match stop {
-                Stop::Signal(signal) => format!("interrupted ({signal})"),
-                Stop::Unanswered(reason) => reason.clone(),
-                Stop::Input(SourceError::Read(error)) => {
-                    format!("{what} could not be read: {error}")
-                }
-                Stop::Input(SourceError::Bad(message)) => message.clone(),
-            },
+            reason: stop.reason(what),
         });
         let counts = self.tally.finish(stopped.as_ref());
         if let Some((pace, _)) = &self.paced {
@@ -385,6 +415,10 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
                 } else {
                     Exit::NoAnswer
                 };
+                return Err(CliError::Reported(exit));
+            }
+            Some(Stop::Refused(reason, exit)) => {
+                note(&format!("error: import stopped: {reason}"));
                 return Err(CliError::Reported(exit));
             }
             Some(Stop::Input(SourceError::Read(source))) => {
