@@ -377,20 +377,27 @@ fn is_token_file_error(error: &AuthError) -> bool {
 
 /// The exit code of an error answer.
 fn exit_of_answer(api: &ApiError) -> Exit {
+    if is_already_exists(api) {
+        return Exit::AlreadyExists;
+    }
     match api.status.as_u16() {
         404 => Exit::NotFound,
-        409 => Exit::AlreadyExists,
         429 => Exit::Throttled,
         // The service's own 503 (its problem details, or a Retry-After) is
         // a throttle; a gateway's bare 503 is not known to be one.
         503 if api.problem.is_some() || api.retry_after().is_some() => Exit::Throttled,
-        _ if api.code() == Some(ALREADY_EXISTS) => Exit::AlreadyExists,
         _ => Exit::Refused,
     }
 }
 
 /// The service's code for "the user already exists".
-pub(crate) const ALREADY_EXISTS: i32 = 658;
+const ALREADY_EXISTS: i32 = 658;
+
+/// Whether the answer is the service's "already exists": its code 658, or
+/// a 409.
+pub(crate) fn is_already_exists(api: &ApiError) -> bool {
+    api.code() == Some(ALREADY_EXISTS) || api.status.as_u16() == 409
+}
 
 /// The exit code of an emulator failure: usage when it could not start as
 /// configured (address, state file, fault rules), refused otherwise.

@@ -8,7 +8,10 @@
 //! answers are printed by [`output`] (users as CSV by [`columns`]), the
 //! service's text escaped for the terminal by [`escape`]; [`color`] decides
 //! whether stderr is coloured (`NO_COLOR`), [`progress`] draws progress
-//! lines on a terminal.
+//! lines on a terminal. What the CLI writes to files goes through the
+//! rules of [`files`] (never the input, never through a link) and, for an
+//! export, a [`temporary`] file; long inputs are read a line at a time
+//! ([`lines`]); [`signals`] lists the signals that stop a command cleanly.
 
 mod args;
 mod color;
@@ -24,6 +27,7 @@ mod output;
 mod progress;
 mod settings;
 mod signals;
+mod temporary;
 
 use std::process::ExitCode;
 

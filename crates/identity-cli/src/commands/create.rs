@@ -20,7 +20,7 @@ use finbourne_identity::{CreateUserRequest, Error, UserResponse};
 use futures_util::StreamExt;
 
 use super::pace::{Pace, PacedClient, while_throttled};
-use crate::errors::ALREADY_EXISTS;
+use crate::errors::is_already_exists;
 
 /// How many times one user may be sent for creation, counting only the
 /// creates that were settled as never made (a throttled create is sent
@@ -82,13 +82,6 @@ impl Created {
     }
 }
 
-/// Whether `error` is the service's "the login exists already".
-pub(crate) fn is_already_exists(error: &Error) -> bool {
-    error
-        .api()
-        .is_some_and(|api| api.code() == Some(ALREADY_EXISTS) || api.status.as_u16() == 409)
-}
-
 /// Creates the user of `request` and settles what became of it.
 pub(crate) async fn create_user(
     pace: &Pace,
@@ -116,7 +109,7 @@ pub(crate) async fn create_user(
             }
             Err(error) => error,
         };
-        if is_already_exists(&error) {
+        if error.api().is_some_and(is_already_exists) {
             let id = find_by_login(pace, client, &request.login)
                 .await
                 .ok()

@@ -14,8 +14,8 @@
 //!   one. SIGINT, SIGTERM and SIGHUP remove the temporary file (exit 130).
 //!   A crash or SIGKILL leaves it; it is named after its target and its
 //!   process, so the next export to the same target removes it once that
-//!   process is gone ([`remove_stale_temporaries`]), and leaves alone the
-//!   temporary file of an export still running.
+//!   process is gone, and leaves alone the temporary file of an export
+//!   still running ([`crate::temporary`]).
 //! - A failure part-way says `export stopped after N users: REASON`, and
 //!   exits with the reason's code; the lines written to stdout before it are
 //!   whole. A closed stdout ends the export quietly with 141 (see
@@ -26,9 +26,7 @@
 //! - A progress line (users so far, rate) shows on stderr when it is a
 //!   terminal.
 
-use std::ffi::OsString;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
 
 use finbourne_identity::{Error, IdentityClient, UserResponse};
 use futures_util::{StreamExt, future};
@@ -42,6 +40,7 @@ use crate::files::check_target;
 use crate::output::{note, plural};
 use crate::progress;
 use crate::signals::StopSignals;
+use crate::temporary::{remove_stale_temporaries, temporary_file_for};
 
 /// Runs `users export`.
 pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<(), CliError> {
@@ -95,89 +94,6 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
             ));
             Ok(())
         }
-    }
-}
-
-/// The directory of `path` (`.` for a bare file name).
-fn directory_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
-/// The start of the temporary files of exports to `path`:
-/// `.NAME.fbn-identity-export.` (the process id and `.tmp` follow).
-fn temporary_prefix(path: &Path) -> OsString {
-    let mut prefix = OsString::from(".");
-    prefix.push(path.file_name().unwrap_or_default());
-    prefix.push(".fbn-identity-export.");
-    prefix
-}
-
-/// A new temporary file for `path`, in its directory:
-/// `.NAME.fbn-identity-export.PID.tmp`, created new (never an existing
-/// file, never through a link), mode 0600 on unix; removed when dropped
-/// unless persisted.
-fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let mut prefix = temporary_prefix(path);
-    prefix.push(std::process::id().to_string());
-    tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .rand_bytes(0)
-        .tempfile_in(directory_of(path))
-}
-
-/// Removes the temporary files that exports to `path` left when they were
-/// killed: those whose process is gone (or is this one: a process of the
-/// same id that came before). A temporary file of an export still running
-/// is left alone. Best effort: what cannot be removed stays.
-fn remove_stale_temporaries(path: &Path) {
-    let prefix = temporary_prefix(path);
-    let Some(prefix) = prefix.to_str() else {
-        return;
-    };
-    let Ok(entries) = std::fs::read_dir(directory_of(path)) else {
-        return;
-    };
-    let own = std::process::id();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let pid = name
-            .to_str()
-            .and_then(|name| name.strip_prefix(prefix))
-            .and_then(|rest| rest.strip_suffix(".tmp"))
-            .and_then(|pid| pid.parse::<u32>().ok());
-        if let Some(pid) = pid
-            && (pid == own || !process_is_running(pid))
-        {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// Whether a process with this id is running (unix: signal 0 reaches it,
-/// or exists but is another user's). Elsewhere, assumed so: a stale file
-/// is left rather than one in use removed.
-fn process_is_running(pid: u32) -> bool {
-    #[cfg(unix)]
-    {
-        let Some(pid) = i32::try_from(pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        else {
-            return false;
-        };
-        match rustix::process::test_kill_process(pid) {
-            Ok(()) => true,
-            Err(error) => error != rustix::io::Errno::SRCH,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
     }
 }
 
@@ -419,33 +335,5 @@ mod tests {
         let json = written(FileFormat::Jsonl, true);
         assert!(json.contains("Ann\\u001b[2J"), "{json}");
         assert_eq!(json.lines().count(), 1);
-    }
-
-    #[test]
-    fn the_temporary_file_is_beside_the_target_named_after_it_and_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("users.csv");
-        let temporary = temporary_file_for(&target).unwrap();
-        assert_eq!(temporary.path().parent(), Some(dir.path()));
-        assert_eq!(
-            temporary.path().file_name().unwrap().to_str().unwrap(),
-            format!(".users.csv.fbn-identity-export.{}.tmp", std::process::id())
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = temporary.as_file().metadata().unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn only_processes_that_exist_are_running() {
-        assert!(process_is_running(std::process::id()));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(!process_is_running(pid));
     }
 }
