@@ -3,7 +3,10 @@
 //! counts, progress) go to stderr, so `--json` output can be piped.
 //!
 //! The tables are built by pure functions (tested below); [`Output`] only
-//! chooses between a table and JSON and writes it.
+//! chooses between a table and JSON and writes it. Every cell of a table
+//! goes through [`escape::untrusted`], so that no control character the
+//! service sent reaches the terminal raw; JSON keeps the exact text
+//! ([`escape::write_json`]).
 //!
 //! Lists of users (`users list`, `users runnable`) are printed as they
 //! stream in ([`Output::user_stream`]), so memory does not grow with the
@@ -12,10 +15,7 @@
 //! and its own column widths. Chunks rather than one table of fixed widths:
 //! a list that fits one chunk (most lists read at a terminal) prints exactly
 //! as a whole table would, nothing is ever cut to fit a width guessed
-//! before the rows are seen, and a long list is paged anyway. Every cell of a table
-//! goes through [`escape::untrusted`], so that no
-//! control character the service sent reaches the terminal raw; JSON keeps
-//! the exact text ([`escape::write_json`]).
+//! before the rows are seen, and a long list is paged anyway.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
@@ -24,11 +24,10 @@ use comfy_table::{ContentArrangement, Table, presets};
 use finbourne_identity::{
     ListUsersResponse, RoleResponse, TemporaryPassword, UserResponse, UserSchemaResponse,
 };
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-use futures_util::{Stream, StreamExt};
 
 use crate::errors::CliError;
 use crate::escape;

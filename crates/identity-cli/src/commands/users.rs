@@ -151,7 +151,12 @@ async fn create(
             ));
             Ok(())
         }
-        Created::Exists { error, .. } => Err(CliError::Sdk(error)),
+        Created::Exists { error, id } => {
+            if let Some(id) = id {
+                note(&format!("the login is user {}'s", untrusted(&id)));
+            }
+            Err(CliError::Sdk(error))
+        }
         Created::Failed { error, attempts } => {
             if attempts > 0 {
                 note(&format!(

@@ -20,9 +20,9 @@ fn a_missing_user_exits_4_with_the_status_problem_and_request_id() {
 }
 
 #[test]
-fn a_create_of_an_existing_login_exits_5_with_the_services_code() {
+fn a_create_of_an_existing_login_exits_5_with_the_services_code_and_the_users_id() {
     let emulator = TestEmulator::start();
-    emulator.create_personal("Ann", "Lee", "ann@example.com");
+    let ann = emulator.create_personal("Ann", "Lee", "ann@example.com");
     let run = emulator.run(&[
         "users",
         "create",
@@ -34,7 +34,8 @@ fn a_create_of_an_existing_login_exits_5_with_the_services_code() {
         "ann@example.com",
     ]);
     run.expect_code(5);
-    for part in ["400", "CreateUser", "code: 658", "request id:"] {
+    let owner = format!("the login is user {}'s", ann["id"].as_str().unwrap());
+    for part in ["400", "CreateUser", "code: 658", "request id:", &owner] {
         assert!(run.stderr.contains(part), "{part} missing: {run:#?}");
     }
 }
