@@ -5,7 +5,7 @@
 //!
 //! 1. The input is read as a stream, on a thread of its own ([`source`]):
 //!    each line is read (at most 1 MiB of it), decoded and checked with
-//!    the SDK's `validate()` as it comes ([`line`]). `--dry-run` stops
+//!    the SDK's `validate()` as it comes ([`line`](mod@line)). `--dry-run` stops
 //!    there, reporting each bad line by its number in the file.
 //! 2. Each good line is created ([`super::create::create_user`], one call
 //!    of one function per line, its throttling the client's business), at
