@@ -14,7 +14,7 @@
 //! renames a temporary file of its own over the target); both are refused
 //! with [`CliError::UnsafePath`] and exit code 8.
 
-use std::fs::{File, Metadata};
+use std::fs::Metadata;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ impl FileId {
         {
             use std::os::fd::AsFd;
             let stdin = io::stdin();
-            let file = File::from(stdin.as_fd().try_clone_to_owned().ok()?);
+            let file = std::fs::File::from(stdin.as_fd().try_clone_to_owned().ok()?);
             let metadata = file.metadata().ok()?;
             Self::of(Path::new("-"), &metadata).ok()
         }
@@ -67,15 +67,15 @@ impl FileId {
     /// The identity of an open file, to check that it is the one a path
     /// named a moment before.
     #[cfg(unix)]
-    pub(crate) fn of_open(file: &File) -> io::Result<Self> {
+    pub(crate) fn of_open(file: &std::fs::File) -> io::Result<Self> {
         Self::of(Path::new(""), &file.metadata()?)
     }
 
-    #[cfg_attr(unix, allow(unused_variables))]
     fn of(path: &Path, metadata: &Metadata) -> io::Result<Self> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
+            let _ = path;
             Ok(Self::Inode {
                 device: metadata.dev(),
                 inode: metadata.ino(),
@@ -83,6 +83,7 @@ impl FileId {
         }
         #[cfg(not(unix))]
         {
+            let _ = metadata;
             std::fs::canonicalize(path).map(Self::Canonical)
         }
     }

@@ -4,13 +4,13 @@
 //! export's temporary file goes away on SIGINT, SIGTERM and SIGHUP, and a
 //! killed export's is removed by the next export once its process is gone.
 
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use identity_emulator::{Fault, FaultRule};
 use serde_json::Value;
 
-use crate::support::{TestEmulator, finish, names_in, people};
+use crate::support::{TestEmulator, people};
 
 /// How many CreateUser calls reached the emulator.
 fn creates(emulator: &TestEmulator) -> usize {
@@ -31,7 +31,8 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 }
 
 /// Sends `signal` (`-TERM`, ...) to `child`.
-fn signal(child: &Child, signal: &str) {
+#[cfg(unix)]
+fn signal(child: &std::process::Child, signal: &str) {
     let sent = std::process::Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
@@ -60,14 +61,18 @@ fn a_report_that_is_the_input_however_named_is_refused_and_the_input_kept() {
             assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
         }
     }
-    // Stdin redirected from the file is the same file too.
-    let run = finish(
-        emulator
-            .command(&["users", "import", "-", "--report", "users.jsonl"])
-            .stdin(std::fs::File::open(&file).unwrap()),
-    );
-    run.expect_code(8);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    // Stdin redirected from the file is the same file too (where the file
+    // behind stdin can be known).
+    #[cfg(unix)]
+    {
+        let run = crate::support::finish(
+            emulator
+                .command(&["users", "import", "-", "--report", "users.jsonl"])
+                .stdin(std::fs::File::open(&file).unwrap()),
+        );
+        run.expect_code(8);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    }
     assert_eq!(creates(&emulator), 0, "nothing was sent");
 }
 
@@ -219,7 +224,8 @@ fn a_report_left_by_a_killed_import_resumes_it_without_sending_a_line_twice() {
 
 /// Starts an export to `users.jsonl` that stays in progress (every GetUser
 /// of `--include-roles` takes 5 s) once its temporary file exists.
-fn export_in_progress(emulator: &TestEmulator) -> Child {
+#[cfg(unix)]
+fn export_in_progress(emulator: &TestEmulator) -> std::process::Child {
     emulator.set_faults(vec![FaultRule::new(
         Some("GetUser"),
         Fault::Delay { ms: 5_000 },
@@ -263,7 +269,11 @@ fn an_export_stopped_by_sigint_sigterm_or_sighup_removes_its_temporary_file() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(130), "{name}: {stderr}");
         assert!(stderr.contains("interrupted (SIG"), "{stderr}");
-        assert_eq!(names_in(emulator.dir()), ["users.jsonl"], "{name}");
+        assert_eq!(
+            crate::support::names_in(emulator.dir()),
+            ["users.jsonl"],
+            "{name}"
+        );
         assert_eq!(std::fs::read_to_string(&old).unwrap(), "the old export\n");
     }
 }
@@ -277,7 +287,11 @@ fn a_killed_exports_temporary_file_is_removed_by_the_next_export_once_its_proces
     let left = format!(".users.jsonl.fbn-identity-export.{}.tmp", killed.id());
     killed.kill().unwrap();
     killed.wait().unwrap();
-    assert_eq!(names_in(emulator.dir()), [left], "SIGKILL leaves it");
+    assert_eq!(
+        crate::support::names_in(emulator.dir()),
+        [left],
+        "SIGKILL leaves it"
+    );
 
     // The temporary file of an export still running (this test's own
     // process stands for it) is not touched.
@@ -296,7 +310,7 @@ fn a_killed_exports_temporary_file_is_removed_by_the_next_export_once_its_proces
         .ok();
     let mut expected = vec![running, other, "users.jsonl".to_owned()];
     expected.sort();
-    assert_eq!(names_in(emulator.dir()), expected);
+    assert_eq!(crate::support::names_in(emulator.dir()), expected);
     let exported = std::fs::read_to_string(emulator.dir().join("users.jsonl")).unwrap();
     assert_eq!(exported.lines().count(), 1);
 }
