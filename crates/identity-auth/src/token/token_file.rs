@@ -232,7 +232,6 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
-    use crate::TokenCache;
 
     #[tokio::test]
     async fn reads_trims_and_rereads_when_the_file_changes() {
@@ -313,6 +312,8 @@ mod tests {
     #[cfg(unix)]
     #[tokio::test(start_paused = true)]
     async fn a_fifo_with_no_writer_times_out_naming_the_file() {
+        use crate::TokenCache;
+
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("token-fifo");
         let made = std::process::Command::new("mkfifo")

@@ -7,14 +7,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use crate::support::{Run, closed_port, command, finish};
+use crate::support::{command, finish};
 
 /// Runs `command` to its end, failing the test if it has not ended after
 /// 60 s (a process that never exits is the failure looked for).
-fn finish_or_fail(command: &mut std::process::Command) -> Run {
+#[cfg(unix)]
+fn finish_or_fail(command: &mut std::process::Command) -> crate::support::Run {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -29,7 +31,7 @@ fn finish_or_fail(command: &mut std::process::Command) -> Run {
         std::thread::sleep(Duration::from_millis(20));
     }
     let output = child.wait_with_output().unwrap();
-    Run {
+    crate::support::Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -40,7 +42,10 @@ fn finish_or_fail(command: &mut std::process::Command) -> Run {
 #[test]
 fn an_endless_token_file_is_read_up_to_its_bound_and_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("http://127.0.0.1:{}/identity", closed_port());
+    let url = format!(
+        "http://127.0.0.1:{}/identity",
+        crate::support::closed_port()
+    );
     let run = finish_or_fail(
         command(dir.path())
             .args(["users", "list", "--base-url", &url])
@@ -64,7 +69,10 @@ fn a_token_file_nobody_writes_ends_the_command_naming_the_file() {
         .status()
         .unwrap();
     assert!(made.success());
-    let url = format!("http://127.0.0.1:{}/identity", closed_port());
+    let url = format!(
+        "http://127.0.0.1:{}/identity",
+        crate::support::closed_port()
+    );
     let run = finish_or_fail(
         command(dir.path())
             .args(["users", "list", "--base-url", &url, "--timeout-ms", "300"])
