@@ -213,11 +213,15 @@ pub(crate) enum UsersCommand {
     /// UserResponse a line) or CSV, streamed as the service sends them.
     ///
     /// With --output, the users are written to a new temporary file in the
-    /// same directory (mode 0600 on unix), renamed to FILE once complete: a
-    /// failed export never leaves a file that looks whole. On stdout, a
-    /// failure part-way says `export stopped after N users: REASON` on stderr
-    /// and exits non-zero; the lines written before it are whole. A progress
-    /// line (users so far, rate) shows on stderr when it is a terminal.
+    /// same directory, .FILE.fbn-identity-export.PID.tmp (mode 0600 on
+    /// unix), renamed to FILE once complete: a failed export never leaves a
+    /// file that looks whole. A symbolic link at FILE is refused (exit 8).
+    /// SIGINT, SIGTERM and SIGHUP remove the temporary file (exit 130); one
+    /// left by a killed export is removed by the next export to FILE once
+    /// its process is gone. On stdout, a failure part-way says `export
+    /// stopped after N users: REASON` on stderr and exits non-zero; the lines
+    /// written before it are whole. A progress line (users so far, rate)
+    /// shows on stderr when it is a terminal.
     #[command(after_long_help = CSV_COLUMNS_HELP)]
     Export(ExportArgs),
 }
@@ -281,7 +285,8 @@ impl FileFormat {
 /// The `users` commands that are one call each (`update`: a get and a put).
 #[derive(Debug, Subcommand)]
 pub(crate) enum UserCall {
-    /// List the users of the domain.
+    /// List the users of the domain, printed as they arrive (a table in
+    /// chunks of 1,000 rows, or with --json one array), whatever its size.
     List {
         /// Also list the users deleted without --purge.
         #[arg(long)]
