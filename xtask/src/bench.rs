@@ -8,7 +8,8 @@
 //!     --access-token TOKEN [--user-id ID]   # GetUser and ListUsers against a running server
 //! cargo xtask bench --profile sdk [--list] [--calls N]   # one client alone, for a profiler
 //! cargo xtask bench --layers        # what each layer of the stack costs alone
-//! cargo xtask bench --scale         # export, import and the emulator at a million users
+//! cargo xtask bench --scale [PART,...]  # export, import and the emulator at a million users
+//!                                   # (parts: export, rate, memory, large, kill)
 //! cargo xtask bench --fanout        # many calls at once through one client, at a rate limit
 //! ```
 //!
@@ -81,13 +82,12 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] \
   --list          with --profile: ListUsers of 10,000 users instead
   --layers        what each layer of the SDK's stack costs a GetUser call alone
                   (with --quick: 3 rounds instead of 100)
-  --scale         export of 10k, 100k and 1M users, import of 10,000 at a rate limit,
-                  and the emulator's GetUser at 1M users, with the release CLI
-                  (with --quick: small sizes, a smoke test)
-  --fanout        200 to 2,000 calls through one client with 1, 64 and 256 in flight
-                  against a rate-limited emulator, four CLI imports sharing one token's
-                  limit, and the throttle's cost when nothing is throttled (about 3 min;
-                  with --quick: a tenth of the calls, a smoke test)";
+  --scale [PARTS]  the bulk paths at scale with the release CLI, every part or those
+                  named (comma-separated): export (10k, 100k and 1M users, and the
+                  emulator's GetUser at 1M), rate (import of 10,000 at a rate limit),
+                  memory (import of 1M lines, --dry-run and real), large (5 lines into
+                  1M users), kill (the emulator killed during an import of 10,000, the
+                  import resumed); with --quick: small sizes, a smoke test";
 
 /// Runs `cargo xtask bench ARGS`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -124,19 +124,23 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         println!("written to {}", path.display());
         return Ok(());
     }
-    if options.scale {
+    if let Some(parts) = options.scale {
         let cli = build_cli()?;
         let work = output_dir().join("scale");
-        let mut figures = runtime()?.block_on(spawned(scale::run(cli, work, options.quick)))?;
+        let every = parts == scale::Part::ALL;
+        let names: Vec<&str> = parts.iter().map(|part| part.name()).collect();
+        let mut figures =
+            runtime()?.block_on(spawned(scale::run(cli, work, parts.clone(), options.quick)))?;
         figures["date"] = serde_json::json!(now());
         figures["machine"] = serde_json::json!(machine());
         figures["loadAverage"] = serde_json::json!([load_before, load_average()]);
-        let name = if options.quick {
-            "scale-quick.json"
-        } else {
-            "scale.json"
+        // A run of some parts does not replace the figures of them all.
+        let name = match (options.quick, every) {
+            (true, _) => "scale-quick.json".to_owned(),
+            (false, true) => "scale.json".to_owned(),
+            (false, false) => format!("scale-{}.json", names.join("-")),
         };
-        let path = report::write_json(&output_dir(), name, &figures)?;
+        let path = report::write_json(&output_dir(), &name, &figures)?;
         println!("written to {}", path.display());
         return Ok(());
     }
@@ -190,8 +194,8 @@ struct Options {
     list: bool,
     /// `--layers`: the cost of each layer of the stack alone.
     layers: bool,
-    /// `--scale`: the bulk paths at scale.
-    scale: bool,
+    /// `--scale [PARTS]`: the bulk paths at scale, those parts.
+    scale: Option<Vec<scale::Part>>,
     /// `--fanout`: many calls at once through one client, at a rate limit.
     fanout: bool,
 }
@@ -216,8 +220,26 @@ impl Options {
             match name {
                 "--quick" => options.quick = true,
                 "--layers" => options.layers = true,
-                "--scale" => options.scale = true,
                 "--fanout" => options.fanout = true,
+                "--scale" => {
+                    // The parts, when named: inline, or the next argument
+                    // when it is not a flag.
+                    let named = inline.clone().or_else(|| {
+                        args.clone()
+                            .next()
+                            .filter(|next| !next.starts_with('-'))
+                            .cloned()
+                    });
+                    options.scale = Some(match named {
+                        Some(list) => {
+                            if inline.is_none() {
+                                args.next();
+                            }
+                            scale::Part::parse_list(&list)?
+                        }
+                        None => scale::Part::ALL.to_vec(),
+                    });
+                }
                 "--list" => options.list = true,
                 "--help" | "-h" => options.help = true,
                 "--target-url" => url = Some(value("a URL")?),
@@ -434,6 +456,15 @@ mod tests {
         let options = parse(&["--profile", "sdk", "--list", "--calls", "20"])?;
         assert_eq!(options.profile, Some((Kind::Sdk, 20)));
         assert!(options.list);
+        assert_eq!(parse(&["--scale"])?.scale, Some(scale::Part::ALL.to_vec()));
+        assert_eq!(
+            parse(&["--scale", "kill,memory", "--quick"])?.scale,
+            Some(vec![scale::Part::Kill, scale::Part::Memory])
+        );
+        let options = parse(&["--scale=large", "--quick"])?;
+        assert_eq!(options.scale, Some(vec![scale::Part::Large]));
+        assert!(options.quick);
+        assert!(parse(&["--scale", "everything"]).is_err());
         Ok(())
     }
 

@@ -135,6 +135,7 @@ pub use identity_users::{ApiError, BaseUrl, Call, FindUsers, Problem, SettleCrea
 /// does not re-export.
 pub mod layers {
     pub use identity_auth as auth;
+    pub use identity_call as call;
     pub use identity_config as config;
     pub use identity_transport as transport;
     pub use identity_users as users;

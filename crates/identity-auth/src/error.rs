@@ -189,6 +189,32 @@ pub enum AuthError {
         path: PathBuf,
     },
 
+    /// The access token file is longer than a token can be: it was read no
+    /// further.
+    #[error(
+        "the access token file {} is longer than {max_bytes} bytes: not a token",
+        path.display()
+    )]
+    TokenFileTooLong {
+        /// The file.
+        path: PathBuf,
+        /// The most a token file may hold.
+        max_bytes: u64,
+    },
+
+    /// The access token file could not be read within the token fetch
+    /// timeout (a FIFO nobody writes to, a mount that stalls).
+    #[error(
+        "the access token file {} could not be read within {timeout:?}",
+        path.display()
+    )]
+    TokenFileTimeout {
+        /// The file.
+        path: PathBuf,
+        /// The time allowed.
+        timeout: Duration,
+    },
+
     /// The token holds characters an HTTP header cannot carry.
     #[error("the access token holds characters that an HTTP header cannot carry")]
     InvalidToken,
@@ -306,7 +332,7 @@ impl AuthError {
 
 fn asked_to_wait(retry_after: Option<Duration>) -> String {
     match retry_after {
-        Some(wait) => format!(" (it asked to wait {:.1} s)", wait.as_secs_f64()),
+        Some(wait) => format!(" (it asked to wait {})", identity_call::Seconds(wait)),
         None => String::new(),
     }
 }

@@ -26,8 +26,10 @@
 //!
 //! A wait for a token ends at the call's [`Deadline`] when the request
 //! carries one (a total-timeout layer above sets it), with
-//! [`AuthError::Timeout`]: the call then provably sent nothing, which a
-//! timeout of the whole call could not tell.
+//! [`AuthError::Timeout`] (or the provider's own timeout error, see
+//! [`TokenProvider::timed_out`](crate::TokenProvider::timed_out)): the call
+//! then provably sent nothing, which a timeout of the whole call could not
+//! tell.
 
 use std::task::{Context, Poll};
 
@@ -144,7 +146,7 @@ where
     S::Error: Into<BoxError>,
 {
     let deadline = Deadline::of(&request);
-    let sent = by_deadline(deadline, tokens.bearer()).await?;
+    let sent = by_deadline(deadline, &tokens).await?;
     // A copy to replay after a 401, unless no other token can come (a
     // personal access token): then a 401 is final.
     let (mut first, replay) = if tokens.can_renew() {
@@ -161,7 +163,7 @@ where
     let Some(mut replay) = replay else {
         return Ok(response);
     };
-    let current = by_deadline(deadline, tokens.bearer()).await?;
+    let current = by_deadline(deadline, &tokens).await?;
     if current.header_value() == sent.header_value() {
         // The provider gave the same token again (a personal access
         // token): a replay would be refused the same way.
@@ -174,18 +176,19 @@ where
     service.call(replay).await.map_err(Into::into)
 }
 
-/// The token of `fetch`, unless the call's `deadline` passes first.
+/// A token of `tokens`, unless the call's `deadline` passes first (the
+/// error then in the provider's words: a token file names its file).
 async fn by_deadline(
     deadline: Option<Deadline>,
-    fetch: impl Future<Output = Result<BearerToken, AuthError>>,
+    tokens: &TokenCache,
 ) -> Result<BearerToken, AuthError> {
     let Some(deadline) = deadline else {
-        return fetch.await;
+        return tokens.bearer().await;
     };
     let timeout = deadline.remaining();
-    tokio::time::timeout_at(deadline.instant(), fetch)
+    tokio::time::timeout_at(deadline.instant(), tokens.bearer())
         .await
-        .unwrap_or(Err(AuthError::Timeout { timeout }))
+        .unwrap_or_else(|_| Err(tokens.timed_out(timeout)))
 }
 
 /// The host of a plain-http URI whose host is not this machine.

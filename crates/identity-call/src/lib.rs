@@ -51,7 +51,7 @@ use std::time::Duration;
 pub use deadline::Deadline;
 pub use loopback::is_loopback;
 pub use outcome::{Failure, Outcome};
-pub use retry_after::retry_after;
+pub use retry_after::{Seconds, retry_after};
 
 use http::{HeaderName, HeaderValue};
 

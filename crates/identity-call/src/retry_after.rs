@@ -30,6 +30,34 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     })
 }
 
+/// A wait, in seconds, as messages say it: to the millisecond below ten
+/// seconds (`0.047 s`, `1.5 s`), whole seconds above (`3600 s`), so that a
+/// wait of a few milliseconds never reads as `0.0 s`.
+///
+/// ```
+/// use std::time::Duration;
+/// use identity_call::Seconds;
+///
+/// assert_eq!(Seconds(Duration::from_millis(47)).to_string(), "0.047 s");
+/// assert_eq!(Seconds(Duration::from_millis(1500)).to_string(), "1.5 s");
+/// assert_eq!(Seconds(Duration::from_secs(3600)).to_string(), "3600 s");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seconds(pub Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = self.0.as_secs_f64();
+        if seconds >= 10.0 {
+            write!(f, "{seconds:.0} s")
+        } else {
+            let text = format!("{seconds:.3}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            write!(f, "{text} s")
+        }
+    }
+}
+
 /// `digits` or `digits.digits`, as a duration.
 fn seconds(value: &str) -> Option<Duration> {
     let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));

@@ -22,16 +22,15 @@ use time::format_description::well_known::Rfc3339;
 /// environment (FBN_PASSWORD, FBN_CLIENT_SECRET) or the secrets file, never
 /// from flags.
 ///
-/// Exit codes: 0 success; 1 the service answered with an error (or refused
-/// the credentials, or some lines of an import failed); 2 bad usage or
-/// configuration; 3 no answer came back (connection failure, timeout,
-/// connection closed); 130 an export stopped by Ctrl-C; 141 stdout closed by
-/// its reader (as a process killed by SIGPIPE).
-///
 /// Colour only on a terminal (or with CLICOLOR_FORCE=1); NO_COLOR turns it
 /// off everywhere. Progress lines only when stderr is a terminal.
 #[derive(Debug, Parser)]
-#[command(name = "fbn-identity", version, max_term_width = 100)]
+#[command(
+    name = "fbn-identity",
+    version,
+    max_term_width = 100,
+    after_help = crate::errors::Exit::help()
+)]
 pub(crate) struct Cli {
     /// Settings that apply to every command.
     #[command(flatten)]
@@ -181,32 +180,49 @@ pub(crate) enum UsersCommand {
     /// The commands that are one call each.
     #[command(flatten)]
     Call(UserCall),
-    /// Create the users of a file: JSON lines (one CreateUserRequest a line)
-    /// or CSV (the columns of `users export --format csv`).
+    /// Create the users of a file: JSON lines (one CreateUserRequest, or an
+    /// exported user, a line) or CSV (the columns of `users export --format
+    /// csv`), read as a stream: memory does not grow with the file nor with
+    /// the domain.
     ///
-    /// Every line is checked first; --dry-run stops there. Logins that exist
-    /// already are skipped, so an import stopped by Ctrl-C, a crash or a
-    /// failure can be re-run with the same file: nothing is created twice,
-    /// and whatever is missing is created. A create whose outcome is unknown
-    /// (no answer came) is settled by looking its login up, so every line
-    /// ends as created, skipped or failed.
+    /// Each line is checked as it is read (at most 1 MiB of it); --dry-run
+    /// stops there. Each good line is created: "already exists" is the
+    /// service's answer to that create (the user's id then looked up by its
+    /// login), so a re-run creates nothing twice, and 5 lines into a domain
+    /// of a million cost a handful of calls. A create whose outcome is
+    /// unknown (no answer came) is settled by looking its login up, so every
+    /// line ends as created, skipped or failed. A row of a user who left
+    /// (status DEPROVISIONED, in an --include-deactivated export) is skipped
+    /// unless --recreate-deprovisioned.
     ///
-    /// Without --concurrency, the import finds the service's pace by itself:
-    /// it starts 4 creates at once and adds more while they succeed, halves
-    /// on each 429 (Too Many Requests), and waits the Retry-After the service
-    /// asks for before starting more; a throttled create is sent again (up to
-    /// 10 times).
+    /// SIGINT (Ctrl-C), SIGTERM or SIGHUP stops starting creates and waits
+    /// for those in flight (a second one stops at once), exit 130; when the
+    /// service stops answering (--stop-after-unanswered) the import stops
+    /// too, exit 3 (7 when some outcomes are unknown). The rest of the input
+    /// is not read; a re-run with the same --report resumes where it
+    /// stopped.
+    ///
+    /// The client keeps the service's pace by itself: once the service
+    /// answers 429 (Too Many Requests), creates start one at a time at the
+    /// pace it lets through, and a throttled create is sent again after the
+    /// Retry-After it asks for. A wait longer than --longest-wait ends that
+    /// line as throttled; --stop-after-unanswered lines in a row throttled
+    /// so stop the import, exit 6, saying how long the service asked to wait.
     #[command(after_long_help = CSV_COLUMNS_HELP)]
     Import(ImportArgs),
     /// Write every user on stdout or to a file, as JSON lines (one
     /// UserResponse a line) or CSV, streamed as the service sends them.
     ///
     /// With --output, the users are written to a new temporary file in the
-    /// same directory (mode 0600 on unix), renamed to FILE once complete: a
-    /// failed export never leaves a file that looks whole. On stdout, a
-    /// failure part-way says `export stopped after N users: REASON` on stderr
-    /// and exits non-zero; the lines written before it are whole. A progress
-    /// line (users so far, rate) shows on stderr when it is a terminal.
+    /// same directory, .FILE.fbn-identity-export.PID.tmp (mode 0600 on
+    /// unix), renamed to FILE once complete: a failed export never leaves a
+    /// file that looks whole. A symbolic link at FILE is refused (exit 8).
+    /// SIGINT, SIGTERM and SIGHUP remove the temporary file (exit 130); one
+    /// left by a killed export is removed by the next export to FILE once
+    /// its process is gone. On stdout, a failure part-way says `export
+    /// stopped after N users: REASON` on stderr and exits non-zero; the lines
+    /// written before it are whole. A progress line (users so far, rate)
+    /// shows on stderr when it is a terminal.
     #[command(after_long_help = CSV_COLUMNS_HELP)]
     Export(ExportArgs),
 }
@@ -270,7 +286,8 @@ impl FileFormat {
 /// The `users` commands that are one call each (`update`: a get and a put).
 #[derive(Debug, Subcommand)]
 pub(crate) enum UserCall {
-    /// List the users of the domain.
+    /// List the users of the domain, printed as they arrive (a table in
+    /// chunks of 1,000 rows, or with --json one array), whatever its size.
     List {
         /// Also list the users deleted without --purge.
         #[arg(long)]
@@ -415,21 +432,47 @@ pub(crate) struct ImportArgs {
     /// Only check the lines: report each bad one, create nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
-    /// Write what became of each line to FILE (mode 0600 on unix), one
-    /// JSON line per input line as soon as it is known, e.g.
+    /// Append what became of each line to FILE, one JSON line per input
+    /// line as soon as it is known, e.g.
     /// {"line":3,"login":"ann@acme.com","outcome":"created","id":"00u1"}.
-    /// The outcome is "created" (with the new user's "id"), "skipped" (the
-    /// login exists: its "id" and a "message") or "failed" (a "message",
-    /// and the "status" and "code" of the service's answer when there was
-    /// one). Lines are in the order their outcomes were known: sort by
-    /// "line" for the file's order.
+    /// The outcome is "created" (with the new user's "id"), "skipped" (a
+    /// "reason": "exists", with the user's "id", or "deprovisioned"; and a
+    /// "message") or "failed" (a "message", and the "status" and "code" of
+    /// the service's answer when there was one). The first line is a header
+    /// naming the input. A new FILE is created (mode 0600 on unix); an
+    /// existing one only when it is the report of this same input, to
+    /// resume it: the lines it says are finished are not sent again. The
+    /// input itself, a symbolic link or any other file is refused (exit 8).
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
-    /// Create at most N users at once, and leave 429 answers to the
-    /// --rate-limit-retries of each call [default: adaptive, found from the
-    /// service's answers, up to 64].
+    /// Create at most N users at once [default: 32]; the client's throttle
+    /// holds them to the service's pace.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) concurrency: Option<u16>,
+    /// The longest the import waits at once when the service throttles it
+    /// (its Retry-After): a longer wait ends that line as throttled, to be
+    /// created by a re-run.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = crate::commands::import::DEFAULT_LONGEST_WAIT_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub(crate) longest_wait: u64,
+    /// Create the rows of users who left (status DEPROVISIONED, in an
+    /// export with --include-deactivated) too; without it they are skipped,
+    /// since creating a user sends them an activation email.
+    #[arg(long)]
+    pub(crate) recreate_deprovisioned: bool,
+    /// Stop the import after N lines in a row got no answer from the
+    /// service (connection failures, timeouts, outcomes unknown), or were
+    /// throttled for longer than --longest-wait; 0 never stops.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::commands::import::DEFAULT_STOP_AFTER_UNANSWERED
+    )]
+    pub(crate) stop_after_unanswered: u32,
 }
 
 /// The kinds of user `--type` takes.

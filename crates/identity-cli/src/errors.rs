@@ -1,12 +1,9 @@
 //! What can make a command fail, how it is reported on stderr, and the exit
 //! code it ends the process with.
 //!
-//! Exit codes: 0 success; 1 the service answered with an error status (or
-//! the token endpoint refused the credentials), or some lines of an import
-//! failed; 2 bad usage or configuration; 3 no answer came back; 130 an
-//! export stopped by Ctrl-C; 141 stdout was closed by its reader
-//! (`fbn-identity users export | head -1`). Clap's own usage errors already
-//! exit with 2.
+//! Exit codes: one table, [`Exit`], used by every command (`fbn-identity
+//! --help` prints it from there, [`Exit::help`]). Clap's own usage errors
+//! exit with 2 as [`Exit::Usage`] does.
 //!
 //! A closed stdout ends the command at once and without a word, with 141:
 //! the code a shell reports for a process killed by SIGPIPE (128 + 13),
@@ -26,22 +23,129 @@ use std::fmt::Write as _;
 use std::io;
 use std::process::ExitCode;
 
+use finbourne_identity::layers::auth::AuthError;
 use finbourne_identity::{ApiError, Error, ErrorKind, ValidationErrors};
 #[cfg(feature = "emulator")]
 use identity_emulator::EmulatorError;
 
 use crate::escape::{self, untrusted};
 
-/// The service answered with an error, or some of the work failed.
-pub(crate) const EXIT_FAILED: u8 = 1;
-/// Bad usage or configuration.
-pub(crate) const EXIT_USAGE: u8 = 2;
-/// No answer came back.
-pub(crate) const EXIT_NO_ANSWER: u8 = 3;
-/// Ctrl-C: as a process killed by SIGINT (128 + 2).
-pub(crate) const EXIT_INTERRUPTED: u8 = 130;
-/// Stdout was closed by its reader: as a process killed by SIGPIPE.
-pub(crate) const EXIT_CLOSED_PIPE: u8 = 141;
+/// The process's exit codes: the one table of every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Success (a sync plan: no changes).
+    Success,
+    /// The service refused the call: an error answer not listed below, or a
+    /// refused token grant.
+    Refused,
+    /// Bad usage or configuration.
+    Usage,
+    /// No answer: a connect, TLS or proxy failure, a timeout, a connection
+    /// closed.
+    NoAnswer,
+    /// Not found (404).
+    NotFound,
+    /// Already exists (the service's code 658, or a 409).
+    AlreadyExists,
+    /// Throttled (429, or the service's own 503) longer than the client
+    /// could wait.
+    Throttled,
+    /// The call may have taken effect, and nothing settled it.
+    OutcomeUnknown,
+    /// A local file could not be read or written, or a path was refused
+    /// for safety.
+    LocalFile,
+    /// A bulk run finished with some lines failed (listed in its report).
+    SomeLinesFailed,
+    /// `users sync --plan`: the plan is not empty.
+    ChangesPending,
+    /// Interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: as a process
+    /// killed by SIGINT (128 + 2).
+    Interrupted,
+    /// Stdout was closed by its reader: as a process killed by SIGPIPE
+    /// (128 + 13).
+    ClosedPipe,
+}
+
+impl Exit {
+    /// Every code, in the order of the table.
+    pub(crate) const ALL: [Exit; 13] = [
+        Exit::Success,
+        Exit::Refused,
+        Exit::Usage,
+        Exit::NoAnswer,
+        Exit::NotFound,
+        Exit::AlreadyExists,
+        Exit::Throttled,
+        Exit::OutcomeUnknown,
+        Exit::LocalFile,
+        Exit::SomeLinesFailed,
+        Exit::ChangesPending,
+        Exit::Interrupted,
+        Exit::ClosedPipe,
+    ];
+
+    /// The number the process exits with.
+    pub(crate) const fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Refused => 1,
+            Exit::Usage => 2,
+            Exit::NoAnswer => 3,
+            Exit::NotFound => 4,
+            Exit::AlreadyExists => 5,
+            Exit::Throttled => 6,
+            Exit::OutcomeUnknown => 7,
+            Exit::LocalFile => 8,
+            Exit::SomeLinesFailed => 9,
+            Exit::ChangesPending => 10,
+            Exit::Interrupted => 130,
+            Exit::ClosedPipe => 141,
+        }
+    }
+
+    /// What the code means, for `--help`.
+    pub(crate) const fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => "success (a sync plan: no changes)",
+            Exit::Refused => {
+                "the service refused the call (an error answer not listed below, a refused token grant)"
+            }
+            Exit::Usage => "usage or configuration",
+            Exit::NoAnswer => "no answer (connect/TLS/proxy failure, timeout, connection closed)",
+            Exit::NotFound => "not found (404)",
+            Exit::AlreadyExists => "already exists (the service's code 658, or a 409)",
+            Exit::Throttled => {
+                "throttled (429, or the service's own 503) longer than the client could wait"
+            }
+            Exit::OutcomeUnknown => {
+                "outcome unknown (the call may have taken effect; nothing settled it)"
+            }
+            Exit::LocalFile => {
+                "local file error (input unreadable, output or report unwritable, a path refused for safety)"
+            }
+            Exit::SomeLinesFailed => "some lines of a bulk run failed (listed in its report)",
+            Exit::ChangesPending => "changes pending (users sync --plan: the plan is not empty)",
+            Exit::Interrupted => "interrupted (Ctrl-C / SIGINT, SIGTERM, SIGHUP)",
+            Exit::ClosedPipe => "stdout closed by its reader (as a process killed by SIGPIPE)",
+        }
+    }
+
+    /// The table, for the end of `fbn-identity --help`.
+    pub(crate) fn help() -> String {
+        let mut text = String::from("Exit codes:\n");
+        for exit in Self::ALL {
+            let _ = writeln!(text, "  {:>3}  {}", exit.code(), exit.meaning());
+        }
+        text
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit.code())
+    }
+}
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -77,6 +181,15 @@ pub(crate) enum CliError {
         /// Why not.
         source: io::Error,
     },
+    /// A path given for writing was refused, so that no file of the user's
+    /// is destroyed (it is the input, a symbolic link, a file that is not
+    /// a report of this import).
+    UnsafePath {
+        /// The path as given.
+        path: String,
+        /// Why it was refused, and what to do.
+        reason: String,
+    },
     /// An export ended part-way: `count` users were written before
     /// `source` stopped it.
     Stopped {
@@ -87,6 +200,16 @@ pub(crate) enum CliError {
         /// The file that was to be written, left as it was.
         untouched: Option<String>,
     },
+    /// A create may have been made: its answer was lost, and the look-up of
+    /// its login that would have told got no answer either.
+    OutcomeUnknown {
+        /// The create's failure.
+        error: Box<Error>,
+        /// The look-up's failure.
+        lookup: Box<Error>,
+        /// The login looked up.
+        login: String,
+    },
     /// The emulator could not start or do what was asked.
     #[cfg(feature = "emulator")]
     Emulator(EmulatorError),
@@ -95,12 +218,13 @@ pub(crate) enum CliError {
     WithoutEmulator,
     /// Writing the output failed (a closed pipe ends the command quietly).
     Output(io::Error),
-    /// Ctrl-C stopped the command before it was done.
-    Interrupted,
+    /// A signal (its name: SIGINT, SIGTERM, SIGHUP) stopped the command
+    /// before it was done.
+    Interrupted(&'static str),
     /// The command did its work and has already reported what failed
     /// (e.g. some lines of an import, some ids of `users get`): exit with
     /// this code and no more to say.
-    Reported(u8),
+    Reported(Exit),
 }
 
 impl From<Error> for CliError {
@@ -117,19 +241,22 @@ impl From<io::Error> for CliError {
 
 impl CliError {
     /// The process's exit code for this failure.
-    pub(crate) fn exit_code(&self) -> u8 {
+    pub(crate) fn exit(&self) -> Exit {
         match self {
-            Self::Sdk(error) => exit_code_of(error.kind()),
-            Self::Invalid { .. } | Self::Read { .. } | Self::BadInput { .. } => EXIT_USAGE,
-            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => EXIT_CLOSED_PIPE,
+            Self::Sdk(error) => exit_of(error),
+            Self::Invalid { .. } | Self::BadInput { .. } => Exit::Usage,
+            Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::ClosedPipe,
             #[cfg(feature = "emulator")]
-            Self::Emulator(error) => emulator_exit_code(error),
+            Self::Emulator(error) => emulator_exit(error),
             #[cfg(not(feature = "emulator"))]
-            Self::WithoutEmulator => EXIT_USAGE,
-            Self::Stopped { source, .. } => source.exit_code(),
-            Self::Reported(code) => *code,
-            Self::Interrupted => EXIT_INTERRUPTED,
-            Self::Output(_) | Self::Write { .. } => EXIT_FAILED,
+            Self::WithoutEmulator => Exit::Usage,
+            Self::Stopped { source, .. } => source.exit(),
+            Self::Reported(exit) => *exit,
+            Self::OutcomeUnknown { .. } => Exit::OutcomeUnknown,
+            Self::Interrupted(_) => Exit::Interrupted,
+            Self::Read { .. } | Self::Write { .. } | Self::UnsafePath { .. } | Self::Output(_) => {
+                Exit::LocalFile
+            }
         }
     }
 
@@ -149,6 +276,25 @@ impl CliError {
         }
         match self {
             Self::Sdk(error) => sdk_report(error),
+            Self::OutcomeUnknown {
+                error,
+                lookup,
+                login,
+            } => {
+                let mut report = sdk_report(error);
+                let _ = writeln!(
+                    report,
+                    "  the user may have been created: the answer was lost, and looking its login \
+                     up failed too: {}",
+                    untrusted(&one_line(lookup))
+                );
+                let _ = writeln!(
+                    report,
+                    "  check with: fbn-identity users get-by-login {}",
+                    untrusted(&shell_word(login))
+                );
+                report
+            }
             Self::Invalid { what, errors } => {
                 let mut report = format!("error: {what} is not valid\n");
                 push_field_errors(&mut report, errors.iter());
@@ -157,6 +303,12 @@ impl CliError {
             Self::Read { what, source } => format!("error: could not read {what}: {source}\n"),
             Self::BadInput { what, message } => format!("error: {what}: {message}\n"),
             Self::Write { what, source } => format!("error: could not write {what}: {source}\n"),
+            Self::UnsafePath { path, reason } => {
+                format!(
+                    "error: refusing to write to {}: {reason}\n",
+                    untrusted(path)
+                )
+            }
             #[cfg(feature = "emulator")]
             Self::Emulator(error) => format!("error: emulator: {error}\n"),
             #[cfg(not(feature = "emulator"))]
@@ -184,7 +336,7 @@ impl CliError {
                 }
                 report
             }
-            Self::Interrupted => "error: interrupted (Ctrl-C)\n".to_owned(),
+            Self::Interrupted(signal) => format!("error: interrupted ({signal})\n"),
             Self::Reported(_) => String::new(),
         }
     }
@@ -195,31 +347,70 @@ impl CliError {
         if !report.is_empty() {
             crate::output::print_stderr(&crate::color::paint(&escape::lines(&report)));
         }
-        ExitCode::from(self.exit_code())
+        ExitCode::from(self.exit())
     }
 }
 
-/// The exit code of each kind of SDK error.
-pub(crate) fn exit_code_of(kind: ErrorKind) -> u8 {
-    match kind {
-        ErrorKind::Config | ErrorKind::InvalidInput => EXIT_USAGE,
-        ErrorKind::NoAnswer => EXIT_NO_ANSWER,
-        // Api, Auth, Decode: an answer came, and it was not a success.
-        _ => EXIT_FAILED,
+/// The exit code of an SDK error: by what the service answered, when it
+/// answered.
+pub(crate) fn exit_of(error: &Error) -> Exit {
+    match error.kind() {
+        ErrorKind::Config | ErrorKind::InvalidInput => Exit::Usage,
+        ErrorKind::NoAnswer => Exit::NoAnswer,
+        ErrorKind::Throttled => Exit::Throttled,
+        // A token file that cannot be used is the configuration's fault.
+        ErrorKind::Auth if error.auth().is_some_and(is_token_file_error) => Exit::Usage,
+        ErrorKind::Api => error.api().map_or(Exit::Refused, exit_of_answer),
+        _ => Exit::Refused,
     }
 }
 
-/// The exit code of an emulator failure: 2 when it could not start as
-/// configured (address, state file, fault rules), 1 otherwise.
+/// Whether `error` is about the access token file rather than a grant.
+fn is_token_file_error(error: &AuthError) -> bool {
+    matches!(
+        error,
+        AuthError::TokenFileUnreadable { .. }
+            | AuthError::TokenFileEmpty { .. }
+            | AuthError::TokenFileTooLong { .. }
+            | AuthError::TokenFileTimeout { .. }
+    )
+}
+
+/// The exit code of an error answer.
+fn exit_of_answer(api: &ApiError) -> Exit {
+    if is_already_exists(api) {
+        return Exit::AlreadyExists;
+    }
+    match api.status.as_u16() {
+        404 => Exit::NotFound,
+        429 => Exit::Throttled,
+        // The service's own 503 (its problem details, or a Retry-After) is
+        // a throttle; a gateway's bare 503 is not known to be one.
+        503 if api.problem.is_some() || api.retry_after().is_some() => Exit::Throttled,
+        _ => Exit::Refused,
+    }
+}
+
+/// The service's code for "the user already exists".
+const ALREADY_EXISTS: i32 = 658;
+
+/// Whether the answer is the service's "already exists": its code 658, or
+/// a 409.
+pub(crate) fn is_already_exists(api: &ApiError) -> bool {
+    api.code() == Some(ALREADY_EXISTS) || api.status.as_u16() == 409
+}
+
+/// The exit code of an emulator failure: usage when it could not start as
+/// configured (address, state file, fault rules), refused otherwise.
 #[cfg(feature = "emulator")]
-fn emulator_exit_code(error: &EmulatorError) -> u8 {
+fn emulator_exit(error: &EmulatorError) -> Exit {
     match error {
         EmulatorError::Bind { .. }
         | EmulatorError::NonLoopbackBind { .. }
         | EmulatorError::StateFile { .. }
         | EmulatorError::CorruptStateFile { .. }
-        | EmulatorError::InvalidFault(_) => EXIT_USAGE,
-        _ => EXIT_FAILED,
+        | EmulatorError::InvalidFault(_) => Exit::Usage,
+        _ => Exit::Refused,
     }
 }
 
@@ -275,8 +466,8 @@ pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
     if let Some(wait) = api.retry_after() {
         let _ = writeln!(
             report,
-            "  the service asked to wait {:.1} s before trying again",
-            wait.as_secs_f64()
+            "  the service asked to wait {} before trying again",
+            finbourne_identity::layers::call::Seconds(wait)
         );
     }
     if api.follows_unknown_outcome() {
@@ -302,6 +493,20 @@ pub(crate) fn push_field_errors<'a>(
             untrusted(field),
             untrusted(&messages.join(" "))
         );
+    }
+}
+
+/// `text` as one shell word: as it is when it holds only characters no
+/// shell treats specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@._+-=/:,".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -337,13 +542,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_map_to_exit_codes() {
-        assert_eq!(exit_code_of(ErrorKind::Api), EXIT_FAILED);
-        assert_eq!(exit_code_of(ErrorKind::Auth), EXIT_FAILED);
-        assert_eq!(exit_code_of(ErrorKind::Decode), EXIT_FAILED);
-        assert_eq!(exit_code_of(ErrorKind::Config), EXIT_USAGE);
-        assert_eq!(exit_code_of(ErrorKind::InvalidInput), EXIT_USAGE);
-        assert_eq!(exit_code_of(ErrorKind::NoAnswer), EXIT_NO_ANSWER);
+    fn the_table_has_each_code_once_with_its_meaning() {
+        let codes: Vec<u8> = Exit::ALL.iter().map(|exit| exit.code()).collect();
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130, 141]);
+        let help = Exit::help();
+        for exit in Exit::ALL {
+            assert!(
+                help.contains(&format!("{:>3}  {}", exit.code(), exit.meaning())),
+                "{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn answers_map_to_their_exit_codes() {
+        let problem = |status: u16, code: i32| {
+            serde_json::json!({"name": "P", "code": code, "status": status, "title": "t"})
+                .to_string()
+        };
+        assert_eq!(exit_of(&answered(404, &problem(404, 657))), Exit::NotFound);
+        assert_eq!(
+            exit_of(&answered(400, &problem(400, 658))),
+            Exit::AlreadyExists
+        );
+        assert_eq!(exit_of(&answered(409, "")), Exit::AlreadyExists);
+        assert_eq!(exit_of(&answered(429, "")), Exit::Throttled);
+        assert_eq!(
+            exit_of(&answered(503, &problem(503, 1))),
+            Exit::Throttled,
+            "the service's own 503"
+        );
+        assert_eq!(
+            exit_of(&answered(503, "<html>")),
+            Exit::Refused,
+            "a gateway's"
+        );
+        assert_eq!(exit_of(&answered(400, &problem(400, 157))), Exit::Refused);
+        assert_eq!(exit_of(&answered(500, "")), Exit::Refused);
     }
 
     #[test]
@@ -354,31 +589,36 @@ mod tests {
             what: "the user".into(),
             errors,
         };
-        assert_eq!(invalid.exit_code(), EXIT_USAGE);
+        assert_eq!(invalid.exit(), Exit::Usage);
         assert_eq!(
             invalid.report(),
             "error: the user is not valid\n  lastName: too short\n"
         );
 
         let closed = CliError::Output(io::Error::from(io::ErrorKind::BrokenPipe));
-        assert_eq!(closed.exit_code(), EXIT_CLOSED_PIPE);
+        assert_eq!(closed.exit(), Exit::ClosedPipe);
         assert_eq!(closed.report(), "");
         let stopped_by_a_closed_pipe = CliError::Stopped {
             count: 3,
             source: Box::new(closed),
             untouched: None,
         };
-        assert_eq!(stopped_by_a_closed_pipe.exit_code(), EXIT_CLOSED_PIPE);
+        assert_eq!(stopped_by_a_closed_pipe.exit(), Exit::ClosedPipe);
         assert_eq!(stopped_by_a_closed_pipe.report(), "");
 
-        assert_eq!(CliError::Reported(EXIT_FAILED).exit_code(), EXIT_FAILED);
         assert_eq!(
-            CliError::Reported(EXIT_NO_ANSWER).exit_code(),
-            EXIT_NO_ANSWER
+            CliError::Reported(Exit::SomeLinesFailed).exit(),
+            Exit::SomeLinesFailed
         );
+        let unreadable = CliError::Read {
+            what: "users.jsonl".into(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(unreadable.exit(), Exit::LocalFile);
     }
 
-    /// A facade error for an answer of GetUser with `body`.
+    /// A facade error for an answer of GetUser with `body` (problem details
+    /// when it is a JSON problem).
     fn answered(status: u16, body: &str) -> Error {
         let mut headers = http::HeaderMap::new();
         headers.insert(

@@ -6,14 +6,18 @@
 //! the terminal shows, or worse on some terminals. [`untrusted`] shows every
 //! control character (C0, DEL and C1: Unicode's `Cc`) in a visible form,
 //! `\x1b`, `\u{9b}`, `\n`, wherever such text is put into a table or a
-//! report, so that a line break in it cannot fake a line either. [`lines`]
+//! report, so that a line break in it cannot fake a line either. The
+//! controls that reorder text ([`is_bidi_control`]: U+202A to U+202E,
+//! U+2066 to U+2069, U+200E, U+200F, U+061C) are shown the same way
+//! (`\u{202e}`): a right-to-left override in a name would make the rest of
+//! its row read backwards ("Trojan Source"). [`lines`]
 //! does the same but keeps line breaks, for the CLI's own multi-line text
 //! as it is written out (a guard behind the first: what was escaped stays as
 //! it is, since escaping is idempotent).
 //!
 //! JSON output keeps the exact text: JSON escapes C0 controls itself, and
-//! [`JsonEscapes`] makes serde_json escape DEL and C1 too (`\u009b`), which
-//! it would otherwise write raw. The text read back from the JSON is the
+//! [`JsonEscapes`] makes serde_json escape DEL, C1 and the bidi controls too
+//! (`\u009b`, `\u202e`), which it would otherwise write raw. The text read back from the JSON is the
 //! service's, unchanged.
 
 use std::borrow::Cow;
@@ -36,8 +40,23 @@ pub(crate) fn lines(text: &str) -> Cow<'_, str> {
     escape(text, true)
 }
 
+/// Whether `c` is one of the controls that reorder text: the embeddings and
+/// overrides (U+202A to U+202E), the isolates (U+2066 to U+2069) and the
+/// marks (U+200E, U+200F, U+061C).
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
+}
+
+/// Whether `c` is shown escaped: a control character or a bidi control.
+fn is_escaped(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
 fn escape(text: &str, keep_line_breaks: bool) -> Cow<'_, str> {
-    let escaped = |c: char| c.is_control() && !(keep_line_breaks && c == '\n');
+    let escaped = |c: char| is_escaped(c) && !(keep_line_breaks && c == '\n');
     if !text.chars().any(escaped) {
         return Cow::Borrowed(text);
     }
@@ -59,9 +78,10 @@ fn escape(text: &str, keep_line_breaks: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A serde_json formatter, `F` (pretty or compact), that also escapes DEL
-/// and the C1 controls in strings, as `\u007f` and `\u0080` to `\u009f`:
-/// the same text to a JSON reader, nothing a terminal acts on.
+/// A serde_json formatter, `F` (pretty or compact), that also escapes DEL,
+/// the C1 controls and the bidi controls in strings, as `\u007f`, `\u0080`
+/// to `\u009f` and `\u202e`...: the same text to a JSON reader, nothing a
+/// terminal acts on.
 pub(crate) struct JsonEscapes<F>(pub(crate) F);
 
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for JsonEscapes<F> {
@@ -74,7 +94,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for JsonEscapes<F
         // `Cc` is DEL and C1.
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
-            if c.is_control() {
+            if is_escaped(c) {
                 writer.write_all(&fragment.as_bytes()[start..at])?;
                 write!(writer, "\\u{:04x}", u32::from(c))?;
                 start = at + c.len_utf8();
@@ -178,6 +198,28 @@ mod tests {
             let text = c.to_string();
             assert!(!has_control(&untrusted(&text)), "{c:?}");
         }
+    }
+
+    #[test]
+    fn controls_that_reorder_text_are_shown_too() {
+        let bidi: Vec<char> = ('\u{202a}'..='\u{202e}')
+            .chain('\u{2066}'..='\u{2069}')
+            .chain(['\u{200e}', '\u{200f}', '\u{061c}'])
+            .collect();
+        assert_eq!(bidi.len(), 12);
+        for c in bidi {
+            let text = format!("admin{c}nimda");
+            let shown = untrusted(&text);
+            assert_eq!(shown, format!("admin\\u{{{:x}}}nimda", u32::from(c)));
+            assert_eq!(lines(&text), shown);
+            let mut json = Vec::new();
+            write_json(&mut json, &text, false).unwrap();
+            let json = String::from_utf8(json).unwrap();
+            assert_eq!(json, format!("\"admin\\u{:04x}nimda\"", u32::from(c)));
+            assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
+        }
+        // Right-to-left letters themselves are text, not controls.
+        assert_eq!(untrusted("שלום مرحبا"), "שלום مرحبا");
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //! answers are printed by [`output`] (users as CSV by [`columns`]), the
 //! service's text escaped for the terminal by [`escape`]; [`color`] decides
 //! whether stderr is coloured (`NO_COLOR`), [`progress`] draws progress
-//! lines on a terminal.
+//! lines on a terminal. What the CLI writes to files goes through the
+//! rules of [`files`] (never the input, never through a link) and, for an
+//! export, a [`temporary`] file; long inputs are read a line at a time
+//! ([`lines`]); [`signals`] lists the signals that stop a command cleanly.
 
 mod args;
 mod color;
@@ -18,9 +21,13 @@ mod commands;
 mod demo;
 mod errors;
 mod escape;
+mod files;
+mod lines;
 mod output;
 mod progress;
 mod settings;
+mod signals;
+mod temporary;
 
 use std::process::ExitCode;
 
@@ -60,7 +67,7 @@ fn main() -> ExitCode {
     };
     let Cli { global, command } = cli;
     match runtime.block_on(commands::run(command, &global)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(errors::Exit::Success),
         Err(error) => CliError::into_exit_code(error),
     }
 }

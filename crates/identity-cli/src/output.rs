@@ -4,22 +4,36 @@
 //!
 //! The tables are built by pure functions (tested below); [`Output`] only
 //! chooses between a table and JSON and writes it. Every cell of a table
-//! goes through [`escape::untrusted`], so that no
-//! control character the service sent reaches the terminal raw; JSON keeps
-//! the exact text ([`escape::write_json`]).
+//! goes through [`escape::untrusted`], so that no control character the
+//! service sent reaches the terminal raw; JSON keeps the exact text
+//! ([`escape::write_json`]).
+//!
+//! Lists of users (`users list`, `users runnable`) are printed as they
+//! stream in ([`Output::user_stream`]), so memory does not grow with the
+//! domain: JSON as the same array as a whole answer would be, element by
+//! element; a table in chunks of [`TABLE_ROWS`] rows, each with its header
+//! and its own column widths. Chunks rather than one table of fixed widths:
+//! a list that fits one chunk (most lists read at a terminal) prints exactly
+//! as a whole table would, nothing is ever cut to fit a width guessed
+//! before the rows are seen, and a long list is paged anyway.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
 use finbourne_identity::{
     ListUsersResponse, RoleResponse, TemporaryPassword, UserResponse, UserSchemaResponse,
 };
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::errors::CliError;
 use crate::escape;
+
+/// The most rows in one table of a streamed list.
+pub(crate) const TABLE_ROWS: usize = 1000;
 
 /// Where and how a command prints its answer.
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +70,69 @@ impl Output {
         self.show(users, users_table)?;
         note(&format!("{} user{}", users.len(), plural(users.len())));
         Ok(())
+    }
+
+    /// A streamed list of users, printed as it arrives (see the module's
+    /// documentation); a failure part-way ends it after the users before it
+    /// (a JSON array is then left unclosed, so that no JSON reader takes it
+    /// for the whole list).
+    pub(crate) async fn user_stream(
+        self,
+        users: impl Stream<Item = Result<UserResponse, finbourne_identity::Error>>,
+    ) -> Result<(), CliError> {
+        let mut users = std::pin::pin!(users);
+        let mut out = BufWriter::new(io::stdout());
+        let mut count = 0_usize;
+        let mut chunk = Vec::new();
+        let mut failure = None;
+        if self.json {
+            out.write_all(b"[")?;
+        }
+        while let Some(user) = users.next().await {
+            let user = match user {
+                Ok(user) => user,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            };
+            if self.json {
+                out.write_all(if count == 0 { b"\n  " } else { b",\n  " })?;
+                let mut element = Vec::new();
+                escape::write_json(&mut element, &user, true)?;
+                // Indented as an element of a pretty array: the JSON's
+                // strings hold no raw line break.
+                for (at, part) in element.split(|byte| *byte == b'\n').enumerate() {
+                    if at > 0 {
+                        out.write_all(b"\n  ")?;
+                    }
+                    out.write_all(part)?;
+                }
+            } else {
+                chunk.push(user);
+                if chunk.len() == TABLE_ROWS {
+                    out.write_all(escape::lines(&format!("{}\n", users_table(&chunk))).as_bytes())?;
+                    out.flush()?;
+                    chunk.clear();
+                }
+            }
+            count += 1;
+        }
+        if self.json {
+            if failure.is_none() {
+                out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+            }
+        } else if !chunk.is_empty() || (count == 0 && failure.is_none()) {
+            out.write_all(escape::lines(&format!("{}\n", users_table(&chunk))).as_bytes())?;
+        }
+        out.flush()?;
+        match failure {
+            Some(error) => Err(CliError::Sdk(error)),
+            None => {
+                note(&format!("{count} user{}", plural(count)));
+                Ok(())
+            }
+        }
     }
 
     /// One user, one field a row.
@@ -452,5 +529,10 @@ mod tests {
         let text = users_table(&[hostile]).to_string();
         assert!(text.contains("\\x1b[31mAnn\\x07"), "{text}");
         assert!(text.contains("Lee\\u{9b}2J\\nForged row"), "{text}");
+        let mut reordering = user();
+        reordering.last_name = "Lee\u{202e}gpj.exe".into();
+        let text = users_table(&[reordering]).to_string();
+        assert!(text.contains("Lee\\u{202e}gpj.exe"), "{text}");
+        assert!(!text.contains('\u{202e}'), "{text}");
     }
 }

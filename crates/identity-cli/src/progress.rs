@@ -14,8 +14,10 @@ pub(crate) fn shown() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// A counter of unknown length: `{verb} N users (R/s)`, e.g. for an export.
-pub(crate) fn counter(verb: &str) -> ProgressBar {
+/// A counter of unknown length: `{verb} N {unit} (R/s) MESSAGE`, e.g.
+/// `exported N users` for an export, `imported N lines` for an import (whose
+/// message tells the concurrency).
+pub(crate) fn counter(verb: &str, unit: &str) -> ProgressBar {
     if !shown() {
         return ProgressBar::hidden();
     }
@@ -26,30 +28,10 @@ pub(crate) fn counter(verb: &str) -> ProgressBar {
     };
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{spinner} {verb} {{human_pos}} users ({{per_sec}})"
+        "{spinner} {verb} {{human_pos}} {unit} ({{per_sec}}) {{msg}}"
     )) {
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
-/// A bar of `total` steps: `{verb} [bar] N/TOTAL (R/s, ETA) MESSAGE`, e.g.
-/// for an import, whose message tells the concurrency.
-pub(crate) fn bar(verb: &str, total: usize) -> ProgressBar {
-    if !shown() {
-        return ProgressBar::hidden();
-    }
-    let bar_style = if color::stderr() {
-        "{bar:30.cyan/blue}"
-    } else {
-        "{bar:30}"
-    };
-    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
-    if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{verb} {bar_style} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left) {{msg}}"
-    )) {
-        bar.set_style(style);
-    }
     bar
 }

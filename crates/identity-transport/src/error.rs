@@ -167,8 +167,8 @@ impl TransportError {
     pub fn throttled(wait: Option<Duration>) -> Self {
         let message = match wait {
             Some(wait) => Cow::Owned(format!(
-                "the service is throttling calls and asked to wait {:.1} s, past the call's deadline or longest wait; it was not sent",
-                wait.as_secs_f64()
+                "the service is throttling calls and asked to wait {}, past the call's deadline or longest wait; it was not sent",
+                identity_call::Seconds(wait)
             )),
             None => Cow::Borrowed(
                 "the service is throttling calls and this one's turn would come past its deadline or longest wait; it was not sent",

@@ -325,7 +325,11 @@ impl std::fmt::Display for ApiError {
             None => {}
         }
         if let Some(wait) = self.retry_after() {
-            write!(f, "; the service asked to wait {:.1} s", wait.as_secs_f64())?;
+            write!(
+                f,
+                "; the service asked to wait {}",
+                identity_call::Seconds(wait)
+            )?;
         }
         if let Some(request_id) = self.request_id() {
             write!(f, " [request id {request_id}]")?;

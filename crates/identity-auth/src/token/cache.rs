@@ -295,6 +295,12 @@ impl TokenCache {
         }
     }
 
+    /// The error of a wait for a token that took longer than `timeout`, in
+    /// the provider's words (see [`TokenProvider::timed_out`]).
+    pub(crate) fn timed_out(&self, timeout: Duration) -> AuthError {
+        self.shared.provider.timed_out(timeout)
+    }
+
     /// Drops the cached token, whichever it is.
     pub fn invalidate(&self) {
         self.shared.current.store(None);
@@ -337,7 +343,7 @@ impl TokenCache {
         let timeout = shared.fetch_timeout;
         let fetched = tokio::time::timeout(timeout, shared.provider.fetch_token())
             .await
-            .unwrap_or(Err(AuthError::Timeout { timeout }));
+            .unwrap_or_else(|_| Err(shared.provider.timed_out(timeout)));
         fetched.and_then(|token| self.entry(token))
     }
 

@@ -19,6 +19,7 @@ use identity_call::{Deadline, OperationInfo};
 use tower::ServiceExt;
 
 use super::response::{TokenResponse, parse_error, parse_token};
+use crate::redact::Secrets;
 use crate::{AuthError, GrantType, SharedSource};
 
 /// The HTTP a [`PasswordGrant`](super::PasswordGrant) posts to the token
@@ -90,11 +91,13 @@ pub(crate) struct Endpoint {
     pub(crate) max_response_bytes: usize,
 }
 
-/// A form to post, and the HTTP Basic credentials to post it with.
+/// A form to post, the HTTP Basic credentials to post it with, and the
+/// secrets they carry (removed from any text of the answer that is kept).
 pub(crate) struct TokenForm {
     pub(crate) grant: GrantType,
     pub(crate) body: Bytes,
     pub(crate) basic: Option<HeaderValue>,
+    pub(crate) secrets: Secrets,
 }
 
 /// What the token request is, for the layers of the HTTP service: the
@@ -120,7 +123,7 @@ impl Endpoint {
         let status = response.status();
         tracing::debug!(grant = %form.grant, status = status.as_u16(), "token endpoint answered");
         if status.is_success() {
-            return parse_token(response.body());
+            return parse_token(response.body(), &form.secrets);
         }
         // Throttled or failing after the HTTP service's retries: no OAuth2
         // verdict on the credentials, whatever the body says.
@@ -132,7 +135,7 @@ impl Endpoint {
                 retry_after: identity_call::retry_after(response.headers(), SystemTime::now()),
             });
         }
-        Err(match parse_error(response.body()) {
+        Err(match parse_error(response.body(), &form.secrets) {
             Some((code, description)) => AuthError::Refused {
                 grant: form.grant,
                 status,

@@ -28,7 +28,7 @@ pub use credentials::token_provider;
 pub use endpoint::TokenHttp;
 pub use password_grant::{DEFAULT_FETCH_DEADLINE, DEFAULT_SCOPE, PasswordGrant};
 pub use static_token::StaticToken;
-pub use token_file::TokenFile;
+pub use token_file::{MAX_TOKEN_FILE_BYTES, TokenFile};
 
 use crate::AuthError;
 use crate::redact::Redacted;
@@ -108,5 +108,13 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// copy of a request to replay it.
     fn can_renew(&self) -> bool {
         true
+    }
+
+    /// The error of a fetch that took longer than `timeout` (the cache's
+    /// fetch timeout, or the call's deadline): by default
+    /// [`AuthError::Timeout`], which names the token endpoint. A provider
+    /// that reads something else says what ([`TokenFile`] names its file).
+    fn timed_out(&self, timeout: Duration) -> AuthError {
+        AuthError::Timeout { timeout }
     }
 }

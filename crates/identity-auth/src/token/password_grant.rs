@@ -30,6 +30,7 @@ use identity_call::Deadline;
 use super::endpoint::{Endpoint, TokenForm, TokenHttp};
 use super::response::TokenResponse;
 use super::{AccessToken, TokenProvider};
+use crate::redact::Secrets;
 use crate::{AuthError, GrantType, OAuthErrorCode};
 
 /// The scope the official SDKs ask for.
@@ -166,7 +167,31 @@ impl<H: TokenHttp> PasswordGrant<H> {
             grant: GrantType::Password,
             body: Bytes::from(body),
             basic: None,
+            secrets: self.secrets(None),
         })
+    }
+
+    /// The secrets of a token request: the password, the client secret, the
+    /// HTTP Basic pair and the refresh token, whichever the request carries
+    /// (all of them, in case the server echoes one request in another).
+    fn secrets(&self, refresh_token: Option<&SecretString>) -> Secrets {
+        let mut secrets = Secrets::default();
+        secrets.add(self.credentials.password().expose_secret());
+        secrets.add(self.credentials.client_secret().expose_secret());
+        secrets.add(&STANDARD.encode(format!(
+            "{}:{}",
+            self.credentials.client_id(),
+            self.credentials.client_secret().expose_secret()
+        )));
+        let stored = self
+            .refresh_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for token in [refresh_token, stored.as_ref()].into_iter().flatten() {
+            secrets.add(token.expose_secret());
+        }
+        secrets
     }
 
     fn refresh_form(&self, refresh_token: &SecretString) -> Result<TokenForm, AuthError> {
@@ -188,6 +213,7 @@ impl<H: TokenHttp> PasswordGrant<H> {
             grant: GrantType::RefreshToken,
             body: Bytes::from(body),
             basic: Some(basic),
+            secrets: self.secrets(Some(refresh_token)),
         })
     }
 

@@ -147,3 +147,88 @@ async fn auth_errors_never_show_a_secret() {
         both("AuthError", &error);
     }
 }
+
+/// A token endpoint that refuses every request, echoing its form and its
+/// `Authorization` header in `error_description` (as some servers do);
+/// a first password grant is answered with a token and a refresh token, so
+/// that the refresh grant is echoed too.
+fn echoing_endpoint() -> impl tower::Service<
+    Request<Bytes>,
+    Response = Response<String>,
+    Error = std::convert::Infallible,
+    Future = std::future::Ready<Result<Response<String>, std::convert::Infallible>>,
+> + Clone
++ Send
++ Sync
++ 'static {
+    tower::service_fn(move |request: Request<Bytes>| {
+        let form = String::from_utf8_lossy(request.body()).into_owned();
+        let basic = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let response = if form.contains("grant_type=password") && !form.contains("scope%3Drefused")
+        {
+            Response::new(
+                r#"{"access_token":"at-R8nSECRET","expires_in":3600,"refresh_token":"rt-W3c SECRET/+"}"#
+                    .to_owned(),
+            )
+        } else {
+            let mut refused = Response::new(
+                serde_json::json!({
+                    "error": "invalid_request",
+                    "error_description": format!("you sent {form} with {basic}"),
+                })
+                .to_string(),
+            );
+            *refused.status_mut() = StatusCode::BAD_REQUEST;
+            refused
+        };
+        std::future::ready(Ok(response))
+    })
+}
+
+#[tokio::test]
+async fn an_endpoint_echoing_the_request_has_every_secret_removed_from_its_text() {
+    let credentials = PasswordGrantCredentials::new(
+        "https://acme.okta.com/oauth2/abc",
+        "robot",
+        // Characters that form encoding changes, so that both forms show.
+        SecretString::from("pw-Q7x SECRET&=/"),
+        "client",
+        SecretString::from("cs-Z9k+SECRET"),
+    )
+    .unwrap();
+    let secret_forms = [
+        "pw-Q7x",
+        "Q7x+SECRET",
+        "cs-Z9k",
+        "Z9k%2BSECRET",
+        "rt-W3c",
+        // base64 of "client:cs-Z9k+SECRET", the Basic header's pair.
+        "Y2xpZW50OmNzLVo5aytTRUNSRVQ=",
+    ];
+    let check = |what: &str, error: &AuthError| {
+        for text in [error.to_string(), format!("{error:?}")] {
+            for secret in secret_forms {
+                assert!(!text.contains(secret), "{what} shows {secret}: {text}");
+            }
+            assert!(text.contains("[REDACTED]"), "{what}: {text}");
+        }
+    };
+    // The refresh grant: the first password grant gives a refresh token,
+    // and the refresh that follows is refused with the echo.
+    let grant = PasswordGrant::new(credentials.clone(), echoing_endpoint());
+    grant.fetch_token().await.unwrap();
+    let error = grant.fetch_token().await.unwrap_err();
+    assert!(error.to_string().contains("refresh_token grant"), "{error}");
+    check("the refresh grant's error", &error);
+
+    // The password grant itself, echoed (its scope holds `scope=refused`,
+    // which the endpoint refuses, form-encoded).
+    let grant = PasswordGrant::new(credentials, echoing_endpoint()).with_scope("scope=refused");
+    let error = grant.fetch_token().await.unwrap_err();
+    assert!(error.to_string().contains("password grant"), "{error}");
+    check("the password grant's error", &error);
+}

@@ -5,13 +5,17 @@
 //! - JSON lines hold the service's exact text, with no control character
 //!   raw ([`write_json`]); CSV cells hold it exact too, except on a
 //!   terminal, where control characters are shown escaped.
-//! - `--output FILE` writes a new temporary file in FILE's directory (mode
-//!   0600 on unix, as `tempfile` creates it) and renames it to FILE once
-//!   every user is written and flushed to disk: whatever stops the export
-//!   part-way (the service, the network, a full disk, Ctrl-C, a crash),
-//!   FILE is either the old file or the whole new one. Ctrl-C removes the
-//!   temporary file; a crash (or SIGKILL) may leave it, hidden
-//!   (`.fbn-identity-export-*.tmp`), never FILE itself.
+//! - `--output FILE` refuses a symbolic link at FILE ([`check_target`]),
+//!   then writes a new temporary file in FILE's directory,
+//!   `.FILE.fbn-identity-export.PID.tmp` (created new, mode 0600 on unix),
+//!   and renames it to FILE once every user is written and flushed to disk:
+//!   whatever stops the export part-way (the service, the network, a full
+//!   disk, a signal, a crash), FILE is either the old file or the whole new
+//!   one. SIGINT, SIGTERM and SIGHUP remove the temporary file (exit 130).
+//!   A crash or SIGKILL leaves it; it is named after its target and its
+//!   process, so the next export to the same target removes it once that
+//!   process is gone, and leaves alone the temporary file of an export
+//!   still running ([`crate::temporary`]).
 //! - A failure part-way says `export stopped after N users: REASON`, and
 //!   exits with the reason's code; the lines written to stdout before it are
 //!   whole. A closed stdout ends the export quietly with 141 (see
@@ -23,7 +27,6 @@
 //!   terminal.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
 
 use finbourne_identity::{Error, IdentityClient, UserResponse};
 use futures_util::{StreamExt, future};
@@ -33,8 +36,11 @@ use crate::args::{ExportArgs, FileFormat};
 use crate::columns::{EXPORT_COLUMNS, user_row};
 use crate::errors::CliError;
 use crate::escape::{untrusted, write_json};
+use crate::files::check_target;
 use crate::output::{note, plural};
 use crate::progress;
+use crate::signals::StopSignals;
+use crate::temporary::{remove_stale_temporaries, temporary_file_for};
 
 /// Runs `users export`.
 pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<(), CliError> {
@@ -54,6 +60,8 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
         }
         Some(path) => {
             let shown = path.display().to_string();
+            check_target(path, None, "the output")?;
+            remove_stale_temporaries(path);
             let temporary = temporary_file_for(path).map_err(|source| CliError::Write {
                 what: format!("a temporary file beside {shown}"),
                 source,
@@ -89,18 +97,6 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
     }
 }
 
-/// A new temporary file in `path`'s directory, mode 0600 on unix.
-fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".fbn-identity-export-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-}
-
 /// The failure to finish the file after `count` users.
 fn write_failed(count: usize, shown: &str, source: io::Error) -> CliError {
     CliError::Stopped {
@@ -119,7 +115,7 @@ async fn export<W: Write>(
     args: &ExportArgs,
     sink: &mut Sink<W>,
 ) -> Result<usize, CliError> {
-    let progress = progress::counter("exported");
+    let progress = progress::counter("exported", "users");
     let stopped = |count: usize, source: CliError| CliError::Stopped {
         count,
         source: Box::new(source),
@@ -143,14 +139,14 @@ async fn export<W: Write>(
         users.map(Some).filter_map(future::ready).boxed_local()
     };
     let mut users = std::pin::pin!(users);
-    let mut interrupted = std::pin::pin!(interrupted());
+    let mut signals = StopSignals::new();
     loop {
         let user = tokio::select! {
             user = users.next() => user,
-            () = &mut interrupted => {
+            signal = signals.recv() => {
                 progress.finish_and_clear();
                 let _ = sink.flush();
-                return Err(stopped(count, CliError::Interrupted));
+                return Err(stopped(count, CliError::Interrupted(signal)));
             }
         };
         let Some(user) = user else {
@@ -175,15 +171,6 @@ async fn export<W: Write>(
     progress.finish_and_clear();
     sink.flush().map_err(|error| stopped(count, error.into()))?;
     Ok(count)
-}
-
-/// Ends at the first Ctrl-C (never, where it cannot be caught), so that
-/// the export stops cleanly: a temporary file is removed, what was written
-/// to stdout ends with a whole line.
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        future::pending::<()>().await;
-    }
 }
 
 /// The listed user read again with its roles; `None` for a user deleted
@@ -345,19 +332,5 @@ mod tests {
         let json = written(FileFormat::Jsonl, true);
         assert!(json.contains("Ann\\u001b[2J"), "{json}");
         assert_eq!(json.lines().count(), 1);
-    }
-
-    #[test]
-    fn the_temporary_file_is_beside_the_target_and_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("users.csv");
-        let temporary = temporary_file_for(&target).unwrap();
-        assert_eq!(temporary.path().parent(), Some(dir.path()));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = temporary.as_file().metadata().unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
     }
 }

@@ -2,9 +2,11 @@
 //! global flags, and prints through `output`.
 //!
 //! `users` holds the one-call commands, `import` and `export` the bulk
-//! ones (paced by `pace`), `schema` the user schema's two; `completions`
-//! needs no client.
+//! ones (paced by `pace`), `create` the creating of one user that `users
+//! create` and each line of `import` share, `schema` the user schema's
+//! two; `completions` needs no client.
 
+pub(crate) mod create;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod pace;

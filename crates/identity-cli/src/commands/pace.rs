@@ -7,6 +7,8 @@
 //! bulk commands only cap the calls in flight (`--concurrency N`, else
 //! [`DEFAULT_CONCURRENCY`]) and report, at the end, what the throttle saw.
 
+use std::time::Duration;
+
 use finbourne_identity::{IdentityClient, RequestOptions};
 
 /// The calls in flight without `--concurrency`: enough to reach a rate of
@@ -14,11 +16,13 @@ use finbourne_identity::{IdentityClient, RequestOptions};
 /// throttle then holds to the service's pace.
 pub(crate) const DEFAULT_CONCURRENCY: usize = 32;
 
-/// The pace of a bulk command: a cap on the calls in flight.
+/// The pace of a bulk command: a cap on the calls in flight, and the
+/// longest a call waits at once for the service's pace.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Pace {
     limit: usize,
     fixed: bool,
+    longest_wait: Option<Duration>,
 }
 
 impl Pace {
@@ -28,11 +32,22 @@ impl Pace {
             Some(limit) => Self {
                 limit: usize::from(limit).max(1),
                 fixed: true,
+                longest_wait: None,
             },
             None => Self {
                 limit: DEFAULT_CONCURRENCY,
                 fixed: false,
+                longest_wait: None,
             },
+        }
+    }
+
+    /// The same, each call waiting at most `wait` at once (a longer
+    /// `Retry-After` ends it as throttled).
+    pub(crate) fn with_longest_wait(self, wait: Duration) -> Self {
+        Self {
+            longest_wait: Some(wait),
+            ..self
         }
     }
 
@@ -43,7 +58,10 @@ impl Pace {
 
     /// The options of each call of the bulk command.
     pub(crate) fn options(&self) -> RequestOptions {
-        RequestOptions::new()
+        match self.longest_wait {
+            Some(wait) => RequestOptions::new().longest_wait(wait),
+            None => RequestOptions::new(),
+        }
     }
 
     /// A line for the end of a command: the cap, and how the service's
@@ -78,5 +96,11 @@ mod tests {
         assert_eq!(Pace::of(None).limit(), DEFAULT_CONCURRENCY);
         assert_eq!(Pace::of(Some(7)).limit(), 7);
         assert_eq!(Pace::of(Some(0)).limit(), 1);
+        let waits = Pace::of(None).with_longest_wait(Duration::from_secs(60));
+        assert_eq!(
+            waits.options().get_longest_wait(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(Pace::of(None).options().get_longest_wait(), None);
     }
 }

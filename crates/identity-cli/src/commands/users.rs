@@ -16,6 +16,8 @@ use finbourne_identity::{
 use futures_util::{StreamExt, stream};
 use time::OffsetDateTime;
 
+use super::create::{Created, create_user};
+use super::pace::Pace;
 use crate::args::{CreateArgs, UserCall, UserFields, UserId};
 use crate::color;
 use crate::errors::CliError;
@@ -36,11 +38,14 @@ pub(crate) async fn run(
             let list = users
                 .list_users()
                 .include_deactivated(include_deactivated)
-                .send()
-                .await?;
-            output.users(&list)?;
+                .stream();
+            output.user_stream(list).await?;
         }
-        UserCall::Runnable => output.users(&users.list_runnable_users().send().await?)?,
+        UserCall::Runnable => {
+            output
+                .user_stream(users.list_runnable_users().stream())
+                .await?;
+        }
         UserCall::Get { ids, include_roles } => get(client, &ids, include_roles, output).await?,
         UserCall::GetByLogin { login } => {
             output.user(&users.get_user_from_login(&login).send().await?)?;
@@ -62,17 +67,7 @@ pub(crate) async fn run(
                     .and_then(checked_create)?,
                 None => create_request(args)?,
             };
-            let user = users
-                .create_user(&request)
-                .wait_for_reindex(wait)
-                .send()
-                .await?;
-            output.user(&user)?;
-            note(&format!(
-                "created user {} ({})",
-                untrusted(&user.id),
-                untrusted(&user.login)
-            ));
+            create(client, &request, wait, output).await?;
         }
         UserCall::Update {
             id,
@@ -130,6 +125,55 @@ pub(crate) async fn run(
     Ok(())
 }
 
+/// `users create`: the create, settled by its login when its answer was
+/// lost ([`create_user`]); exit 7 only when that look-up got no answer
+/// either.
+async fn create(
+    client: &IdentityClient,
+    request: &CreateUserRequest,
+    wait_for_reindex: bool,
+    output: Output,
+) -> Result<(), CliError> {
+    let pace = Pace::of(Some(1));
+    match create_user(&pace, client, request, wait_for_reindex).await {
+        Created::New { user, settled } => {
+            output.user(&user)?;
+            let how = if settled {
+                ": its answer was lost, and its login shows it was made"
+            } else {
+                ""
+            };
+            note(&format!(
+                "created user {} ({}){how}",
+                untrusted(&user.id),
+                untrusted(&user.login)
+            ));
+            Ok(())
+        }
+        Created::Exists { error, id } => {
+            if let Some(id) = id {
+                note(&format!("the login is user {}'s", untrusted(&id)));
+            }
+            Err(CliError::Sdk(error))
+        }
+        Created::Failed { error, attempts } => {
+            if attempts > 0 {
+                note(&format!(
+                    "the user was not created: its answer was lost {attempts} time{}, and each time \
+                     no user had its login",
+                    plural(usize::try_from(attempts).unwrap_or(usize::MAX))
+                ));
+            }
+            Err(CliError::Sdk(error))
+        }
+        Created::Unknown { error, lookup } => Err(CliError::OutcomeUnknown {
+            error: Box::new(error),
+            lookup: Box::new(lookup),
+            login: request.login.clone(),
+        }),
+    }
+}
+
 /// `users get`: one id as a table of fields (or a JSON object); several as
 /// one table of users (or a JSON array) of those found, each failure on
 /// stderr, and then the exit code of the first failure.
@@ -167,7 +211,7 @@ async fn get(
                     "error: user {}: {report}",
                     untrusted(id)
                 ))));
-                first_failure.get_or_insert(error.exit_code());
+                first_failure.get_or_insert(error.exit());
             }
         }
     }

@@ -1,17 +1,14 @@
 //! Moving users in bulk: exports that are whole or absent, a closed pipe,
-//! CSV both ways, the import's report, resuming, settling unknown outcomes,
-//! and the adaptive pace under the service's 429s.
+//! the import's report, resuming, settling unknown outcomes, and the
+//! adaptive pace under the service's 429s (round trips: `round_trip.rs`).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Stdio;
 
-use finbourne_identity::UserResponse;
 use identity_emulator::{Fault, FaultRule, FaultWhen};
 use serde_json::{Value, json};
 
-use crate::support::{Run, TestEmulator, people, person};
+use crate::support::{Run, TestEmulator, names_in, people, person};
 
 /// Creates users `numbers` through the CLI's own import.
 fn seed(emulator: &TestEmulator, numbers: impl IntoIterator<Item = usize>) {
@@ -27,15 +24,6 @@ fn seed(emulator: &TestEmulator, numbers: impl IntoIterator<Item = usize>) {
         .ok();
 }
 
-/// How many users of the emulator have each login.
-fn login_counts(emulator: &TestEmulator) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for user in emulator.users() {
-        *counts.entry(user.login).or_insert(0) += 1;
-    }
-    counts
-}
-
 /// The JSON lines of a file or of stdout.
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
@@ -43,14 +31,16 @@ fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The names in `dir`.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+/// The outcome lines of a report (its header line left out).
+fn outcomes(report: &str) -> Vec<Value> {
+    let mut lines = json_lines(report);
+    assert_eq!(
+        lines.first().map(|header| header["report"].clone()),
+        Some(json!("fbn-identity users import")),
+        "{report}"
+    );
+    lines.remove(0);
+    lines
 }
 
 /// No progress line (nor any other terminal control) on a stderr that is
@@ -172,115 +162,14 @@ fn a_closed_pipe_ends_an_export_quietly_with_141() {
     assert_eq!(stderr, "", "no noise");
 }
 
-/// An emulator with the schema property `employeeId`.
-fn emulator_with_schema() -> TestEmulator {
-    let emulator = TestEmulator::start();
-    emulator
-        .run(&["schema", "set", "--property", "employeeId=HR number"])
-        .ok();
-    emulator
-}
-
-/// What an import must carry across, by login.
-fn portable(users: Vec<UserResponse>) -> BTreeMap<String, Value> {
-    users
-        .into_iter()
-        .map(|user| {
-            let mut roles: Vec<String> = user
-                .roles
-                .unwrap_or_default()
-                .into_iter()
-                .map(|role| format!("{}/{}", role.role_id.scope, role.role_id.code))
-                .collect();
-            roles.sort();
-            let value = json!({
-                "firstName": user.first_name,
-                "lastName": user.last_name,
-                "emailAddress": user.email_address,
-                "secondEmailAddress": user.second_email_address,
-                "type": user.user_type.to_string(),
-                "userExpiry": user.user_expiry.map(|at| at.unix_timestamp()),
-                "alternativeUserIds": user.alternative_user_ids,
-                "roles": roles,
-            });
-            (user.login, value)
-        })
-        .collect()
-}
-
-#[test]
-fn a_csv_export_imports_into_another_domain_as_the_same_users() {
-    let source = emulator_with_schema();
-    source.create_personal("Ann", "Lee", "ann@example.com");
-    source
-        .run(&[
-            "users",
-            "create",
-            "--first-name",
-            "Build, \"the\"",
-            "--last-name",
-            "Bot\nSecond line",
-            "--email",
-            "ops@example.com",
-            "--login",
-            "build-bot",
-            "--type",
-            "service",
-            "--second-email",
-            "oncall@example.com",
-            "--role",
-            "default/runner",
-            "--role",
-            "odd;scope/code=x",
-            "--alt-id",
-            "employeeId=E1;E2=3",
-            "--expiry",
-            "2030-01-31T00:00:00Z",
-        ])
-        .ok();
-
-    let export = source.run(&[
-        "users",
-        "export",
-        "--include-roles",
-        "--output",
-        "users.csv",
-    ]);
-    export.ok();
-    let csv = std::fs::read_to_string(source.dir().join("users.csv")).unwrap();
-    assert!(
-        csv.starts_with("id,login,firstName,lastName,emailAddress,secondEmailAddress,type,status,"),
-        "{csv}"
-    );
-    assert!(csv.contains("default/runner;odd\\;scope/code\\=x"), "{csv}");
-    assert!(csv.contains("employeeId=E1\\;E2\\=3"), "{csv}");
-
-    let target = emulator_with_schema();
-    let file = target.write_file("users.csv", &csv);
-    let import = target.run(&["users", "import", file.to_str().unwrap()]);
-    import.ok();
-    assert!(
-        import.stderr.contains("created 2, skipped 0, failed 0"),
-        "{import:#?}"
-    );
-    assert_eq!(portable(source.users()), portable(target.users()));
-
-    // The same file through --format, from stdin.
-    let again = crate::support::finish(
-        target
-            .command(&["users", "import", "-", "--format", "csv", "--json"])
-            .stdin(std::fs::File::open(&file).unwrap()),
-    );
-    let report = again.ok().json();
-    assert_eq!(report["skipped"], 2, "{report}");
-}
-
 #[test]
 fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     let emulator = TestEmulator::start();
     let existing = emulator.create_personal("User", "Number1", "user1@example.com");
-    // The second user is refused by the service itself (a 400 with its
-    // code), the third is not even sent (bad line).
+    // The first line's login exists; the second create is refused by the
+    // service itself (a 400 with its code); the third line is not even sent
+    // (bad line); the fourth repeats the second's login in other case: the
+    // service decides it.
     emulator.set_faults(vec![
         FaultRule::new(
             Some("CreateUser"),
@@ -289,7 +178,7 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
                 retry_after: None,
             },
         )
-        .when(FaultWhen::Next { n: 1 }),
+        .when(FaultWhen::Every { n: 2 }),
     ]);
     let text = format!(
         "{}\n{}\nnot json\n{}\n",
@@ -307,12 +196,13 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
         "--concurrency",
         "1",
     ]);
-    run.expect_code(1);
+    run.expect_code(9);
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let mut lines = json_lines(&report);
+    let mut lines = outcomes(&report);
     lines.sort_by_key(|line| line["line"].as_u64());
     assert_eq!(lines.len(), 4, "{report}");
     assert_eq!(lines[0]["outcome"], "skipped");
+    assert_eq!(lines[0]["reason"], "exists");
     assert_eq!(lines[0]["id"], existing["id"]);
     assert_eq!(lines[1]["outcome"], "failed");
     assert_eq!(lines[1]["status"], 400);
@@ -320,10 +210,13 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
     assert!(lines[1]["message"].as_str().unwrap().contains("400"));
     assert_eq!(lines[2]["outcome"], "failed");
     assert!(lines[2].get("status").is_none());
-    assert_eq!(lines[3]["outcome"], "skipped", "a repeat of line 2");
+    assert_eq!(lines[3]["outcome"], "created", "line 2 was not");
     assert!(!report.contains("unknown"));
 
-    // A re-run creates what failed; its report says so.
+    // A re-run resumes: it sends only the lines that failed; line 2's login
+    // exists now, which the service says.
+    emulator.set_faults(Vec::new());
+    let before = emulator.operations().len();
     let rerun = emulator.run(&[
         "users",
         "import",
@@ -331,16 +224,26 @@ fn the_report_has_one_line_per_input_line_with_ids_statuses_and_codes() {
         "--report",
         "report.jsonl",
     ]);
-    rerun.expect_code(1);
+    rerun.expect_code(9);
+    assert!(
+        rerun
+            .stderr
+            .contains("created 0, skipped 1, failed 1; 2 done by an earlier run"),
+        "{rerun:#?}"
+    );
+    let creates = emulator.operations()[before..]
+        .iter()
+        .filter(|operation| *operation == "CreateUser")
+        .count();
+    assert_eq!(creates, 1, "only line 2 was sent again");
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let created: Vec<Value> = json_lines(&report)
+    let last = outcomes(&report)
         .into_iter()
-        .filter(|line| line["outcome"] == "created")
-        .collect();
-    assert_eq!(created.len(), 1, "{report}");
-    let id = created[0]["id"].as_str().unwrap();
-    assert_eq!(emulator.user(id).unwrap().login, "user2@example.com");
-    assert_eq!(login_counts(&emulator).len(), 2);
+        .rfind(|line| line["line"] == 2)
+        .unwrap();
+    assert_eq!(last["outcome"], "skipped");
+    assert_eq!(last["id"], lines[3]["id"]);
+    assert_eq!(emulator.login_counts().len(), 2);
 }
 
 #[test]
@@ -360,7 +263,7 @@ fn an_import_that_failed_half_way_resumes_without_duplicates() {
     let file = emulator.write_file("users.jsonl", &people(1..=20));
     let file = file.to_str().unwrap();
     let first = emulator.run(&["users", "import", file, "--json"]);
-    let report = first.expect_code(1).json();
+    let report = first.expect_code(9).json();
     let created = report["created"].as_u64().unwrap();
     assert_eq!(created, 10, "{report}");
     assert_eq!(emulator.users().len() as u64, created);
@@ -370,7 +273,7 @@ fn an_import_that_failed_half_way_resumes_without_duplicates() {
     let report = second.ok().json();
     assert_eq!(report["skipped"].as_u64(), Some(created));
     assert_eq!(report["created"].as_u64(), Some(20 - created));
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 20);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
@@ -403,7 +306,7 @@ fn creates_whose_outcome_is_unknown_are_settled_by_their_login() {
         .count();
     assert!(dropped >= 3, "the fault fired {dropped} times");
     let report = std::fs::read_to_string(emulator.dir().join("report.jsonl")).unwrap();
-    let lines = json_lines(&report);
+    let lines = outcomes(&report);
     assert_eq!(lines.len(), 30);
     assert!(
         lines.iter().all(|line| line["outcome"] == "created"),
@@ -415,7 +318,7 @@ fn creates_whose_outcome_is_unknown_are_settled_by_their_login() {
         let user = emulator.user(line["id"].as_str().unwrap()).unwrap();
         assert_eq!(Some(user.login.as_str()), line["login"].as_str());
     }
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 30);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
     assert!(
@@ -459,7 +362,7 @@ fn the_clients_pace_waits_out_429s_and_creates_each_user_once() {
                 .contains(&format!("the service throttled {throttled} calls")),
         "{run:#?}"
     );
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 40);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 

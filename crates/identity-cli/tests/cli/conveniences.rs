@@ -39,7 +39,7 @@ fn no_color_turns_every_colour_off() {
             .command(&["users", "get", "nobody"])
             .env("CLICOLOR_FORCE", "1"),
     );
-    forced.expect_code(1);
+    forced.expect_code(4);
     assert!(colour(&forced), "{forced:#?}");
     assert!(forced.stderr.contains("error:"), "{forced:#?}");
     // ... and NO_COLOR wins, for errors, logs and clap's own output.
@@ -198,8 +198,9 @@ fn create_and_update_take_a_request_body_from_a_file_or_stdin() {
         "X",
     ]);
     run.expect_code(2);
+    // A file that cannot be read is a local file error.
     let run = emulator.run(&["users", "create", "--from-file", "missing.json"]);
-    run.expect_code(2);
+    run.expect_code(8);
     assert!(run.stderr.contains("missing.json"), "{run:#?}");
 }
 
@@ -211,7 +212,7 @@ fn get_shows_several_users_and_reports_each_one_missing() {
     let (ann, bob) = (ann["id"].as_str().unwrap(), bob["id"].as_str().unwrap());
 
     let table = emulator.run(&["users", "get", ann, "nobody", bob]);
-    table.expect_code(1);
+    table.expect_code(4);
     for value in [ann, bob, "ann@example.com", "bob@example.com"] {
         assert!(table.stdout.contains(value), "{value} missing: {table:#?}");
     }
@@ -237,6 +238,6 @@ fn get_shows_several_users_and_reports_each_one_missing() {
     assert_eq!(ids, [bob, ann], "in the order asked");
 
     let missing = emulator.run(&["users", "get", "nobody", "nobody2", "--json"]);
-    missing.expect_code(1);
+    missing.expect_code(4);
     assert_eq!(missing.json(), json!([]));
 }

@@ -1,29 +1,28 @@
-//! How `fbn-identity` fails: each exit code, and what it says on stderr.
-//! 0 success; 1 the service answered with an error; 2 bad usage or
-//! configuration; 3 no answer came back.
+//! How `fbn-identity` fails: each exit code of the table (`fbn-identity
+//! --help`), and what it says on stderr.
 
 use identity_emulator::{EmulatorConfig, Fault, FaultRule, FaultWhen};
 
 use crate::support::{TOKEN, TestEmulator, closed_port, command, finish, run_bare};
 
 #[test]
-fn a_missing_user_exits_1_with_the_status_problem_and_request_id() {
+fn a_missing_user_exits_4_with_the_status_problem_and_request_id() {
     let emulator = TestEmulator::start();
     let run = emulator.run(&["users", "get", "00uNobody"]);
-    run.expect_code(1);
+    run.expect_code(4);
     assert_eq!(run.stdout, "");
     for part in ["404", "GetUser", "detail:", "code: 657", "request id:"] {
         assert!(run.stderr.contains(part), "{part} missing: {run:#?}");
     }
     // --json changes nothing on stdout for a failure.
     let json = emulator.run(&["users", "get", "00uNobody", "--json"]);
-    assert_eq!(json.expect_code(1).stdout, "");
+    assert_eq!(json.expect_code(4).stdout, "");
 }
 
 #[test]
-fn a_refused_create_exits_1_with_the_services_code() {
+fn a_create_of_an_existing_login_exits_5_with_the_services_code_and_the_users_id() {
     let emulator = TestEmulator::start();
-    emulator.create_personal("Ann", "Lee", "ann@example.com");
+    let ann = emulator.create_personal("Ann", "Lee", "ann@example.com");
     let run = emulator.run(&[
         "users",
         "create",
@@ -34,8 +33,9 @@ fn a_refused_create_exits_1_with_the_services_code() {
         "--email",
         "ann@example.com",
     ]);
-    run.expect_code(1);
-    for part in ["400", "CreateUser", "code: 658", "request id:"] {
+    run.expect_code(5);
+    let owner = format!("the login is user {}'s", ann["id"].as_str().unwrap());
+    for part in ["400", "CreateUser", "code: 658", "request id:", &owner] {
         assert!(run.stderr.contains(part), "{part} missing: {run:#?}");
     }
 }
@@ -250,7 +250,7 @@ fn rate_limit_retries_retry_429_and_0_turns_them_off() {
     };
     emulator.set_faults(throttle_once());
     let off = emulator.run(&["users", "list", "--rate-limit-retries", "0"]);
-    off.expect_code(1);
+    off.expect_code(6);
     assert!(off.stderr.contains("429"), "{off:#?}");
 
     emulator.set_faults(throttle_once());
@@ -273,11 +273,11 @@ fn a_wait_longer_than_the_time_left_is_reported_with_how_long_the_service_asked(
         .when(FaultWhen::Next { n: 1 }),
     ]);
     let run = emulator.run(&["users", "list", "--timeout-ms", "5000"]);
-    run.expect_code(1);
+    run.expect_code(6);
     assert!(run.stderr.contains("429"), "{run:#?}");
     assert!(
         run.stderr
-            .contains("the service asked to wait 120.0 s before trying again"),
+            .contains("the service asked to wait 120 s before trying again"),
         "{run:#?}"
     );
 }

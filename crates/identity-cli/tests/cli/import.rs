@@ -2,7 +2,6 @@
 //! line, and imports that can be re-run (after an interruption too) without
 //! creating anyone twice.
 
-use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -10,15 +9,6 @@ use identity_emulator::{Fault, FaultRule};
 use serde_json::{Value, json};
 
 use crate::support::{TestEmulator, finish, people as lines, person, run_bare};
-
-/// How many users of the emulator have each login: all must be 1.
-fn login_counts(emulator: &TestEmulator) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for user in emulator.users() {
-        *counts.entry(user.login).or_insert(0) += 1;
-    }
-    counts
-}
 
 #[test]
 fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
@@ -34,7 +24,7 @@ fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
     let file = file.to_str().unwrap();
 
     let run = run_bare(dir.path(), &["users", "import", file, "--dry-run"]);
-    run.expect_code(1);
+    run.expect_code(9);
     for part in [
         "line 3",
         "firstName",
@@ -57,7 +47,7 @@ fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
         dir.path(),
         &["users", "import", file, "--dry-run", "--json"],
     );
-    let report = json.expect_code(1).json();
+    let report = json.expect_code(9).json();
     assert_eq!(report["dryRun"], true);
     assert_eq!(
         (report["valid"].as_u64(), report["failed"].as_u64()),
@@ -96,14 +86,14 @@ fn a_dry_run_reports_each_bad_line_and_needs_no_configuration() {
 }
 
 #[test]
-fn an_import_with_bad_lines_creates_the_good_ones_and_exits_1() {
+fn an_import_with_bad_lines_creates_the_good_ones_and_exits_9() {
     let emulator = TestEmulator::start();
     let file = emulator.write_file(
         "users.jsonl",
         &format!("{}\n{{\"firstName\":1}}\n{}\n", person(1), person(2)),
     );
     let run = emulator.run(&["users", "import", file.to_str().unwrap(), "--json"]);
-    run.expect_code(1);
+    run.expect_code(9);
     let report = run.json();
     assert_eq!(
         (
@@ -185,15 +175,14 @@ fn re_running_an_import_creates_nobody_twice() {
             "skipped", "skipped", "created", "created", "skipped", "skipped"
         ]
     );
-    assert!(
-        report["lines"][4]["message"]
-            .as_str()
-            .unwrap()
-            .contains("line 4"),
-        "{report}"
-    );
+    // The repeat of line 4's login, and the deleted user's, are the
+    // service's "already exists".
+    for at in [4, 5] {
+        assert_eq!(report["lines"][at]["reason"], "exists", "{report}");
+    }
+    assert_eq!(report["lines"][4]["id"], report["lines"][3]["id"]);
 
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 7, "{counts:?}");
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
 }
@@ -223,33 +212,29 @@ fn an_import_reads_stdin_and_ignores_blank_lines() {
 }
 
 #[test]
-fn an_unreadable_file_exits_2() {
+fn an_unreadable_file_exits_8() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_bare(
         dir.path(),
         &["users", "import", "no-such-file.jsonl", "--dry-run"],
     );
-    run.expect_code(2);
+    run.expect_code(8);
     assert!(run.stderr.contains("no-such-file.jsonl"), "{run:#?}");
 }
 
-#[test]
-fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
-    let emulator = TestEmulator::start();
+/// Starts an import of users 1 to 5, one create at a time, each taking
+/// 400 ms, and waits until the first create has reached the emulator.
+fn import_in_progress(emulator: &TestEmulator, file: &str) -> std::process::Child {
     emulator.set_faults(vec![FaultRule::new(
         Some("CreateUser"),
         Fault::Delay { ms: 400 },
     )]);
-    let file = emulator.write_file("users.jsonl", &lines(1..=5));
-    let file = file.to_str().unwrap();
-
     let child = emulator
         .command(&["users", "import", file, "--concurrency", "1", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Interrupt once the first create has reached the emulator.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !emulator
         .operations()
@@ -259,25 +244,44 @@ fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
         assert!(Instant::now() < deadline, "no create arrived");
         std::thread::sleep(Duration::from_millis(10));
     }
+    child
+}
+
+fn interrupt(child: &std::process::Child) {
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupted.success());
+}
+
+#[test]
+fn an_interrupted_import_finishes_its_creates_says_where_it_stopped_and_re_runs_cleanly() {
+    let emulator = TestEmulator::start();
+    let file = emulator.write_file("users.jsonl", &lines(1..=5));
+    let file = file.to_str().unwrap();
+
+    let child = import_in_progress(&emulator, file);
+    interrupt(&child);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("error: interrupted (SIGINT)"), "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let created = report["created"].as_u64().unwrap();
-    let failed = report["failed"].as_u64().unwrap();
-    assert_eq!(created + failed, 5, "every line accounted for: {report}");
-    assert!(failed >= 1, "the interruption left lines unsent: {report}");
-    assert!(report["lines"].as_array().unwrap().iter().any(|line| {
-        line["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("interrupted"))
-    }));
+    assert_eq!(
+        report["failed"], 0,
+        "the create in flight finished: {report}"
+    );
+    let after = report["stopped"]["afterLine"].as_u64().unwrap();
+    assert!(after < 5, "{report}");
+    assert_eq!(created, after, "every line read is accounted for: {report}");
+    assert!(
+        stderr.contains(&format!(
+            "stopped after line {after}: the lines after it were not read"
+        )),
+        "{stderr}"
+    );
     assert_eq!(emulator.users().len() as u64, created);
 
     emulator.set_faults(Vec::new());
@@ -285,7 +289,34 @@ fn an_interrupted_import_accounts_for_every_line_and_re_runs_cleanly() {
     let report = rerun.ok().json();
     assert_eq!(report["skipped"].as_u64(), Some(created));
     assert_eq!(report["created"].as_u64(), Some(5 - created));
-    let counts = login_counts(&emulator);
+    let counts = emulator.login_counts();
     assert_eq!(counts.len(), 5);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+}
+
+#[test]
+fn a_second_interruption_stops_at_once_and_reports_the_create_in_flight() {
+    let emulator = TestEmulator::start();
+    let file = emulator.write_file("users.jsonl", &lines(1..=5));
+    let child = import_in_progress(&emulator, file.to_str().unwrap());
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(50));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again: stopping now"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let line = &report["lines"][0];
+    assert_eq!(line["outcome"], "failed", "{report}");
+    assert!(
+        line["message"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted while being created: the user may exist"),
+        "{report}"
+    );
 }

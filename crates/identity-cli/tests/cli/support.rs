@@ -4,6 +4,7 @@
 
 #![allow(unreachable_pub)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -170,6 +171,16 @@ impl TestEmulator {
         self.emulator.users()
     }
 
+    /// How many users of the emulator (deleted ones included) hold each
+    /// login: all must be 1.
+    pub fn login_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for user in self.users() {
+            *counts.entry(user.login).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// The user with this id, from the emulator.
     pub fn user(&self, id: &str) -> Option<UserResponse> {
         self.users().into_iter().find(|user| user.id == id)
@@ -193,6 +204,16 @@ impl TestEmulator {
             .filter_map(|request| request.operation)
             .collect()
     }
+}
+
+/// The names in `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A loopback port with nothing listening on it.

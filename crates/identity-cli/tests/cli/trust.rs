@@ -217,7 +217,7 @@ fn the_services_text_reaches_the_terminal_escaped_and_json_exact() {
 
     // An error answer quoting a hostile login: its detail is escaped.
     let missing = emulator.run(&["users", "get-by-login", "\u{1b}]0;owned\u{7}"]);
-    missing.expect_code(1);
+    missing.expect_code(4);
     no_raw_control(&missing);
     assert!(
         missing.stderr.contains("\\x1b]0;owned\\x07"),

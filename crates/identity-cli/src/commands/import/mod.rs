@@ -1,0 +1,507 @@
+//! `users import FILE`: creates the users of a file of JSON lines (one
+//! CreateUserRequest, or an exported UserResponse, a line) or CSV (the
+//! columns of [`crate::columns`]), in memory that depends on neither the
+//! input nor the domain, so that it can be re-run and resumed safely.
+//!
+//! 1. The input is read as a stream, on a thread of its own ([`source`]):
+//!    each line is read (at most 1 MiB of it), decoded and checked with
+//!    the SDK's `validate()` as it comes ([`line`](mod@line)). `--dry-run` stops
+//!    there, reporting each bad line by its number in the file.
+//! 2. Each good line is created ([`super::create::create_user`], one call
+//!    of one function per line, its throttling the client's business), at
+//!    the service's pace ([`super::pace`]: an adaptive concurrency, or
+//!    `--concurrency N`). "Already exists" is the service's own answer to
+//!    that create (its code 658, or a 409), the existing user's id then
+//!    looked up by login: the domain is never listed. A create whose
+//!    outcome is unknown is settled by looking its login up.
+//! 3. A row of a user who left (`DEPROVISIONED`) is skipped unless
+//!    `--recreate-deprovisioned`.
+//! 4. Every line ends as created, skipped or failed, with its reason: each
+//!    skipped and failed line and a summary on stderr, each line on stdout
+//!    with `--json` ([`tally`], in the input's order), and with `--report
+//!    FILE` ([`report`]) one JSON line per input line, appended and flushed
+//!    as soon as that line's outcome is known.
+//! 5. The import stops early, starting no more lines and letting those in
+//!    flight finish, on SIGINT, SIGTERM or SIGHUP (a second one stops at
+//!    once), when the service is gone ([`breaker`]), and at the first
+//!    failure no other line can escape (refused credentials, an unusable
+//!    configuration, a 401 or 403); the rest of the input is not read. A re-run with the same `--report` resumes: the
+//!    lines the report says are finished are not sent again.
+//!
+//! Re-running the same file after an interruption, a crash or a failure
+//! creates nothing twice (the service refuses a login that exists) and
+//! creates every user still missing.
+
+mod breaker;
+mod line;
+mod report;
+mod source;
+mod tally;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::time::Duration;
+
+use finbourne_identity::{Error, ErrorKind, IdentityClient};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+use super::create::{Created, create_user};
+use super::pace::Pace;
+use crate::args::{FileFormat, ImportArgs};
+use crate::errors::{CliError, Exit, exit_of, one_line};
+use crate::files::{Input, is_stdin};
+use crate::output::{Output, note};
+use crate::progress;
+use crate::signals::StopSignals;
+use breaker::{Breaker, Finish};
+pub(crate) use line::{LineResult, Outcome, Parsed, SkipReason};
+use report::{ReportFile, Resumed};
+use source::{Record, SourceError};
+use tally::{Stopped, Tally};
+
+/// `--stop-after-unanswered`'s default.
+pub(crate) const DEFAULT_STOP_AFTER_UNANSWERED: u32 = breaker::DEFAULT_LIMIT;
+
+/// The longest a create waits at once for the service's pace, by default:
+/// a minute, far under the 30-minute total timeout, so that a service that
+/// asks for hours ends the line (and, line after line, the import) at once.
+pub(crate) const DEFAULT_LONGEST_WAIT_SECS: u64 = 60;
+
+/// Why an import stopped before the end of its input.
+enum Stop {
+    /// A signal (its name).
+    Signal(&'static str),
+    /// The service stopped answering (the breaker's reason).
+    Unanswered(String),
+    /// The service kept asking to wait longer than --longest-wait (the
+    /// breaker's reason).
+    Throttled(String),
+    /// A create failed for a reason no other line can escape: the
+    /// credentials or the configuration (a refused token grant, an
+    /// unusable token file, a 401 or 403). Why, and the exit it makes.
+    Refused(String, Exit),
+    /// The input could not be read on.
+    Input(SourceError),
+}
+
+impl Stop {
+    /// Why, in words (`what`: the input's name).
+    fn reason(&self, what: &str) -> String {
+        match self {
+            Stop::Signal(signal) => format!("interrupted ({signal})"),
+            Stop::Unanswered(reason) | Stop::Throttled(reason) | Stop::Refused(reason, _) => {
+                reason.clone()
+            }
+            Stop::Input(SourceError::Read(error)) => format!("{what} could not be read: {error}"),
+            Stop::Input(SourceError::Bad(message)) => message.clone(),
+        }
+    }
+}
+
+/// The stop a create's failure makes, when it is not the line's own: the
+/// credentials, the configuration, or the right to create users at all.
+fn stop_for(error: &Error) -> Option<Stop> {
+    let everyone = matches!(error.kind(), ErrorKind::Auth | ErrorKind::Config)
+        || error
+            .status()
+            .is_some_and(|status| matches!(status.as_u16(), 401 | 403));
+    everyone.then(|| {
+        Stop::Refused(
+            format!("every line would fail: {}", one_line(error)),
+            exit_of(error),
+        )
+    })
+}
+
+/// Runs `users import`.
+///
+/// The client is made only when the first line is to be sent, so a dry run
+/// (or a file of bad lines) needs no configuration.
+pub(crate) async fn run(
+    args: &ImportArgs,
+    output: Output,
+    client: impl Fn() -> Result<IdentityClient, CliError>,
+) -> Result<(), CliError> {
+    let stdin = is_stdin(&args.file);
+    let what = if stdin {
+        "stdin".to_owned()
+    } else {
+        args.file.display().to_string()
+    };
+    let format = args.format.unwrap_or_else(|| {
+        if stdin {
+            FileFormat::Jsonl
+        } else {
+            FileFormat::of_path(&args.file)
+        }
+    });
+    let input: Box<dyn Read + Send> = if stdin {
+        Box::new(io::stdin())
+    } else {
+        let file = File::open(&args.file).map_err(|source| CliError::Read {
+            what: what.clone(),
+            source,
+        })?;
+        Box::new(file)
+    };
+    // The report is opened (or refused) before anything is read or sent.
+    let (report, resumed) = match &args.report {
+        Some(path) => ReportFile::open(path, &Input::new(&args.file))?,
+        None => (ReportFile::none(), Resumed::default()),
+    };
+    let records = source::spawn(input, format).map_err(|source| CliError::Read {
+        what: what.clone(),
+        source,
+    })?;
+    let verb = if args.dry_run { "checked" } else { "imported" };
+    let progress = progress::counter(verb, "lines");
+    let mut import = Import {
+        args,
+        report,
+        resumed,
+        tally: Tally::new(output, args.dry_run, progress.clone()),
+        breaker: Breaker::new(args.stop_after_unanswered),
+        client,
+        paced: None,
+        place: 0,
+        last_line: 0,
+        unknown: 0,
+        in_flight: BTreeMap::new(),
+        progress,
+    };
+    let stop = import.run(records).await?;
+    import.finish(stop, &what)
+}
+
+/// An import under way.
+struct Import<'a, C> {
+    args: &'a ImportArgs,
+    report: ReportFile,
+    resumed: Resumed,
+    tally: Tally,
+    breaker: Breaker,
+    /// Makes the client.
+    client: C,
+    /// The pace and the client, once a line is to be sent.
+    paced: Option<(Pace, IdentityClient)>,
+    /// The place of the next line started, in the order lines start.
+    place: u64,
+    /// The last line read.
+    last_line: usize,
+    /// Lines whose outcome is unknown.
+    unknown: usize,
+    /// The lines being created, by place: their line and login.
+    in_flight: BTreeMap<u64, (usize, String)>,
+    progress: indicatif::ProgressBar,
+}
+
+/// A line's create, finished: its place, line, login and outcome.
+type Finished = (u64, usize, String, Created);
+
+impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
+    /// Reads and creates until the input ends or the import stops; why it
+    /// stopped early, if it did.
+    async fn run(
+        &mut self,
+        mut records: tokio::sync::mpsc::Receiver<Result<Record, SourceError>>,
+    ) -> Result<Option<Stop>, CliError> {
+        let mut running = FuturesUnordered::new();
+        let mut signals = StopSignals::new();
+        let mut reading = true;
+        let mut stop = None;
+        let mut interrupted = false;
+        loop {
+            let limit = self.paced.as_ref().map_or(1, |(pace, _)| pace.limit());
+            let take_more = reading && stop.is_none() && running.len() < limit.max(1);
+            if !take_more && running.is_empty() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                signal = signals.recv() => {
+                    if interrupted {
+                        self.progress.suspend(|| note("interrupted again: stopping now"));
+                        break;
+                    }
+                    interrupted = true;
+                    stop.get_or_insert(Stop::Signal(signal));
+                    if !running.is_empty() {
+                        self.progress.suspend(|| note(&format!(
+                            "interrupted ({signal}): waiting for the creates in flight \
+                             (again to stop now)"
+                        )));
+                    }
+                }
+                Some(finished) = running.next(), if !running.is_empty() => {
+                    if let Some(stopping) = self.created(finished)
+                        && stop.is_none()
+                    {
+                        let reason = stopping.reason("");
+                        self.progress.suspend(|| note(&format!(
+                            "stopping: {reason}; waiting for the creates in flight"
+                        )));
+                        stop = Some(stopping);
+                    }
+                }
+                record = records.recv(), if take_more => match record {
+                    None => reading = false,
+                    Some(Err(error)) => {
+                        reading = false;
+                        stop = Some(Stop::Input(error));
+                    }
+                    Some(Ok(record)) => {
+                        if let Some(create) = self.start(record)? {
+                            running.push(create);
+                        }
+                    }
+                },
+            }
+        }
+        drop(running);
+        // Stopped at once: the lines in flight may or may not be created.
+        for (place, (line, login)) in std::mem::take(&mut self.in_flight) {
+            self.unknown += 1;
+            self.done(
+                place,
+                true,
+                LineResult {
+                    line,
+                    login: Some(login),
+                    outcome: Outcome::failed(
+                        "interrupted while being created: the user may exist; re-run the import \
+                         (with the same --report) to settle it",
+                    ),
+                },
+            );
+        }
+        Ok(stop)
+    }
+
+    /// Takes a line read: tells at once what needs no call, and answers the
+    /// create of the others.
+    fn start(
+        &mut self,
+        record: Record,
+    ) -> Result<Option<impl Future<Output = Finished> + use<C>>, CliError> {
+        self.last_line = record.line;
+        let line = record.line;
+        let place = self.place;
+        let (request, deprovisioned) = match record.parsed {
+            Parsed::Bad { login, outcome } => {
+                self.place += 1;
+                self.done(
+                    place,
+                    false,
+                    LineResult {
+                        line,
+                        login,
+                        outcome,
+                    },
+                );
+                return Ok(None);
+            }
+            Parsed::Ready {
+                request,
+                deprovisioned,
+            } => (request, deprovisioned),
+        };
+        if self.resumed.is_done(line, &request.login) {
+            self.tally.resumed();
+            return Ok(None);
+        }
+        self.place += 1;
+        let login = Some(request.login.clone());
+        // What needs no call: a row of a user who left, a dry run.
+        let told = if deprovisioned && !self.args.recreate_deprovisioned {
+            Some(Outcome::Skipped {
+                id: None,
+                reason: SkipReason::Deprovisioned,
+                message: "the user left (DEPROVISIONED): not recreated without \
+                          --recreate-deprovisioned"
+                    .to_owned(),
+            })
+        } else if self.args.dry_run {
+            Some(Outcome::Valid)
+        } else {
+            None
+        };
+        if let Some(outcome) = told {
+            self.done(
+                place,
+                true,
+                LineResult {
+                    line,
+                    login,
+                    outcome,
+                },
+            );
+            return Ok(None);
+        }
+        let (pace, client) = self.paced()?;
+        self.in_flight.insert(place, (line, request.login.clone()));
+        Ok(Some(async move {
+            let created = create_user(&pace, &client, &request, false).await;
+            (place, line, request.login, created)
+        }))
+    }
+
+    /// The pace and its client, made at the first line to send.
+    fn paced(&mut self) -> Result<(Pace, IdentityClient), CliError> {
+        if let Some((pace, client)) = &self.paced {
+            return Ok((*pace, client.clone()));
+        }
+        let pace = Pace::of(self.args.concurrency)
+            .with_longest_wait(Duration::from_secs(self.args.longest_wait));
+        let client = (self.client)()?;
+        self.paced = Some((pace, client.clone()));
+        Ok((pace, client))
+    }
+
+    /// A create has finished: its line is told and recorded; why the
+    /// import stops now, when it does.
+    fn created(&mut self, (place, line, login, created): Finished) -> Option<Stop> {
+        self.in_flight.remove(&place);
+        let finish = match &created {
+            Created::Failed { error, .. } if error.is_throttled() => {
+                Finish::Throttled(error.retry_after())
+            }
+            created if created.answered() => Finish::Answered,
+            _ => Finish::Unanswered,
+        };
+        let stop = match &created {
+            Created::Unknown { .. } => {
+                self.unknown += 1;
+                None
+            }
+            Created::Failed { error, .. } => stop_for(error),
+            _ => None,
+        };
+        let outcome = outcome_of(created, &login);
+        self.done(
+            place,
+            true,
+            LineResult {
+                line,
+                login: Some(login),
+                outcome,
+            },
+        );
+        let tripped = self.breaker.finished(line, finish);
+        stop.or_else(|| {
+            tripped.then(|| {
+                let reason = self.breaker.reason();
+                if self.breaker.throttled() {
+                    Stop::Throttled(reason)
+                } else {
+                    Stop::Unanswered(reason)
+                }
+            })
+        })
+    }
+
+    /// A line has its outcome: in the report at once, told in order.
+    fn done(&mut self, place: u64, valid: bool, line: LineResult) {
+        self.report.record(&line);
+        self.tally.finished(place, valid, line);
+    }
+
+    /// Says how the import ended, and exits as it did.
+    fn finish(self, stop: Option<Stop>, what: &str) -> Result<(), CliError> {
+        let after_line = self.last_line;
+        let stopped = stop.as_ref().map(|stop| Stopped {
+            after_line,
+            reason: stop.reason(what),
+        });
+        let counts = self.tally.finish(stopped.as_ref());
+        if let Some((pace, client)) = &self.paced {
+            note(&pace.summary(client));
+        }
+        self.report.finish()?;
+        let resume = if self.args.report.is_some() {
+            "re-run with the same --report to resume"
+        } else {
+            "re-run (with --report FILE, to resume without sending the finished lines again)"
+        };
+        if stop.is_some() && after_line > 0 {
+            note(&format!(
+                "stopped after line {after_line}: the lines after it were not read; {resume}"
+            ));
+        }
+        match stop {
+            Some(Stop::Signal(signal)) => return Err(CliError::Interrupted(signal)),
+            Some(Stop::Throttled(reason)) => {
+                note(&format!("error: import stopped: {reason}"));
+                return Err(CliError::Reported(Exit::Throttled));
+            }
+            Some(Stop::Unanswered(reason)) => {
+                note(&format!("error: import stopped: {reason}"));
+                let exit = if self.unknown > 0 {
+                    Exit::OutcomeUnknown
+                } else {
+                    Exit::NoAnswer
+                };
+                return Err(CliError::Reported(exit));
+            }
+            Some(Stop::Refused(reason, exit)) => {
+                note(&format!("error: import stopped: {reason}"));
+                return Err(CliError::Reported(exit));
+            }
+            Some(Stop::Input(SourceError::Read(source))) => {
+                return Err(CliError::Read {
+                    what: what.to_owned(),
+                    source,
+                });
+            }
+            Some(Stop::Input(SourceError::Bad(message))) => {
+                return Err(CliError::BadInput {
+                    what: what.to_owned(),
+                    message,
+                });
+            }
+            None => {}
+        }
+        let counts = counts.map_err(CliError::Output)?;
+        if counts.failed > 0 {
+            Err(CliError::Reported(Exit::SomeLinesFailed))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A create's outcome as the report says it.
+fn outcome_of(created: Created, login: &str) -> Outcome {
+    match created {
+        Created::New { user, .. } => Outcome::Created { id: user.id },
+        Created::Exists { id, error } => {
+            let code = error
+                .api()
+                .and_then(|api| api.code())
+                .map_or_else(|| "409".to_owned(), |code| format!("code {code}"));
+            Outcome::Skipped {
+                id,
+                reason: SkipReason::Exists,
+                message: format!("login {login} exists already ({code})"),
+            }
+        }
+        Created::Failed { error, attempts: 0 } => Outcome::of_error(&error, one_line(&error)),
+        Created::Failed { error, attempts } => {
+            let message = format!(
+                "{} (the user was not created; tried {attempts} times)",
+                one_line(&error)
+            );
+            Outcome::of_error(&error, message)
+        }
+        Created::Unknown { error, lookup } => {
+            let message = format!(
+                "{}; the user may have been created, and looking its login up failed: {}; re-run \
+                 the import to settle it",
+                one_line(&error),
+                one_line(&lookup)
+            );
+            Outcome::of_error(&error, message)
+        }
+    }
+}
