@@ -86,7 +86,9 @@
 //! let explicit = IdentityConfig::builder().total_timeout(std::time::Duration::from_secs(5));
 //! let config = IdentityConfig::from_sources(explicit, |name| env.get(name).map(|v| v.to_string()), None)?;
 //!
-//! assert_eq!(config.total_timeout(), Some(std::time::Duration::from_secs(5)));
+//! assert_eq!(config.total_timeout(), std::time::Duration::from_secs(5));
+//! // A setting no source sets answers its default.
+//! assert_eq!(config.read_timeout(), identity_config::defaults::READ_TIMEOUT);
 //! assert!(matches!(config.credentials(), Credentials::AccessToken(_)));
 //! assert!(format!("{config:?}").contains("[REDACTED]"));
 //! # Ok::<(), identity_config::ConfigError>(())
