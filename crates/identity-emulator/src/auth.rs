@@ -64,18 +64,26 @@ fn refusal(shared: &AppState, presented: Presented<'_>, token_required: bool) ->
     }
 }
 
-/// Middleware of the API routes: a valid bearer token is required, and
-/// its caller must be within the rate limit ([`crate::ratelimit`]).
-pub(crate) async fn require_bearer(
+/// The bearer check of an API request: `Err` with the 401 to answer when
+/// it has no valid token. The connection service runs it before the
+/// request is logged or meets a fault, so that a request without a valid
+/// token costs the log nothing but its bounded entry.
+pub(crate) fn check_bearer(shared: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    match refusal(shared, presented(headers), true) {
+        Some(response) => Err(response),
+        None => Ok(()),
+    }
+}
+
+/// Middleware of the API routes, whose token the connection service has
+/// checked ([`check_bearer`]): its caller must be within the rate limit
+/// ([`crate::ratelimit`]).
+pub(crate) async fn throttle(
     State(shared): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let token = presented(request.headers());
-    if let Some(response) = refusal(&shared, token, true) {
-        return response;
-    }
-    if let Presented::Token(token) = token
+    if let Presented::Token(token) = presented(request.headers())
         && let Err(wait) = shared.throttle(&format!("token:{token}"))
     {
         return rate_limited(&shared, wait);

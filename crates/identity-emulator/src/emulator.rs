@@ -2,7 +2,7 @@
 //! (request log, faults, user statuses, reset), and stop it.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -90,14 +90,29 @@ impl Emulator {
         })
     }
 
-    /// The address it listens on.
+    /// The address it listens on, as bound (`0.0.0.0:8080` when bound to
+    /// every IPv4 address).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:<port>`, where the hooks live.
+    /// The address a client on this machine connects to: [`addr`](Self::addr),
+    /// or loopback on its port when it is bound to an unspecified address
+    /// (`0.0.0.0`: `127.0.0.1`; `[::]`: `[::1]`), which no client can
+    /// connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.addr.port())
+    }
+
+    /// `http://127.0.0.1:<port>`, where the hooks live (the address of
+    /// [`local_addr`](Self::local_addr)).
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.local_addr())
     }
 
     /// `http://127.0.0.1:<port>/identity`, the SDK's base URL.

@@ -180,30 +180,43 @@
 //! adds one line per request, with no secret, header value or raw path).
 
 mod auth;
+#[cfg(feature = "cli")]
 mod cli;
 mod config;
+mod connections;
 mod emulator;
 mod error;
 mod extract;
 mod faults;
 mod guard;
+mod limits;
 mod log;
 mod operations;
 mod persist;
 mod problems;
 mod ratelimit;
+#[cfg(feature = "cli")]
+mod ready;
 mod routes;
+#[cfg(feature = "cli")]
+mod run;
 mod server;
 mod service;
 mod shared;
 mod state;
 mod tokens;
+mod watched_io;
 
-pub use cli::{EmulatorArgs, FaultRules, run};
+#[cfg(feature = "cli")]
+pub use cli::{EmulatorArgs, FaultRules, LimitArgs};
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
-    DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
+    DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, MIN_REMOTE_TOKEN_CHARS,
+    REFRESH_TOKEN_TTL_FACTOR,
 };
+pub use limits::{Limits, MIN_HEAD_BYTES, SDK_POOL_IDLE_TIMEOUT};
+#[cfg(feature = "cli")]
+pub use run::run;
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultRule, FaultWhen, MAX_FAULT_DELAY_MS};

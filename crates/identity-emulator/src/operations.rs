@@ -260,3 +260,10 @@ mod tests {
         assert!(!is_hook("/identity/_emulator/requests"));
     }
 }
+
+/// Whether `path` is under the Users API (`/identity` or `/identity/...`),
+/// where every request needs a bearer token.
+pub(crate) fn is_api(path: &str) -> bool {
+    path.strip_prefix(API_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
