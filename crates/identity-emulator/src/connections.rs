@@ -283,19 +283,33 @@ mod tests {
     async fn deadlines_follow_what_the_connection_does() {
         let start = Instant::now();
         let watch = Arc::new(ConnectionWatch::new(HEAD, IDLE));
-        assert_eq!(deadline(&watch), Some(start + HEAD), "first head: from the connection");
+        assert_eq!(
+            deadline(&watch),
+            Some(start + HEAD),
+            "first head: from the connection"
+        );
         tokio::time::advance(Duration::from_secs(3)).await;
         watch.read(b"GET / HT");
-        assert_eq!(deadline(&watch), Some(start + Duration::from_secs(3) + HEAD));
+        assert_eq!(
+            deadline(&watch),
+            Some(start + Duration::from_secs(3) + HEAD)
+        );
         let request = watch.request_started();
         assert_eq!(deadline(&watch), None, "no deadline in flight");
         tokio::time::advance(Duration::from_secs(60)).await;
         drop(request);
         let answered = Instant::now();
-        assert_eq!(deadline(&watch), Some(answered + IDLE), "idle after an answer");
+        assert_eq!(
+            deadline(&watch),
+            Some(answered + IDLE),
+            "idle after an answer"
+        );
         tokio::time::advance(Duration::from_secs(100)).await;
         watch.read(b"G");
-        assert_eq!(deadline(&watch), Some(answered + Duration::from_secs(100) + HEAD));
+        assert_eq!(
+            deadline(&watch),
+            Some(answered + Duration::from_secs(100) + HEAD)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -326,7 +340,11 @@ mod tests {
         assert_eq!(connections.open(), 2);
         // Both left have a request in flight: a fourth is refused.
         let _busy = (second.request_started(), third.request_started());
-        assert!(connections.admit(Arc::new(ConnectionWatch::new(HEAD, IDLE))).is_none());
+        assert!(
+            connections
+                .admit(Arc::new(ConnectionWatch::new(HEAD, IDLE)))
+                .is_none()
+        );
         drop(third_place);
         assert_eq!(connections.open(), 1);
     }

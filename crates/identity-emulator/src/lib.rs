@@ -214,10 +214,10 @@ pub use config::{
     DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, MIN_REMOTE_TOKEN_CHARS,
     REFRESH_TOKEN_TTL_FACTOR,
 };
-pub use limits::{Limits, MIN_HEAD_BYTES, SDK_POOL_IDLE_TIMEOUT};
-#[cfg(feature = "cli")]
-pub use run::run;
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultRule, FaultWhen, MAX_FAULT_DELAY_MS};
+pub use limits::{Limits, MIN_HEAD_BYTES, SDK_POOL_IDLE_TIMEOUT};
 pub use log::{REQUEST_LOG_CAPACITY, RecordedRequest};
+#[cfg(feature = "cli")]
+pub use run::run;

@@ -103,11 +103,15 @@ impl Default for Limits {
 impl Limits {
     /// Checks that every bound can be honoured; the error names the flag.
     pub(crate) fn validate(&self) -> Result<(), EmulatorError> {
-        let invalid = |setting, message: String| Err(EmulatorError::InvalidSetting { setting, message });
+        let invalid =
+            |setting, message: String| Err(EmulatorError::InvalidSetting { setting, message });
         if self.max_head_bytes < MIN_HEAD_BYTES {
             return invalid(
                 "--max-head-bytes (limits.max_head_bytes)",
-                format!("{} is less than the minimum of {MIN_HEAD_BYTES}", self.max_head_bytes),
+                format!(
+                    "{} is less than the minimum of {MIN_HEAD_BYTES}",
+                    self.max_head_bytes
+                ),
             );
         }
         if u32::try_from(self.max_head_bytes).is_err() {
@@ -117,8 +121,14 @@ impl Limits {
             );
         }
         for (setting, timeout) in [
-            ("--head-timeout-secs (limits.head_timeout)", self.head_timeout),
-            ("--idle-timeout-secs (limits.idle_timeout)", self.idle_timeout),
+            (
+                "--head-timeout-secs (limits.head_timeout)",
+                self.head_timeout,
+            ),
+            (
+                "--idle-timeout-secs (limits.idle_timeout)",
+                self.idle_timeout,
+            ),
         ] {
             if timeout.is_zero() || timeout > MAX_TIMEOUT {
                 return invalid(
@@ -128,10 +138,19 @@ impl Limits {
             }
         }
         for (setting, count) in [
-            ("--max-connections (limits.max_connections)", self.max_connections),
-            ("--request-log-entries (limits.request_log_entries)", self.request_log_entries),
+            (
+                "--max-connections (limits.max_connections)",
+                self.max_connections,
+            ),
+            (
+                "--request-log-entries (limits.request_log_entries)",
+                self.request_log_entries,
+            ),
             ("--max-grants (limits.max_grants)", self.max_grants),
-            ("--max-scope-bytes (limits.max_scope_bytes)", self.max_scope_bytes),
+            (
+                "--max-scope-bytes (limits.max_scope_bytes)",
+                self.max_scope_bytes,
+            ),
         ] {
             if count == 0 {
                 return invalid(setting, "0 would refuse everything".to_owned());
@@ -140,7 +159,10 @@ impl Limits {
         if self.request_log_entry_bytes < 1024 {
             return invalid(
                 "--request-log-entry-bytes (limits.request_log_entry_bytes)",
-                format!("{} is less than the minimum of 1024", self.request_log_entry_bytes),
+                format!(
+                    "{} is less than the minimum of 1024",
+                    self.request_log_entry_bytes
+                ),
             );
         }
         if self.request_log_bytes < self.request_log_entry_bytes {
@@ -155,7 +177,10 @@ impl Limits {
         if self.max_token_request_bytes < 1024 {
             return invalid(
                 "--max-token-request-bytes (limits.max_token_request_bytes)",
-                format!("{} is less than the minimum of 1024", self.max_token_request_bytes),
+                format!(
+                    "{} is less than the minimum of 1024",
+                    self.max_token_request_bytes
+                ),
             );
         }
         Ok(())

@@ -332,8 +332,9 @@ mod tests {
 
     #[test]
     fn an_entry_holds_at_most_its_bound_and_says_it_was_cut() {
-        let mut request = http::Request::get("/identity/api/users?q=".to_owned() + &"a".repeat(100))
-            .header("X-Small", "kept");
+        let mut request =
+            http::Request::get("/identity/api/users?q=".to_owned() + &"a".repeat(100))
+                .header("X-Small", "kept");
         for n in 0..50 {
             request = request.header(format!("x-big-{n:02}"), "v".repeat(4_000));
         }
@@ -341,13 +342,23 @@ mod tests {
         let entry = RecordedRequest::arriving(&request, None, 0.0, 2_048);
         let text: usize = entry.path.len()
             + entry.query.as_ref().map_or(0, String::len)
-            + entry.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+            + entry
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
         assert!(text <= 2_048, "{text}");
         assert!(entry.truncated);
         assert_eq!(entry.path, "/identity/api/users");
-        assert_eq!(entry.headers.get("x-small").map(String::as_str), Some("kept"));
+        assert_eq!(
+            entry.headers.get("x-small").map(String::as_str),
+            Some("kept")
+        );
         // Cut at a character boundary, never inside one.
-        let mut budget = Budget { left: 2, cut: false };
+        let mut budget = Budget {
+            left: 2,
+            cut: false,
+        };
         assert_eq!(budget.take("héllo"), "h");
         assert!(budget.cut);
     }

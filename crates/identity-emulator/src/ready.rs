@@ -194,7 +194,10 @@ fn exposure(emulator: &Emulator) -> String {
     let addr = emulator.addr();
     let others = other_addresses(addr);
     let reachable = if others.is_empty() {
-        format!("{addr} (every address of this machine, port {})", addr.port())
+        format!(
+            "{addr} (every address of this machine, port {})",
+            addr.port()
+        )
     } else {
         others
             .iter()

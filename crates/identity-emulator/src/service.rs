@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use http_body_util::BodyExt as _;
 use axum::response::Response;
 use http::header::{HOST, RETRY_AFTER};
 use http::{HeaderName, HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use tower::ServiceExt as _;
 

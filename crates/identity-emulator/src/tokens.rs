@@ -125,7 +125,8 @@ impl TokenStore {
             self.refresh.remove(&oldest);
         }
         self.refresh.insert(refresh_token.clone(), grant);
-        self.refresh_order.push_back((refresh_token.clone(), expires_at));
+        self.refresh_order
+            .push_back((refresh_token.clone(), expires_at));
         self.issue_access(refresh_token, scope.to_owned())
     }
 
@@ -264,11 +265,17 @@ mod tests {
         let grants: Vec<IssuedTokens> = (0..5).map(|_| store.issue("client", "openid")).collect();
         assert_eq!(store.held(), (3, 3));
         assert_eq!(store.check(&grants[0].access_token), TokenCheck::Invalid);
-        assert!(store.refresh(&grants[1].refresh_token, "client", None).is_none());
+        assert!(
+            store
+                .refresh(&grants[1].refresh_token, "client", None)
+                .is_none()
+        );
         assert_eq!(store.check(&grants[4].access_token), TokenCheck::Valid);
         // Refreshing makes access tokens only, held to the same bound.
         for _ in 0..10 {
-            store.refresh(&grants[4].refresh_token, "client", None).unwrap();
+            store
+                .refresh(&grants[4].refresh_token, "client", None)
+                .unwrap();
         }
         assert_eq!(store.held(), (3, 3));
     }
@@ -281,7 +288,11 @@ mod tests {
         }
         tokio::time::advance(Duration::from_secs(60)).await;
         assert_eq!(store.check("anything"), TokenCheck::Invalid);
-        assert_eq!(store.held(), (0, 10), "access tokens expired, refresh grants live on");
+        assert_eq!(
+            store.held(),
+            (0, 10),
+            "access tokens expired, refresh grants live on"
+        );
         tokio::time::advance(Duration::from_secs(60 * 24)).await;
         store.issue("client", "openid");
         assert_eq!(store.held(), (1, 1));

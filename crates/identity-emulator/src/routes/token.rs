@@ -22,7 +22,6 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use http_body_util::{BodyExt as _, Limited};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -30,6 +29,7 @@ use http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::{BodyExt as _, Limited};
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
@@ -171,7 +171,11 @@ fn no_store() -> [(http::HeaderName, HeaderValue); 2] {
 }
 
 /// The form, read within the bounds of [`Limits`](crate::Limits).
-async fn read_form(shared: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, OAuthError> {
+async fn read_form(
+    shared: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, OAuthError> {
     let max = shared.limits.max_token_request_bytes;
     let too_large = || {
         OAuthError::unread(
@@ -186,7 +190,10 @@ async fn read_form(shared: &AppState, headers: &HeaderMap, body: Body) -> Result
     if declared.is_some_and(|length| length > max as u64) {
         return Err(too_large());
     }
-    let read = tokio::time::timeout(shared.limits.head_timeout, Limited::new(body, max).collect());
+    let read = tokio::time::timeout(
+        shared.limits.head_timeout,
+        Limited::new(body, max).collect(),
+    );
     match read.await {
         Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),

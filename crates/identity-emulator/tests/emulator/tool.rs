@@ -344,7 +344,10 @@ fn allow_remote_with_public_credentials_refuses_to_start_with_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty(), "no ready line");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--password (IDENTITY_EMULATOR_PASSWORD)"), "{stderr}");
+    assert!(
+        stderr.contains("--password (IDENTITY_EMULATOR_PASSWORD)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--client-secret"), "{stderr}");
 }
 
