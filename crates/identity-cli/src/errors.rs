@@ -210,16 +210,14 @@ pub(crate) fn exit_code_of(kind: ErrorKind) -> u8 {
 }
 
 /// The exit code of an emulator failure: 2 when it could not start as
-/// configured (address, state file, fault rules), 1 otherwise.
+/// configured (address, credentials, limits, state file, fault rules), 1
+/// otherwise.
 #[cfg(feature = "emulator")]
 fn emulator_exit_code(error: &EmulatorError) -> u8 {
-    match error {
-        EmulatorError::Bind { .. }
-        | EmulatorError::NonLoopbackBind { .. }
-        | EmulatorError::StateFile { .. }
-        | EmulatorError::CorruptStateFile { .. }
-        | EmulatorError::InvalidFault(_) => EXIT_USAGE,
-        _ => EXIT_FAILED,
+    if error.is_configuration() {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILED
     }
 }
 

@@ -96,6 +96,9 @@ macro_rules! for_each_setting {
                 /// Correlation id, sent as `CorrelationId` on every call.
                 CorrelationId: correlation_id(id: impl Into<String>) as Text, "correlation id",
                     env ["FBN_CORRELATION_ID"], file none;
+                /// Allows plain `http://` identity and token URLs to hosts that are not loopback (an emulator reached by a container's or a compose service's name); off by default: tokens and passwords would travel in clear text. Never read from `secrets.json`, which may come with a cloned repository.
+                AllowInsecureHttp: allow_insecure_http(allow: bool) as Switch, "allow insecure http",
+                    env ["FBN_ALLOW_INSECURE_HTTP"], file none;
             }
             proxy {
                 /// Address of an HTTP proxy, e.g. `http://proxy.acme.com:3128`.
@@ -130,6 +133,9 @@ pub(crate) enum Kind {
     /// A retry count, held as a `u32`; a whole number in the environment and
     /// `secrets.json`, at most `limits::MAX_RETRIES`.
     Count,
+    /// A switch, held as a `bool` (off when not set); `true`/`false`, `1`/`0`,
+    /// `yes`/`no` or `on`/`off`, in any case, in the environment.
+    Switch,
 }
 
 /// Each [`Kind`] in Rust, for the macros that generate code from the table.
@@ -141,6 +147,7 @@ macro_rules! kind {
     (type File) => { std::path::PathBuf };
     (type Millis) => { std::time::Duration };
     (type Count) => { u32 };
+    (type Switch) => { bool };
 
     // A setter's argument as a builder holds it: blank text is not set.
     (set Url, $arg:expr) => { $crate::table::text($arg) };
@@ -149,6 +156,7 @@ macro_rules! kind {
     (set File, $arg:expr) => { $crate::table::file($arg) };
     (set Millis, $arg:expr) => { Some($arg) };
     (set Count, $arg:expr) => { Some($arg) };
+    (set Switch, $arg:expr) => { Some($arg) };
 
     // How `Debug` shows a held value (an `&Option<_>`).
     (show Url, $held:expr) => { &$held.as_deref().map($crate::redact::url) };
@@ -161,10 +169,12 @@ macro_rules! kind {
     (get File, $held:expr) => { $held.as_deref() };
     (get Millis, $held:expr) => { $held };
     (get Count, $held:expr) => { $held };
+    (get Switch, $held:expr) => { $held.unwrap_or(false) };
     (returns Text) => { Option<&str> };
     (returns File) => { Option<&std::path::Path> };
     (returns Millis) => { Option<std::time::Duration> };
     (returns Count) => { Option<u32> };
+    (returns Switch) => { bool };
 }
 pub(crate) use kind;
 
