@@ -4,7 +4,7 @@
 //!
 //! 1. **Headers.** 3,000 requests without a token, 360 KB of headers each,
 //!    32 at a time: the emulator's memory grows at most 64 MB. Then 3,000
-//!    more with 60 KB of headers (under the head bound, so each is logged
+//!    more with 57 KB of headers (under the head bound, so each is logged
 //!    with its 401) against a log bounded to 8 MiB: the log keeps no more
 //!    entries than fit.
 //! 2. **Connections.** 2,000 idle connections (one request each, then
@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use emulator::{EmulatorProcess, Memory, run_cli};
@@ -57,7 +57,9 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Runs the four measurements; `Err` names the bounds broken.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
-        return Err(format!("unexpected argument {arg:?}; usage: cargo xtask hostile"));
+        return Err(format!(
+            "unexpected argument {arg:?}; usage: cargo xtask hostile"
+        ));
     }
     eprintln!("hostile: building the CLI in release");
     let cli = crate::bench::build_cli()?;
@@ -168,14 +170,22 @@ async fn headers(cli: &Path, broken: &mut Vec<String>) -> Result<(), String> {
     let log_bytes: usize = 8 * 1024 * 1024;
     let entry_bytes: usize = 16 * 1024;
     let log_bound = log_bytes.to_string();
+    let filler = 56 * 1024;
     let emulator = EmulatorProcess::start(
         cli,
         EMULATOR_OPEN_FILES,
-        &["--bind", "127.0.0.1:0", "--access-token", TOKEN, "--request-log-bytes", &log_bound],
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--access-token",
+            TOKEN,
+            "--request-log-bytes",
+            &log_bound,
+        ],
     )?;
     let addr = emulator.addr;
     let before = settled_memory(&emulator).await?;
-    let head = wire::padded_head(addr, "/identity/api/users", 60 * 1024);
+    let head = wire::padded_head(addr, "/identity/api/users", filler);
     let statuses: Vec<Option<u16>> = futures_util::stream::iter(0..3_000)
         .map(|_| wire::send(addr, &head, &[]))
         .buffer_unordered(32)
@@ -184,21 +194,23 @@ async fn headers(cli: &Path, broken: &mut Vec<String>) -> Result<(), String> {
     let growth = settled_memory(&emulator).await?.growth_mb(before);
     let (entries, json) = request_log(addr).await?;
     println!(
-        "hostile: headers: 3,000 requests without a token, 60 KB of headers each (under the head \
+        "hostile: headers: 3,000 requests without a token, {} KB of headers each (under the head \
          bound): {:?}; log: {entries} entries, {:.1} MB as JSON (bound {:.1} MB, entries cut to \
          16 KiB); memory +{growth:.1} MB",
+        filler / 1000,
         tally(statuses),
         json as f64 / 1e6,
         log_bytes as f64 / 1e6,
     );
     if entries * entry_bytes > log_bytes {
-        broken.push(format!("the log kept {entries} entries of up to 16 KiB in 8 MiB"));
+        broken.push(format!(
+            "the log kept {entries} entries of up to 16 KiB in 8 MiB"
+        ));
     }
     Ok(())
 }
 
-/// One connection that stays idle after one request; `true` once closed by
-/// the emulator.
+/// One connection that stays idle after one request.
 async fn idle_connection(addr: SocketAddr) -> Option<TcpStream> {
     let mut stream = TcpStream::connect(addr).await.ok()?;
     let request = format!("GET /_emulator/health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
@@ -208,16 +220,24 @@ async fn idle_connection(addr: SocketAddr) -> Option<TcpStream> {
 }
 
 /// One connection sending its head a byte a second: how long it lived from
-/// its first byte to the emulator closing it (`None`: not connected).
+/// its first byte to the emulator closing it (`None`: not connected, or
+/// still open when told to stop).
 async fn slow_connection(addr: SocketAddr, stop: Arc<AtomicBool>) -> Option<Duration> {
-    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let stream = TcpStream::connect(addr).await.ok()?;
+    let (mut reader, mut writer) = stream.into_split();
     let first_byte = Instant::now();
     let start = format!("GET /_emulator/health HTTP/1.1\r\nHost: {addr}\r\nX-Slow: ");
-    stream.write_all(start.as_bytes()).await.ok()?;
+    writer.write_all(start.as_bytes()).await.ok()?;
+    let mut sink = [0_u8; 64];
     while !stop.load(Ordering::Relaxed) {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        if stream.write_all(b"a").await.is_err() {
-            return Some(first_byte.elapsed());
+        tokio::select! {
+            // Closed (or answered, which closes it too).
+            _ = reader.read(&mut sink) => return Some(first_byte.elapsed()),
+            () = tokio::time::sleep(Duration::from_secs(1)) => {
+                if writer.write_all(b"a").await.is_err() {
+                    return Some(first_byte.elapsed());
+                }
+            }
         }
     }
     None
@@ -241,10 +261,11 @@ async fn connections(cli: &Path, open_files: u64, broken: &mut Vec<String>) -> R
         let mut probes = Vec::new();
         while !prober_stop.load(Ordering::Relaxed) {
             let asked = Instant::now();
-            let status = tokio::time::timeout(Duration::from_secs(5), wire::get(addr, "/_emulator/health"))
-                .await
-                .ok()
-                .flatten();
+            let status =
+                tokio::time::timeout(Duration::from_secs(5), wire::get(addr, "/_emulator/health"))
+                    .await
+                    .ok()
+                    .flatten();
             probes.push((status, asked.elapsed()));
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -296,7 +317,9 @@ async fn connections(cli: &Path, open_files: u64, broken: &mut Vec<String>) -> R
     );
     drop(idle);
     if failed > 0 || slowest > HEALTH_MAX {
-        broken.push(format!("health: {failed} probes failed, slowest {slowest:.1?}"));
+        broken.push(format!(
+            "health: {failed} probes failed, slowest {slowest:.1?}"
+        ));
     }
     if lifetimes.len() < slow_wanted || latest > HEAD_TIMEOUT + Duration::from_secs(2) {
         broken.push(format!(
@@ -365,11 +388,19 @@ fn run_briefly(cli: &Path, args: &[&str]) -> Result<Option<i32>, String> {
 }
 
 /// 4. What `--allow-remote` exposes, and reaching it by name.
-fn exposure(cli: &Path, runtime: &tokio::runtime::Runtime, broken: &mut Vec<String>) -> Result<(), String> {
+fn exposure(
+    cli: &Path,
+    runtime: &tokio::runtime::Runtime,
+    broken: &mut Vec<String>,
+) -> Result<(), String> {
     let public = run_briefly(cli, &["emulator", "--bind", "0.0.0.0:0", "--allow-remote"])?;
-    println!("hostile: exposure: --allow-remote on 0.0.0.0 with the public credentials: exit {public:?}");
+    println!(
+        "hostile: exposure: --allow-remote on 0.0.0.0 with the public credentials: exit {public:?}"
+    );
     if public != Some(2) {
-        broken.push(format!("--allow-remote with public credentials exited {public:?}"));
+        broken.push(format!(
+            "--allow-remote with public credentials exited {public:?}"
+        ));
     }
 
     let (password, secret) = ("hostile-task-password", "hostile-task-client-secret");
@@ -377,11 +408,20 @@ fn exposure(cli: &Path, runtime: &tokio::runtime::Runtime, broken: &mut Vec<Stri
         cli,
         EMULATOR_OPEN_FILES,
         &[
-            "--bind", "0.0.0.0:0", "--allow-remote", "--password", password,
-            "--client-secret", secret, "--access-token", TOKEN,
+            "--bind",
+            "0.0.0.0:0",
+            "--allow-remote",
+            "--password",
+            password,
+            "--client-secret",
+            secret,
+            "--access-token",
+            TOKEN,
         ],
     )?;
-    let others = emulator.ready["other_addresses"].as_array().map_or(0, Vec::len);
+    let others = emulator.ready["other_addresses"]
+        .as_array()
+        .map_or(0, Vec::len);
     let proxy = runtime.block_on(proxy::NameProxy::start(emulator.addr))?;
     let port = emulator.addr.port();
     let base_url = format!("http://identity-emulator.test:{port}/identity");
@@ -404,9 +444,14 @@ fn exposure(cli: &Path, runtime: &tokio::runtime::Runtime, broken: &mut Vec<Stri
     ];
     let list = ["users", "list"];
     let (refused, message) = run_cli(cli, &list, &with_token)?;
-    let (flagged, _) = run_cli(cli, &["--allow-insecure-http", "users", "list"], &with_token)?;
+    let (flagged, _) = run_cli(
+        cli,
+        &["--allow-insecure-http", "users", "list"],
+        &with_token,
+    )?;
     let (by_variable, _) = run_cli(cli, &list, &with_password)?;
-    let names_opt_in = message.contains("--allow-insecure-http") && message.contains("FBN_ALLOW_INSECURE_HTTP");
+    let names_opt_in =
+        message.contains("--allow-insecure-http") && message.contains("FBN_ALLOW_INSECURE_HTTP");
     println!(
         "hostile: exposure: bound to 0.0.0.0 with credentials of its own (ready line: loopback \
          URLs, {others} other address(es) listed, not contacted); by the name \

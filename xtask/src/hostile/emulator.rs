@@ -113,7 +113,11 @@ impl Memory {
 
 /// Runs `fbn-identity ARGS` with `env`, to its end: the exit code and
 /// stderr.
-pub(crate) fn run_cli(cli: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<(i32, String), String> {
+pub(crate) fn run_cli(
+    cli: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<(i32, String), String> {
     let output = Command::new(cli)
         .args(args)
         .env_clear()

@@ -21,7 +21,9 @@ impl NameProxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|error| format!("proxy: {error}"))?;
-        let addr = listener.local_addr().map_err(|error| format!("proxy: {error}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|error| format!("proxy: {error}"))?;
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 tokio::spawn(tunnel(client, upstream));
@@ -47,7 +49,9 @@ async fn tunnel(mut client: TcpStream, upstream: SocketAddr) {
         head.push(byte[0]);
     }
     if !head.starts_with(b"CONNECT ") {
-        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n").await;
+        let _ = client
+            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+            .await;
         return;
     }
     let Ok(mut server) = TcpStream::connect(upstream).await else {

@@ -37,18 +37,19 @@ pub(crate) async fn get(addr: SocketAddr, path: &str) -> Option<u16> {
     read_status(&mut stream).await
 }
 
-/// A request head of `filler` bytes of headers (`X-Filler-N: fff...`, 4 KiB
-/// each), without a token.
+/// A request head with about `filler` bytes of headers (`X-Filler-N:
+/// fff...`, 4 KiB a line, never more than `filler`), without a token.
 pub(crate) fn padded_head(addr: SocketAddr, path: &str, filler: usize) -> Vec<u8> {
     let mut head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n").into_bytes();
     let value = "f".repeat(4 * 1024 - 20);
     let mut written = 0;
-    let mut n = 0;
-    while written < filler {
+    for n in 0.. {
         let line = format!("X-Filler-{n:04}: {value}\r\n");
+        if written + line.len() > filler {
+            break;
+        }
         written += line.len();
         head.extend_from_slice(line.as_bytes());
-        n += 1;
     }
     head.extend_from_slice(b"\r\n");
     head
