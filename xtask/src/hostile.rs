@@ -279,9 +279,15 @@ async fn connections(cli: &Path, open_files: u64, broken: &mut Vec<String>) -> R
         .collect()
         .await;
     let idle_opened = idle.len();
-    let slow: Vec<_> = (0..slow_wanted)
-        .map(|_| tokio::spawn(slow_connection(addr, stop.clone())))
-        .collect();
+    // Opened 64 at a time, as the idle ones: a burst of a thousand SYNs
+    // at once would measure the kernel's accept queue, not the emulator.
+    let mut slow = Vec::with_capacity(slow_wanted);
+    for batch in 0..slow_wanted.div_ceil(64) {
+        for _ in (batch * 64)..slow_wanted.min(batch * 64 + 64) {
+            slow.push(tokio::spawn(slow_connection(addr, stop.clone())));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // Every slow head is closed by the head timeout; a margin beyond it.
     tokio::time::sleep(HEAD_TIMEOUT + Duration::from_secs(5)).await;
     stop.store(true, Ordering::Relaxed);

@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use identity_models::{UserResponse, UserStatus};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -20,6 +20,26 @@ use crate::{EmulatorConfig, EmulatorError, FaultRule, RecordedRequest};
 /// Starts an emulator (the same as [`Emulator::start`]).
 pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
     Emulator::start(config).await
+}
+
+/// How many connections the kernel may hold for the emulator to accept:
+/// a burst of connections (a CI job's, a hostile client's) overflowing a
+/// shorter queue would make others, the health check's among them, wait
+/// for their SYN to be sent again (a second). The kernel may cap it
+/// (`net.core.somaxconn`, 4096 by default on Linux).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr`, with address reuse (as tokio's
+/// `TcpListener::bind`) and a backlog of [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// A running emulator, serving on a loopback port until [`Emulator::shutdown`]
@@ -61,13 +81,10 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         config.validate()?;
         let shared = Arc::new(Shared::new(&config)?);
-        let listener =
-            TcpListener::bind(config.bind)
-                .await
-                .map_err(|source| EmulatorError::Bind {
-                    addr: config.bind,
-                    source,
-                })?;
+        let listener = listen(config.bind).map_err(|source| EmulatorError::Bind {
+            addr: config.bind,
+            source,
+        })?;
         let addr = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind {
