@@ -1,7 +1,9 @@
 //! Bearer-token checks (RFC 6750): every API call needs a static token or an
-//! issued, unexpired one, and is then held to the rate limit of its token; hooks take the same tokens, and need one when the
-//! emulator runs with `allow_remote` or a state file (otherwise they take a
-//! valid token or none).
+//! issued, unexpired one ([`check_bearer`], run by the connection service
+//! before the request is logged), and is then held to the rate limit of its
+//! token ([`throttle`], the API routes' middleware); hooks take the same
+//! tokens, and need one when the emulator runs with `allow_remote` or a
+//! state file (otherwise they take a valid token or none).
 //!
 //! A refusal is a 401 with an empty body and `WWW-Authenticate: Bearer`,
 //! plus `error="invalid_token"` when a bearer token was sent but is unknown

@@ -1,6 +1,7 @@
-//! The command line of the emulator binary, reusable by other binaries (the
-//! SDK's CLI runs it as `fbn-identity emulator [flags]`): flatten
-//! [`EmulatorArgs`] into a clap parser and hand it to [`run`].
+//! The emulator's command line, for the binaries that run it
+//! (`fbn-identity emulator [flags]`, and this crate's `identity-emulator`
+//! alias): flatten [`EmulatorArgs`] into a clap parser and hand it to
+//! [`run`](crate::run).
 //!
 //! Every flag can also be given by an `IDENTITY_EMULATOR_*` variable (the
 //! flag's name in capitals, `-` as `_`: `IDENTITY_EMULATOR_BIND`,
@@ -44,12 +45,14 @@
 //! ```text
 //! {"base_url":"http://127.0.0.1:41234/identity","token_url":"http://127.0.0.1:41234/oauth2/token",
 //!  "root_url":"http://127.0.0.1:41234","hooks_url":"http://127.0.0.1:41234/_emulator",
-//!  "health_url":"http://127.0.0.1:41234/_emulator/health","access_tokens":["dev"],
-//!  "username":"emulator-user","password":"emulator-password","client_id":"emulator-client",
+//!  "health_url":"http://127.0.0.1:41234/_emulator/health","listening_on":"127.0.0.1:41234",
+//!  "other_addresses":[],"access_tokens":null,"username":"emulator-user",
+//!  "password":"emulator-password","client_id":"emulator-client",
 //!  "client_secret":"emulator-client-secret","state_file":null,"version":"0.1.0","pid":4242}
 //! ```
 //!
-//! (on one line). SIGTERM or SIGINT (Ctrl-C) stops it gracefully: it stops
+//! (on one line; here with `--access-token dev`, which it does not print
+//! back: `null` is a credential the caller gave, the caller has it). SIGTERM or SIGINT (Ctrl-C) stops it gracefully: it stops
 //! accepting connections, lets the requests in flight finish (for at most
 //! 5 seconds), folds the state file's journal into its snapshot, and exits
 //! with status 0.
