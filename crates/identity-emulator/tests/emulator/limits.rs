@@ -78,11 +78,14 @@ async fn read_answer(stream: &mut TcpStream) -> RawAnswer {
     }
 }
 
-/// Reads until the emulator closes the connection; what came before.
+/// Reads until the emulator closes the connection; what came before. Fails
+/// when it is still open a day later (on the paused clock, at once).
 async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let mut rest = Vec::new();
+    let day = Duration::from_secs(24 * 60 * 60);
     // A reset is a close too.
-    let _ = stream.read_to_end(&mut rest).await;
+    let closed = tokio::time::timeout(day, stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the emulator never closed the connection");
     rest
 }
 

@@ -39,7 +39,9 @@ async fn the_health_check_needs_no_token_even_when_the_hooks_do() {
 
 /// The emulator binary, started as a fixture would start it.
 struct Fixture {
-    child: Child,
+    /// `None` once terminated; killed when dropped (a failed test leaves no
+    /// emulator running).
+    child: Option<Child>,
     ready: Value,
     /// What it wrote to stdout after the ready line, once it has exited.
     stdout_rest: mpsc::Receiver<String>,
@@ -89,7 +91,7 @@ impl Fixture {
         assert!(line.ends_with('\n'), "one whole line: {line:?}");
         let ready: Value = serde_json::from_str(&line).unwrap();
         Self {
-            child,
+            child: Some(child),
             ready,
             stdout_rest: first,
             stderr,
@@ -102,23 +104,53 @@ impl Fixture {
 
     /// SIGTERM through `kill`, as a fixture's `terminate()` sends it; the
     /// exit code, what followed the ready line on stdout, and stderr.
-    async fn terminate(self) -> (Option<i32>, String, String) {
-        let Self {
-            mut child,
-            stdout_rest,
-            stderr,
-            ..
-        } = self;
+    async fn terminate(mut self) -> (Option<i32>, String, String) {
+        let mut child = self.child.take().unwrap();
         let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
         let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
             .await
             .unwrap();
-        let rest = stdout_rest.recv_timeout(PATIENCE).unwrap_or_default();
-        let stderr = stderr.recv_timeout(PATIENCE).unwrap_or_default();
+        let rest = self.stdout_rest.recv_timeout(PATIENCE).unwrap_or_default();
+        let stderr = self.stderr.recv_timeout(PATIENCE).unwrap_or_default();
         (status.code(), rest, stderr)
     }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the binary with `args` to its end, or kills it after `PATIENCE`
+/// times four: its exit code (`None` when killed) and stderr.
+fn run_to_end(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_identity-emulator"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE * 4;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn snapshot(path: &Path) -> Value {
@@ -336,14 +368,10 @@ async fn bound_to_every_address_the_urls_are_loopback_and_the_others_listed() {
 
 #[test]
 fn allow_remote_with_public_credentials_refuses_to_start_with_exit_2() {
-    let output = Command::new(env!("CARGO_BIN_EXE_identity-emulator"))
-        .args(["--bind", "0.0.0.0:0", "--allow-remote", "--ready-json"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(output.stdout.is_empty(), "no ready line");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, stdout, stderr) =
+        run_to_end(&["--bind", "0.0.0.0:0", "--allow-remote", "--ready-json"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "no ready line: {stdout}");
     assert!(
         stderr.contains("--password (IDENTITY_EMULATOR_PASSWORD)"),
         "{stderr}"
