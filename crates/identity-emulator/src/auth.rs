@@ -1,5 +1,5 @@
 //! Bearer-token checks (RFC 6750): every API call needs a static token or an
-//! issued, unexpired one ([`check_bearer`], run by the connection service
+//! issued, unexpired one ([`bearer_refusal`], run by the connection service
 //! before the request is logged), and is then held to the rate limit of its
 //! token ([`throttle`], the API routes' middleware); hooks take the same
 //! tokens, and need one when the emulator runs with `allow_remote` or a
@@ -66,19 +66,16 @@ fn refusal(shared: &AppState, presented: Presented<'_>, token_required: bool) ->
     }
 }
 
-/// The bearer check of an API request: `Err` with the 401 to answer when
-/// it has no valid token. The connection service runs it before the
-/// request is logged or meets a fault, so that a request without a valid
-/// token costs the log nothing but its bounded entry.
-pub(crate) fn check_bearer(shared: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    match refusal(shared, presented(headers), true) {
-        Some(response) => Err(response),
-        None => Ok(()),
-    }
+/// The bearer check of an API request: the 401 to answer when it has no
+/// valid token. The connection service runs it before the request is
+/// logged or meets a fault, so that a request without a valid token costs
+/// the log nothing but its bounded entry.
+pub(crate) fn bearer_refusal(shared: &AppState, headers: &HeaderMap) -> Option<Response> {
+    refusal(shared, presented(headers), true)
 }
 
 /// Middleware of the API routes, whose token the connection service has
-/// checked ([`check_bearer`]): its caller must be within the rate limit
+/// checked ([`bearer_refusal`]): its caller must be within the rate limit
 /// ([`crate::ratelimit`]).
 pub(crate) async fn throttle(
     State(shared): State<AppState>,

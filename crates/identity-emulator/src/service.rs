@@ -128,7 +128,7 @@ impl ConnectionService {
         // The token first: a request without a valid one is logged with its
         // 401 and goes no further (no fault, no route, its body unread).
         let refused = if is_api(request.uri().path()) {
-            crate::auth::check_bearer(&self.shared, request.headers()).err()
+            crate::auth::bearer_refusal(&self.shared, request.headers())
         } else {
             None
         };
