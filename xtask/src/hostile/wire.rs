@@ -4,20 +4,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// How long one answer may take before it counts as none.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The status of the answer read from `stream`; `None` when the connection
-/// closed (or reset) before one came.
-pub(crate) async fn read_status(stream: &mut TcpStream) -> Option<u16> {
+/// The status of the answer read from `reader`; `None` when the connection
+/// closed (or reset) before one came, or none came in time.
+pub(crate) async fn read_status<R: AsyncRead + Unpin>(reader: &mut R) -> Option<u16> {
     let mut head = Vec::new();
     let mut chunk = [0_u8; 1024];
     let read = tokio::time::timeout(ANSWER_TIMEOUT, async {
         while !head.windows(2).any(|pair| pair == b"\r\n") {
-            match stream.read(&mut chunk).await {
+            match reader.read(&mut chunk).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => head.extend_from_slice(&chunk[..n]),
             }
@@ -66,19 +66,6 @@ pub(crate) async fn send(addr: SocketAddr, head: &[u8], body: &[u8]) -> Option<u
         let _ = writer.write_all(head).await;
         let _ = writer.write_all(body).await;
     };
-    let read = async {
-        let mut head = Vec::new();
-        let mut chunk = [0_u8; 1024];
-        while !head.windows(2).any(|pair| pair == b"\r\n") {
-            match reader.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => head.extend_from_slice(&chunk[..n]),
-            }
-        }
-        head
-    };
-    let (_, head) = tokio::join!(write, tokio::time::timeout(ANSWER_TIMEOUT, read));
-    let head = head.ok()?;
-    let line = String::from_utf8_lossy(&head);
-    line.split(' ').nth(1)?.trim().parse().ok()
+    let (_, status) = tokio::join!(write, read_status(&mut reader));
+    status
 }
