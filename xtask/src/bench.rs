@@ -383,7 +383,7 @@ fn machine() -> String {
 
 /// `target/bench` of the workspace (or of `$CARGO_TARGET_DIR`).
 /// Builds the CLI in release and answers the path of its binary.
-fn build_cli() -> Result<PathBuf, String> {
+pub(crate) fn build_cli() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .args(["build", "--release", "--quiet", "-p", "identity-cli"])

@@ -9,10 +9,14 @@
 //! - `cargo xtask soak`: the long form of the fault soak test.
 //! - `cargo xtask compat`: FINBOURNE's official Python SDK against the
 //!   emulator, unchanged.
+//! - `cargo xtask hostile`: the emulator, as its own process, against
+//!   hostile clients (large heads, idle and slow connections, huge grants,
+//!   exposure): the figures of BENCHMARKS.md's "Hostile clients".
 
 mod bench;
 mod ci;
 mod compat;
+mod hostile;
 mod soak;
 
 use std::process::ExitCode;
@@ -29,8 +33,9 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "soak" => soak::run(rest),
         "compat" => compat::run(rest),
+        "hostile" => hostile::run(rest),
         _ => {
-            eprintln!("usage: cargo xtask <ci | demo | bench | soak | compat>");
+            eprintln!("usage: cargo xtask <ci | demo | bench | soak | compat | hostile>");
             return ExitCode::from(2);
         }
     };

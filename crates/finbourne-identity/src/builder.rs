@@ -69,12 +69,6 @@ impl IdentityClientBuilder {
         Self::default()
     }
 
-    /// Allows `http://` URLs to hosts other than loopback (tokens in clear).
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.config = self.config.allow_insecure_http(allow);
-        self
-    }
-
     /// The same as [`identity_url`](Self::identity_url).
     pub fn base_url(self, url: impl Into<String>) -> Self {
         self.identity_url(url)

@@ -102,6 +102,13 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub(crate) correlation_id: Option<String>,
 
+    /// Allow plain http:// base and token URLs to a host that is not
+    /// loopback, such as an emulator reached by a container's name: tokens
+    /// and passwords then travel in clear text [env:
+    /// FBN_ALLOW_INSECURE_HTTP=true].
+    #[arg(long, global = true)]
+    pub(crate) allow_insecure_http: bool,
+
     /// The total time each call may take, retries included, in milliseconds,
     /// 1 to 86400000 (24 hours) [env: FBN_TOTAL_TIMEOUT_MS].
     #[arg(

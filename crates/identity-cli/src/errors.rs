@@ -401,16 +401,14 @@ pub(crate) fn is_already_exists(api: &ApiError) -> bool {
 }
 
 /// The exit code of an emulator failure: usage when it could not start as
-/// configured (address, state file, fault rules), refused otherwise.
+/// configured (address, credentials, limits, state file, fault rules),
+/// refused otherwise.
 #[cfg(feature = "emulator")]
 fn emulator_exit(error: &EmulatorError) -> Exit {
-    match error {
-        EmulatorError::Bind { .. }
-        | EmulatorError::NonLoopbackBind { .. }
-        | EmulatorError::StateFile { .. }
-        | EmulatorError::CorruptStateFile { .. }
-        | EmulatorError::InvalidFault(_) => Exit::Usage,
-        _ => Exit::Refused,
+    if error.is_configuration() {
+        Exit::Usage
+    } else {
+        Exit::Refused
     }
 }
 

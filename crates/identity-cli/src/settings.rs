@@ -44,6 +44,10 @@ pub(crate) fn builder(global: &GlobalArgs) -> IdentityClientBuilder {
     if let Some(retries) = global.rate_limit_retries {
         builder = builder.rate_limit_retries(retries);
     }
+    // Without the flag, FBN_ALLOW_INSECURE_HTTP decides.
+    if global.allow_insecure_http {
+        builder = builder.allow_insecure_http(true);
+    }
     if let Some(file) = &global.secrets {
         builder = builder.secrets_file(file);
     }

@@ -2,8 +2,7 @@
 //!
 //! Explicit settings win over the environment and the `secrets.json` named,
 //! key by key (see [the crate docs](crate)). The fields, setters and `Debug` come from
-//! the table of settings (`table.rs`); `allow_insecure_http`, which only code
-//! can set, is written here.
+//! the table of settings (`table.rs`).
 
 use std::fmt;
 use std::path::Path;
@@ -39,7 +38,6 @@ macro_rules! builder {
         #[derive(Clone, Default)]
         pub struct IdentityConfigBuilder {
             $( $( pub(crate) $method: Option<kind!(type $kind)>, )* )*
-            pub(crate) allow_insecure_http: bool,
         }
 
         impl IdentityConfigBuilder {
@@ -61,7 +59,6 @@ macro_rules! builder {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct("IdentityConfigBuilder")
                     $( $( .field(stringify!($method), kind!(show $kind, &self.$method)) )* )*
-                    .field("allow_insecure_http", &self.allow_insecure_http)
                     .finish()
             }
         }
@@ -86,13 +83,5 @@ impl IdentityConfigBuilder {
     /// (see [`IdentityConfig::load`]).
     pub fn load(self, secrets_path: Option<&Path>) -> Result<IdentityConfig, ConfigError> {
         IdentityConfig::load(self, secrets_path)
-    }
-
-    /// Allows plain `http://` identity and token URLs to hosts that are not
-    /// loopback. Off by default: tokens and passwords would travel in clear
-    /// text. Only this builder can turn it on, never the environment or a file.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
     }
 }

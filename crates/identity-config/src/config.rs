@@ -32,7 +32,6 @@ macro_rules! identity_config {
             identity_url: String,
             credentials: Credentials,
             proxy: Option<ProxySettings>,
-            allow_insecure_http: bool,
             $( $method: Option<kind!(type $kind)>, )*
         }
 
@@ -51,7 +50,6 @@ macro_rules! identity_config {
                     identity_url,
                     credentials,
                     proxy,
-                    allow_insecure_http: explicit.allow_insecure_http,
                     $( $method: sources.value(explicit.$method.clone(), Setting::$variant)?, )*
                 })
             }
@@ -71,7 +69,6 @@ macro_rules! identity_config {
                     .field("credentials", &self.credentials)
                     $( .field(stringify!($method), kind!(show $kind, &self.$method)) )*
                     .field("proxy", &self.proxy)
-                    .field("allow_insecure_http", &self.allow_insecure_http)
                     .finish()
             }
         }
@@ -145,10 +142,5 @@ impl IdentityConfig {
     /// The HTTP proxy, when configured.
     pub fn proxy(&self) -> Option<&ProxySettings> {
         self.proxy.as_ref()
-    }
-
-    /// Whether plain http to hosts that are not loopback was allowed.
-    pub fn allow_insecure_http(&self) -> bool {
-        self.allow_insecure_http
     }
 }

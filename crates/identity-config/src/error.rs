@@ -87,7 +87,8 @@ pub enum ConfigError {
     #[error(
         "{} from {origin} ({url}) uses plain http to a host that is not loopback: \
          tokens would travel in clear text; use https, or opt in with \
-         IdentityConfigBuilder::allow_insecure_http(true)",
+         FBN_ALLOW_INSECURE_HTTP=true (fbn-identity --allow-insecure-http, \
+         IdentityConfigBuilder::allow_insecure_http(true))",
         setting.description()
     )]
     InsecureUrl {

@@ -66,7 +66,9 @@
 //! access token file, then the password grant, which needs all of token URL,
 //! username, password, client id and client secret (see [`Credentials`]).
 //! Identity and token URLs must be https, or http to a loopback host, unless
-//! [`IdentityConfigBuilder::allow_insecure_http`] says otherwise. An Okta
+//! `FBN_ALLOW_INSECURE_HTTP=true` or
+//! [`IdentityConfigBuilder::allow_insecure_http`] says otherwise (an
+//! emulator reached by a container's name; never from `secrets.json`). An Okta
 //! issuer URL without `/v1/token` gets it appended, as the official SDKs do.
 //!
 //! Secrets are kept in [`SecretString`]: `Debug`

@@ -70,7 +70,7 @@ impl Resolver<'_> {
         &self,
         explicit: IdentityConfigBuilder,
     ) -> Result<IdentityConfig, ConfigError> {
-        let allow_insecure_http = explicit.allow_insecure_http;
+        let allow_insecure_http = self.allow_insecure_http(&explicit)?;
         let (identity_url, origin) = self
             .pick(
                 explicit.identity_url.clone(),
@@ -87,7 +87,7 @@ impl Resolver<'_> {
             allow_insecure_http,
         )?;
 
-        let credentials = self.credentials(&explicit)?;
+        let credentials = self.credentials(&explicit, allow_insecure_http)?;
         let proxy = self.proxy(&explicit)?;
         IdentityConfig::new(
             identity_url.trim().to_owned(),
@@ -98,10 +98,21 @@ impl Resolver<'_> {
         )
     }
 
+    /// Whether plain http to hosts that are not loopback is allowed
+    /// (`FBN_ALLOW_INSECURE_HTTP`, or the builder); off when not set.
+    fn allow_insecure_http(&self, explicit: &IdentityConfigBuilder) -> Result<bool, ConfigError> {
+        Ok(self
+            .value(explicit.allow_insecure_http, Setting::AllowInsecureHttp)?
+            .unwrap_or(false))
+    }
+
     /// A personal access token, else a token file, else the password grant,
     /// which needs all five of its settings.
-    fn credentials(&self, explicit: &IdentityConfigBuilder) -> Result<Credentials, ConfigError> {
-        let allow_insecure_http = explicit.allow_insecure_http;
+    fn credentials(
+        &self,
+        explicit: &IdentityConfigBuilder,
+        allow_insecure_http: bool,
+    ) -> Result<Credentials, ConfigError> {
         let access_token = self.value(explicit.access_token.clone(), Setting::AccessToken)?;
         let access_token_file =
             self.value(explicit.access_token_file.clone(), Setting::AccessTokenFile)?;
@@ -272,6 +283,22 @@ impl FromRaw for u64 {
 
     fn check(&self, setting: Setting, origin: &ValueSource) -> Result<(), ConfigError> {
         limits::check_bytes(setting, origin, *self)
+    }
+}
+
+/// A switch: `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off`, in any case.
+impl FromRaw for bool {
+    fn from_raw(raw: String, setting: Setting, origin: &ValueSource) -> Result<Self, ConfigError> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError::InvalidValue {
+                setting,
+                origin: origin.clone(),
+                value: Some(raw),
+                reason: "expected true or false (or 1/0, yes/no, on/off)".to_owned(),
+            }),
+        }
     }
 }
 

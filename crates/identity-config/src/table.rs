@@ -105,6 +105,9 @@ macro_rules! for_each_setting {
                 /// Correlation id, sent as `CorrelationId` on every call.
                 CorrelationId: correlation_id(id: impl Into<String>) as Text, "correlation id",
                     env ["FBN_CORRELATION_ID"], file none, default none;
+                /// Allows plain `http://` identity and token URLs to hosts that are not loopback (an emulator reached by a container's or a compose service's name); off by default: tokens and passwords would travel in clear text. Never read from `secrets.json`, which may come with a cloned repository.
+                AllowInsecureHttp: allow_insecure_http(allow: bool) as Switch, "allow insecure http",
+                    env ["FBN_ALLOW_INSECURE_HTTP"], file none, default (false);
             }
             proxy {
                 /// Address of an HTTP proxy, e.g. `http://proxy.acme.com:3128`.
@@ -141,6 +144,9 @@ pub(crate) enum Kind {
     Count,
     /// A size in bytes, held as a `u64`; a whole number, at least 1.
     Bytes,
+    /// A switch, held as a `bool` (off when not set); `true`/`false`, `1`/`0`,
+    /// `yes`/`no` or `on`/`off`, in any case, in the environment.
+    Switch,
 }
 
 /// Each [`Kind`] in Rust, for the macros that generate code from the table.
@@ -153,6 +159,7 @@ macro_rules! kind {
     (type Millis) => { std::time::Duration };
     (type Count) => { u32 };
     (type Bytes) => { u64 };
+    (type Switch) => { bool };
 
     // A setter's argument as a builder holds it: blank text is not set.
     (set Url, $arg:expr) => { $crate::table::text($arg) };
@@ -162,6 +169,7 @@ macro_rules! kind {
     (set Millis, $arg:expr) => { Some($arg) };
     (set Count, $arg:expr) => { Some($arg) };
     (set Bytes, $arg:expr) => { Some($arg) };
+    (set Switch, $arg:expr) => { Some($arg) };
 
     // How `Debug` shows a held value (an `&Option<_>`).
     (show Url, $held:expr) => { &$held.as_deref().map($crate::redact::url) };

@@ -1,7 +1,9 @@
 //! Bearer-token checks (RFC 6750): every API call needs a static token or an
-//! issued, unexpired one, and is then held to the rate limit of its token; hooks take the same tokens, and need one when the
-//! emulator runs with `allow_remote` or a state file (otherwise they take a
-//! valid token or none).
+//! issued, unexpired one ([`bearer_refusal`], run by the connection service
+//! before the request is logged), and is then held to the rate limit of its
+//! token ([`throttle`], the API routes' middleware); hooks take the same
+//! tokens, and need one when the emulator runs with `allow_remote` or a
+//! state file (otherwise they take a valid token or none).
 //!
 //! A refusal is a 401 with an empty body and `WWW-Authenticate: Bearer`,
 //! plus `error="invalid_token"` when a bearer token was sent but is unknown
@@ -64,18 +66,23 @@ fn refusal(shared: &AppState, presented: Presented<'_>, token_required: bool) ->
     }
 }
 
-/// Middleware of the API routes: a valid bearer token is required, and
-/// its caller must be within the rate limit ([`crate::ratelimit`]).
-pub(crate) async fn require_bearer(
+/// The bearer check of an API request: the 401 to answer when it has no
+/// valid token. The connection service runs it before the request is
+/// logged or meets a fault, so that a request without a valid token costs
+/// the log nothing but its bounded entry.
+pub(crate) fn bearer_refusal(shared: &AppState, headers: &HeaderMap) -> Option<Response> {
+    refusal(shared, presented(headers), true)
+}
+
+/// Middleware of the API routes, whose token the connection service has
+/// checked ([`bearer_refusal`]): its caller must be within the rate limit
+/// ([`crate::ratelimit`]).
+pub(crate) async fn throttle(
     State(shared): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    let token = presented(request.headers());
-    if let Some(response) = refusal(&shared, token, true) {
-        return response;
-    }
-    if let Presented::Token(token) = token
+    if let Presented::Token(token) = presented(request.headers())
         && let Err(wait) = shared.throttle(&format!("token:{token}"))
     {
         return rate_limited(&shared, wait);

@@ -1,6 +1,7 @@
-//! The command line of the emulator binary, reusable by other binaries (the
-//! SDK's CLI runs it as `fbn-identity emulator [flags]`): flatten
-//! [`EmulatorArgs`] into a clap parser and hand it to [`run`].
+//! The emulator's command line, for the binaries that run it
+//! (`fbn-identity emulator [flags]`, and this crate's `identity-emulator`
+//! alias): flatten [`EmulatorArgs`] into a clap parser and hand it to
+//! [`run`](crate::run).
 //!
 //! Every flag can also be given by an `IDENTITY_EMULATOR_*` variable (the
 //! flag's name in capitals, `-` as `_`: `IDENTITY_EMULATOR_BIND`,
@@ -44,31 +45,32 @@
 //! ```text
 //! {"base_url":"http://127.0.0.1:41234/identity","token_url":"http://127.0.0.1:41234/oauth2/token",
 //!  "root_url":"http://127.0.0.1:41234","hooks_url":"http://127.0.0.1:41234/_emulator",
-//!  "health_url":"http://127.0.0.1:41234/_emulator/health","access_tokens":["dev"],
-//!  "username":"emulator-user","password":"emulator-password","client_id":"emulator-client",
+//!  "health_url":"http://127.0.0.1:41234/_emulator/health","listening_on":"127.0.0.1:41234",
+//!  "other_addresses":[],"access_tokens":null,"username":"emulator-user",
+//!  "password":"emulator-password","client_id":"emulator-client",
 //!  "client_secret":"emulator-client-secret","state_file":null,"version":"0.1.0","pid":4242}
 //! ```
 //!
-//! (on one line). SIGTERM or SIGINT (Ctrl-C) stops it gracefully: it stops
+//! (on one line; here with `--access-token dev`, which it does not print
+//! back: `null` is a credential the caller gave, the caller has it). SIGTERM or SIGINT (Ctrl-C) stops it gracefully: it stops
 //! accepting connections, lets the requests in flight finish (for at most
 //! 5 seconds), folds the state file's journal into its snapshot, and exits
 //! with status 0.
 
 use std::fmt;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::FalseyValueParser;
-use serde::Serialize;
 
 use crate::config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, MAX_SEED_USERS,
     MAX_TOKEN_TTL,
 };
-use crate::{Emulator, EmulatorConfig, EmulatorError, FaultRule};
+use crate::limits::MIN_HEAD_BYTES;
+use crate::{EmulatorConfig, FaultRule, Limits};
 
 /// The emulator's flags, each also read from its `IDENTITY_EMULATOR_*`
 /// variable.
@@ -168,6 +170,135 @@ pub struct EmulatorArgs {
     /// and nothing else there; the banner goes to stderr.
     #[arg(long, env = "IDENTITY_EMULATOR_READY_JSON", value_parser = FalseyValueParser::new())]
     pub ready_json: bool,
+    /// The bounds on memory and connections.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The emulator's limits ([`Limits`]), each also read from its
+/// `IDENTITY_EMULATOR_*` variable.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Limits (what no caller can make it hold)")]
+pub struct LimitArgs {
+    /// The largest request head (request line and headers), in bytes: a
+    /// larger one is answered 431 (at least 8192).
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_MAX_HEAD_BYTES",
+        value_name = "N",
+        default_value_t = Limits::default().max_head_bytes as u64,
+        value_parser = clap::value_parser!(u64).range(MIN_HEAD_BYTES as u64..=u64::from(u32::MAX))
+    )]
+    pub max_head_bytes: u64,
+    /// Seconds a request's head may take to arrive, from its first byte (a
+    /// new connection's first request: from the connection).
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_HEAD_TIMEOUT_SECS",
+        value_name = "N",
+        default_value_t = Limits::default().head_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub head_timeout_secs: u64,
+    /// Seconds a connection may wait for its next request before it is
+    /// closed. Keep it above 90, the SDK's pool idle timeout, so that the
+    /// emulator never closes a connection a client is reusing.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_IDLE_TIMEOUT_SECS",
+        value_name = "N",
+        default_value_t = Limits::default().idle_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub idle_timeout_secs: u64,
+    /// The most connections open at once. Past it, a new connection takes
+    /// the place of the one that has waited longest for a request, or, when
+    /// every one has a request in flight, is answered 503 with Retry-After.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = Limits::default().max_connections as u64,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000)
+    )]
+    pub max_connections: u64,
+    /// The most entries the request log keeps (the latest).
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_REQUEST_LOG_ENTRIES",
+        value_name = "N",
+        default_value_t = Limits::default().request_log_entries as u64,
+        value_parser = clap::value_parser!(u64).range(1..=100_000_000)
+    )]
+    pub request_log_entries: u64,
+    /// The most bytes the request log holds, all entries together.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_REQUEST_LOG_BYTES",
+        value_name = "N",
+        default_value_t = Limits::default().request_log_bytes as u64,
+        value_parser = clap::value_parser!(u64).range(1024..)
+    )]
+    pub request_log_bytes: u64,
+    /// The most bytes one request log entry holds (path, query, headers):
+    /// longer values are cut and the entry marked truncated.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_REQUEST_LOG_ENTRY_BYTES",
+        value_name = "N",
+        default_value_t = Limits::default().request_log_entry_bytes as u64,
+        value_parser = clap::value_parser!(u64).range(1024..)
+    )]
+    pub request_log_entry_bytes: u64,
+    /// The largest token request body (the form, every field of it), in
+    /// bytes: a larger one is answered 413.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_MAX_TOKEN_REQUEST_BYTES",
+        value_name = "N",
+        default_value_t = Limits::default().max_token_request_bytes as u64,
+        value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024)
+    )]
+    pub max_token_request_bytes: u64,
+    /// The longest scope a grant may ask for, in bytes: a longer one is
+    /// answered 400 invalid_scope.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_MAX_SCOPE_BYTES",
+        value_name = "N",
+        default_value_t = Limits::default().max_scope_bytes as u64,
+        value_parser = clap::value_parser!(u64).range(1..=1024 * 1024)
+    )]
+    pub max_scope_bytes: u64,
+    /// The most refresh grants, and access tokens, kept: past it the oldest
+    /// is forgotten (its holder signs in again). Expired ones are swept.
+    #[arg(
+        long,
+        env = "IDENTITY_EMULATOR_MAX_GRANTS",
+        value_name = "N",
+        default_value_t = Limits::default().max_grants as u64,
+        value_parser = clap::value_parser!(u64).range(1..=100_000_000)
+    )]
+    pub max_grants: u64,
+}
+
+impl LimitArgs {
+    /// The limits these flags describe.
+    pub fn into_limits(self) -> Limits {
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Limits {
+            max_head_bytes: size(self.max_head_bytes),
+            head_timeout: Duration::from_secs(self.head_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: size(self.max_connections),
+            request_log_entries: size(self.request_log_entries),
+            request_log_bytes: size(self.request_log_bytes),
+            request_log_entry_bytes: size(self.request_log_entry_bytes),
+            max_token_request_bytes: size(self.max_token_request_bytes),
+            max_scope_bytes: size(self.max_scope_bytes),
+            max_grants: size(self.max_grants),
+        }
+    }
 }
 
 /// The rules of one `--fault`: one rule, or an array of them.
@@ -209,178 +340,7 @@ impl EmulatorArgs {
             allow_remote: self.allow_remote,
             rate_limit: self.rate_limit.and_then(NonZeroU32::new),
             seed_users: self.seed_users,
+            limits: self.limits.into_limits(),
         }
     }
-}
-
-/// Starts the emulator, prints its URLs and test credentials (the banner on
-/// stdout, or with `--ready-json` one JSON line on stdout and the banner on
-/// stderr), and serves until SIGTERM or SIGINT (Ctrl-C), then shuts down
-/// gracefully: in-flight requests finish (for at most 5 seconds) and the
-/// state file's journal is folded into its snapshot.
-pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
-    let ready_json = args.ready_json;
-    let config = args.into_config();
-    let emulator = Emulator::start(config.clone()).await?;
-    // Listening for the signals before saying it is ready: a test suite may
-    // send SIGTERM as soon as it has read the line.
-    let stop = StopSignals::listen()?;
-    // One write each, and a closed stdout is no reason to stop serving
-    // (println! would panic on a broken pipe).
-    let banner = banner(&emulator, &config);
-    if ready_json {
-        let mut line = ready_line(&emulator, &config);
-        line.push('\n');
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(line.as_bytes());
-        let _ = stdout.flush();
-        drop(stdout);
-        let _ = writeln!(std::io::stderr().lock(), "{banner}");
-    } else {
-        let _ = writeln!(std::io::stdout().lock(), "{banner}");
-    }
-    let signal = stop.wait().await;
-    tracing::info!(signal, "shutting down");
-    emulator.shutdown().await;
-    Ok(())
-}
-
-/// SIGTERM and SIGINT on Unix; Ctrl-C elsewhere.
-struct StopSignals {
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn listen() -> Result<Self, EmulatorError> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Self {
-                terminate: signal(SignalKind::terminate()).map_err(EmulatorError::Signal)?,
-                interrupt: signal(SignalKind::interrupt()).map_err(EmulatorError::Signal)?,
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            Ok(Self {})
-        }
-    }
-
-    /// The name of the signal that came.
-    async fn wait(self) -> &'static str {
-        #[cfg(unix)]
-        {
-            let Self {
-                mut terminate,
-                mut interrupt,
-            } = self;
-            tokio::select! {
-                _ = terminate.recv() => "SIGTERM",
-                _ = interrupt.recv() => "SIGINT",
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            match tokio::signal::ctrl_c().await {
-                Ok(()) => "Ctrl-C",
-                Err(error) => {
-                    tracing::error!(%error, "cannot wait for Ctrl-C; stopping");
-                    "none"
-                }
-            }
-        }
-    }
-}
-
-/// The line `--ready-json` prints.
-#[derive(Serialize)]
-struct Ready<'a> {
-    base_url: String,
-    token_url: String,
-    root_url: String,
-    hooks_url: String,
-    health_url: String,
-    access_tokens: &'a [String],
-    username: &'a str,
-    password: &'a str,
-    client_id: &'a str,
-    client_secret: &'a str,
-    state_file: Option<String>,
-    version: &'static str,
-    pid: u32,
-}
-
-/// One line of JSON: the URLs and the test credentials.
-fn ready_line(emulator: &Emulator, config: &EmulatorConfig) -> String {
-    let ready = Ready {
-        base_url: emulator.base_url(),
-        token_url: emulator.token_url(),
-        root_url: emulator.root_url(),
-        hooks_url: emulator.hooks_url(),
-        health_url: emulator.health_url(),
-        access_tokens: &config.access_tokens,
-        username: &config.username,
-        password: &config.password,
-        client_id: &config.client_id,
-        client_secret: &config.client_secret,
-        state_file: config
-            .state_file
-            .as_ref()
-            .map(|path| path.display().to_string()),
-        version: env!("CARGO_PKG_VERSION"),
-        pid: std::process::id(),
-    };
-    // Strings and numbers only: serialising cannot fail.
-    serde_json::to_string(&ready).unwrap_or_default()
-}
-
-/// What the binary prints at start. The credentials are the emulator's own
-/// test credentials, printed so a developer can use them.
-fn banner(emulator: &Emulator, config: &EmulatorConfig) -> String {
-    let state = config.state_file.as_ref().map_or_else(
-        || "in memory only".to_owned(),
-        |path| path.display().to_string(),
-    );
-    let rate_limit = config.rate_limit.map_or_else(
-        || "none".to_owned(),
-        |limit| format!("{limit} requests per second per token"),
-    );
-    format!(
-        "FINBOURNE Identity emulator listening on {addr}\n\
-         base URL (FBN_IDENTITY_URL):  {base}\n\
-         token URL (FBN_TOKEN_URL):    {token}\n\
-         username (FBN_USERNAME):      {username}\n\
-         password (FBN_PASSWORD):      {password}\n\
-         client id (FBN_CLIENT_ID):    {client_id}\n\
-         client secret (FBN_CLIENT_SECRET): {client_secret}\n\
-         static access tokens:         {tokens} configured\n\
-         token lifetime:               {ttl} s\n\
-         state:                        {state}\n\
-         users:                        {users}\n\
-         fault rules:                  {faults}\n\
-         rate limit:                   {rate_limit}\n\
-         hooks:                        {root}/_emulator/...\n\
-         hook access:                  {hook_access}\n\
-         Press Ctrl-C to stop.",
-        addr = emulator.addr(),
-        base = emulator.base_url(),
-        token = emulator.token_url(),
-        username = config.username,
-        password = config.password,
-        client_id = config.client_id,
-        client_secret = config.client_secret,
-        tokens = config.access_tokens.len(),
-        ttl = config.token_ttl.as_secs(),
-        users = emulator.user_count(),
-        faults = config.faults.len(),
-        root = emulator.root_url(),
-        hook_access = if config.hooks_need_token() {
-            "bearer token required (--allow-remote or --state-file)"
-        } else {
-            "open to local requests (no token needed)"
-        },
-    )
 }

@@ -9,7 +9,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::{EmulatorError, FaultRule};
+use crate::{EmulatorError, FaultRule, Limits};
 
 /// Username the password grant accepts by default.
 pub const DEFAULT_USERNAME: &str = "emulator-user";
@@ -34,6 +34,11 @@ pub const REFRESH_TOKEN_TTL_FACTOR: u32 = 24;
 /// date too, and 10 years keeps that far from any date type's end. No test
 /// or development session needs a token to outlive 10 years.
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// The fewest characters of a static token when other machines may reach
+/// the emulator (`allow_remote` on an address that is not loopback): a
+/// shorter one could be guessed.
+pub const MIN_REMOTE_TOKEN_CHARS: usize = 16;
 
 /// The most users `--seed-users` (`seed_users`) adds: ten million (about
 /// ten gigabytes of memory).
@@ -85,7 +90,10 @@ pub struct EmulatorConfig {
     pub faults: Vec<FaultRule>,
     /// Allow listening on a non-loopback address. When set, requests naming
     /// any host are served (not only loopback names) and the hooks need a
-    /// bearer token.
+    /// bearer token. On an address other machines can reach (not
+    /// loopback), the emulator refuses to start with the public default
+    /// password or client secret, or a static token shorter than
+    /// [`MIN_REMOTE_TOKEN_CHARS`].
     pub allow_remote: bool,
     /// At most this many requests per second per caller (an API call's
     /// bearer token, the token endpoint's client), answered 429 with a
@@ -97,6 +105,8 @@ pub struct EmulatorConfig {
     /// realistic and deterministic, put straight into the directory, those
     /// already there (by login) skipped. At most [`MAX_SEED_USERS`].
     pub seed_users: u64,
+    /// The bounds on memory and connections ([`Limits`]).
+    pub limits: Limits,
 }
 
 impl Default for EmulatorConfig {
@@ -114,6 +124,7 @@ impl Default for EmulatorConfig {
             allow_remote: false,
             rate_limit: None,
             seed_users: 0,
+            limits: Limits::default(),
         }
     }
 }
@@ -136,6 +147,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("allow_remote", &self.allow_remote)
             .field("rate_limit", &self.rate_limit)
             .field("seed_users", &self.seed_users)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -147,8 +159,57 @@ impl EmulatorConfig {
         self.allow_remote || self.state_file.is_some()
     }
 
+    /// Whether other machines may reach the emulator: `allow_remote` on an
+    /// address that is not loopback (`0.0.0.0`, `[::]`, an interface's).
+    pub fn is_exposed(&self) -> bool {
+        self.allow_remote && !self.bind.ip().is_loopback()
+    }
+
+    /// Exposed ([`is_exposed`](Self::is_exposed)), no credential may be
+    /// one anyone can know: not the public default password or client
+    /// secret, no static token shorter than [`MIN_REMOTE_TOKEN_CHARS`].
+    fn check_exposed_credentials(&self) -> Result<(), EmulatorError> {
+        if !self.is_exposed() {
+            return Ok(());
+        }
+        let mut weak = Vec::new();
+        let mut fixes = Vec::new();
+        if self.password == DEFAULT_PASSWORD {
+            weak.push("the public default password".to_owned());
+            fixes.push("--password (IDENTITY_EMULATOR_PASSWORD)".to_owned());
+        }
+        if self.client_secret == DEFAULT_CLIENT_SECRET {
+            weak.push("the public default client secret".to_owned());
+            fixes.push("--client-secret (IDENTITY_EMULATOR_CLIENT_SECRET)".to_owned());
+        }
+        let short = self
+            .access_tokens
+            .iter()
+            .filter(|token| token.chars().count() < MIN_REMOTE_TOKEN_CHARS)
+            .count();
+        if short > 0 {
+            weak.push(format!(
+                "{short} static token(s) shorter than {MIN_REMOTE_TOKEN_CHARS} characters"
+            ));
+            fixes.push(format!(
+                "--access-token (IDENTITY_EMULATOR_ACCESS_TOKEN) to tokens of at least \
+                 {MIN_REMOTE_TOKEN_CHARS} characters"
+            ));
+        }
+        if weak.is_empty() {
+            return Ok(());
+        }
+        Err(EmulatorError::GuessableCredentials {
+            addr: self.bind,
+            weak,
+            fixes,
+        })
+    }
+
     /// Checks what [`Emulator::start`](crate::Emulator::start) checks before
-    /// anything else: a loopback address unless `allow_remote`, a token
+    /// anything else: a loopback address unless `allow_remote` (and then
+    /// no credential anyone can know, see
+    /// [`allow_remote`](Self::allow_remote)), the [`Limits`], a token
     /// lifetime of at most [`MAX_TOKEN_TTL`], no empty static token, at
     /// most [`MAX_SEED_USERS`] seeded users, and fault rules that [`FaultRule::validate`] accepts. Errors name the
     /// flag of the binary and the field.
@@ -170,6 +231,8 @@ impl EmulatorConfig {
         if !self.allow_remote && !self.bind.ip().is_loopback() {
             return Err(EmulatorError::NonLoopbackBind { addr: self.bind });
         }
+        self.check_exposed_credentials()?;
+        self.limits.validate()?;
         if self.token_ttl > MAX_TOKEN_TTL {
             return Err(EmulatorError::InvalidSetting {
                 setting: "--token-ttl-secs (token_ttl)",

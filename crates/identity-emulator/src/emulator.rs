@@ -2,12 +2,12 @@
 //! (request log, faults, user statuses, reset), and stop it.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use identity_models::{UserResponse, UserStatus};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -20,6 +20,26 @@ use crate::{EmulatorConfig, EmulatorError, FaultRule, RecordedRequest};
 /// Starts an emulator (the same as [`Emulator::start`]).
 pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
     Emulator::start(config).await
+}
+
+/// How many connections the kernel may hold for the emulator to accept:
+/// a burst of connections (a CI job's, a hostile client's) overflowing a
+/// shorter queue would make others, the health check's among them, wait
+/// for their SYN to be sent again (a second). The kernel may cap it
+/// (`net.core.somaxconn`, 4096 by default on Linux).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr`, with address reuse (as tokio's
+/// `TcpListener::bind`) and a backlog of [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// A running emulator, serving on a loopback port until [`Emulator::shutdown`]
@@ -61,13 +81,10 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         config.validate()?;
         let shared = Arc::new(Shared::new(&config)?);
-        let listener =
-            TcpListener::bind(config.bind)
-                .await
-                .map_err(|source| EmulatorError::Bind {
-                    addr: config.bind,
-                    source,
-                })?;
+        let listener = listen(config.bind).map_err(|source| EmulatorError::Bind {
+            addr: config.bind,
+            source,
+        })?;
         let addr = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind {
@@ -90,14 +107,29 @@ impl Emulator {
         })
     }
 
-    /// The address it listens on.
+    /// The address it listens on, as bound (`0.0.0.0:8080` when bound to
+    /// every IPv4 address).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://127.0.0.1:<port>`, where the hooks live.
+    /// The address a client on this machine connects to: [`addr`](Self::addr),
+    /// or loopback on its port when it is bound to an unspecified address
+    /// (`0.0.0.0`: `127.0.0.1`; `[::]`: `[::1]`), which no client can
+    /// connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.addr.port())
+    }
+
+    /// `http://127.0.0.1:<port>`, where the hooks live (the address of
+    /// [`local_addr`](Self::local_addr)).
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.local_addr())
     }
 
     /// `http://127.0.0.1:<port>/identity`, the SDK's base URL.

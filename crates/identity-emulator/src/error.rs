@@ -24,6 +24,22 @@ pub enum EmulatorError {
         /// The address asked for.
         addr: SocketAddr,
     },
+    /// Other machines could reach the emulator (`allow_remote` on an
+    /// address that is not loopback) with a credential anyone can know.
+    #[error(
+        "refusing to serve other machines on {addr} with {}: anyone who can reach it could \
+         get a token, read the users and reset them. Set {} to values of your own",
+        weak.join(" and "),
+        fixes.join(" and ")
+    )]
+    GuessableCredentials {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What anyone could know (never the value itself).
+        weak: Vec<String>,
+        /// The flags (and variables) to set.
+        fixes: Vec<String>,
+    },
     /// A setting is outside what the emulator can honour (a token lifetime
     /// beyond [`MAX_TOKEN_TTL`](crate::MAX_TOKEN_TTL), an empty static
     /// token).
@@ -62,4 +78,22 @@ pub enum EmulatorError {
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(std::io::Error),
+}
+
+impl EmulatorError {
+    /// Whether the emulator could not start as configured (an address, a
+    /// setting, a credential, a state file or a fault rule to change): a
+    /// command line exits 2 for it, as for any usage error.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            Self::Bind { .. }
+                | Self::NonLoopbackBind { .. }
+                | Self::GuessableCredentials { .. }
+                | Self::InvalidSetting { .. }
+                | Self::StateFile { .. }
+                | Self::CorruptStateFile { .. }
+                | Self::InvalidFault(_)
+        )
+    }
 }

@@ -60,6 +60,20 @@
 //! outlives it. Otherwise they take a valid token or none, for local tests.
 //! The health check never needs one: it reveals nothing.
 //!
+//! # Limits
+//!
+//! Nothing a caller sends, with a token or without, makes the emulator hold
+//! more than its [`Limits`] (each a flag of the binary): a request head
+//! longer than `max_head_bytes` is answered 431 unread; a head has
+//! `head_timeout` to arrive, an idle connection is kept `idle_timeout`
+//! (longer than the SDK's pool keeps one, [`SDK_POOL_IDLE_TIMEOUT`], so
+//! that a reused connection never meets its close); at `max_connections`
+//! a new connection takes the place of the one that has waited longest, or
+//! is answered 503 with `Retry-After` before it is read when every one has
+//! a request in flight; the request log is bounded per entry, in entries
+//! and in bytes, and records a request after its bearer check; the token
+//! form, its scope and the grants kept are bounded, expired ones swept.
+//!
 //! # Scale, rate limit and seeded users
 //!
 //! Users are indexed by id and by lower-cased login, so lookups and the
@@ -78,6 +92,10 @@
 //! every request is checked before the request log, the fault rules, a
 //! route or a hook sees it (refusals are logged at `warn`):
 //!
+//! - **Exposure.** `allow_remote` on an address other machines can reach
+//!   refuses to start with the public default password or client secret, or
+//!   a static token shorter than [`MIN_REMOTE_TOKEN_CHARS`]
+//!   ([`EmulatorError::GuessableCredentials`]).
 //! - **Host.** Unless `allow_remote`, `Host` (HTTP/2: `:authority`) must
 //!   name `localhost`, `127.0.0.1`, `[::1]` or the bound IP address, on any
 //!   port (a port forward on this machine may put another port there; no one
@@ -160,51 +178,71 @@
 //! - Timestamps have .NET's 100 ns resolution and are written with seven
 //!   fractional digits (in UTC, written `Z`).
 //!
-//! # Binary
+//! # Command line (feature `cli`, on by default)
 //!
-//! `identity-emulator [--bind 127.0.0.1:8080] [--access-token T]... [--username U]
+//! `fbn-identity emulator [--bind 127.0.0.1:8080] [--access-token T]... [--username U]
 //! [--password P] [--client-id C] [--client-secret S] [--token-ttl-secs N]
 //! [--state-file PATH] [--fault JSON]... [--rate-limit N] [--seed-users N]
-//! [--ready-json] [--allow-remote]`; the flags are [`EmulatorArgs`], reusable
-//! by other command lines with [`run`], each also read from an
-//! `IDENTITY_EMULATOR_*` variable (the flag wins). Settings no clock can
+//! [--ready-json] [--allow-remote] [limits]` (`cargo install identity-cli`;
+//! this crate's `identity-emulator` binary is an alias); the flags are
+//! [`EmulatorArgs`] (the limits [`LimitArgs`]), reusable by other command
+//! lines with [`run`], each also read from an `IDENTITY_EMULATOR_*`
+//! variable (the flag wins). Without the `cli` feature the crate is the
+//! library alone, with no clap and no tracing-subscriber: the SDK's
+//! `testing` feature takes it so. Settings no clock can
 //! hold are refused at start with an error naming the flag
 //! ([`EmulatorConfig::validate`]): a token lifetime beyond
 //! [`MAX_TOKEN_TTL`] (10 years), a delay fault beyond [`MAX_FAULT_DELAY_MS`]
 //! (a day), an empty access token, more than [`MAX_SEED_USERS`] seeded
-//! users. With `--ready-json` it prints one JSON line on stdout once it
-//! listens (URLs and credentials, for a test suite in any language) and
-//! nothing else there. SIGTERM and SIGINT stop it gracefully (in-flight
+//! users; every configuration it cannot start with is an error for which
+//! [`EmulatorError::is_configuration`] holds (exit code 2). With
+//! `--ready-json` it prints one JSON line on stdout once it listens (URLs
+//! and the credentials that were not given to it, for a test suite in any
+//! language) and nothing else there; neither it nor the banner prints back
+//! a password, client secret or token it was given. SIGTERM and SIGINT stop it gracefully (in-flight
 //! requests finish, the journal is folded, exit code 0). The binary logs to
 //! stderr (warnings by default; `RUST_LOG=identity_emulator::requests=info`
 //! adds one line per request, with no secret, header value or raw path).
 
 mod auth;
+#[cfg(feature = "cli")]
 mod cli;
 mod config;
+mod connections;
 mod emulator;
 mod error;
 mod extract;
 mod faults;
 mod guard;
+mod limits;
 mod log;
 mod operations;
 mod persist;
 mod problems;
 mod ratelimit;
+#[cfg(feature = "cli")]
+mod ready;
 mod routes;
+#[cfg(feature = "cli")]
+mod run;
 mod server;
 mod service;
 mod shared;
 mod state;
 mod tokens;
+mod watched_io;
 
-pub use cli::{EmulatorArgs, FaultRules, run};
+#[cfg(feature = "cli")]
+pub use cli::{EmulatorArgs, FaultRules, LimitArgs};
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL,
-    DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, REFRESH_TOKEN_TTL_FACTOR,
+    DEFAULT_USERNAME, EmulatorConfig, MAX_SEED_USERS, MAX_TOKEN_TTL, MIN_REMOTE_TOKEN_CHARS,
+    REFRESH_TOKEN_TTL_FACTOR,
 };
 pub use emulator::{Emulator, start};
 pub use error::EmulatorError;
 pub use faults::{Fault, FaultRule, FaultWhen, MAX_FAULT_DELAY_MS};
+pub use limits::{Limits, MIN_HEAD_BYTES, SDK_POOL_IDLE_TIMEOUT};
 pub use log::{REQUEST_LOG_CAPACITY, RecordedRequest};
+#[cfg(feature = "cli")]
+pub use run::run;

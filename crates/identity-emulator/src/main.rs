@@ -1,5 +1,7 @@
 //! `identity-emulator`: a local FINBOURNE Identity service for development
-//! and tests. Run with `--help` for the flags. It logs to stderr: warnings
+//! and tests, the same as `fbn-identity emulator` (which `cargo install
+//! identity-cli` installs). Run with `--help` for the flags; exit code 2
+//! when it cannot start as configured. It logs to stderr: warnings
 //! (refused requests, state file failures) by default, more with `RUST_LOG`.
 
 use std::io::IsTerminal;
@@ -32,7 +34,13 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("identity-emulator: {error}");
-            ExitCode::FAILURE
+            // 2 for a configuration it cannot start with, as `fbn-identity
+            // emulator` exits.
+            if error.is_configuration() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

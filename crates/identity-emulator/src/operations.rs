@@ -61,6 +61,13 @@ pub(crate) fn route_of(method: &Method, path: &str) -> (String, Option<&'static 
     ("(unknown path)".to_owned(), None)
 }
 
+/// Whether `path` is under the Users API (`/identity` or `/identity/...`),
+/// where every request needs a bearer token.
+pub(crate) fn is_api(path: &str) -> bool {
+    path.strip_prefix(API_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Whether `path` is one of the emulator's hooks.
 pub(crate) fn is_hook(path: &str) -> bool {
     path.strip_prefix(HOOK_PREFIX)
@@ -116,6 +123,12 @@ fn literal_rank(template: &str, path: &str) -> Option<Vec<bool>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_is_the_identity_prefix_and_below_only() {
+        assert!(is_api("/identity") && is_api("/identity/api/users"));
+        assert!(!is_api("/identityx/api") && !is_api("/oauth2/token") && !is_api("/"));
+    }
 
     #[test]
     fn names_each_operation_from_its_raw_path() {

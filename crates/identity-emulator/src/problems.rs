@@ -177,6 +177,22 @@ impl ApiError {
         )
     }
 
+    /// 503, code 0: every connection the emulator takes has a request in
+    /// flight.
+    pub(crate) fn overloaded(max_connections: usize) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            0,
+            "ServiceUnavailable",
+            "Service unavailable",
+            format!(
+                "The emulator has {max_connections} connections open, each with a request in \
+                 flight (--max-connections): retry after Retry-After seconds. This request was \
+                 not read."
+            ),
+        )
+    }
+
     /// An injected fault status (code 0, named after the status).
     pub(crate) fn injected(status: StatusCode) -> Self {
         let name = status.canonical_reason().unwrap_or("Error");
@@ -213,9 +229,15 @@ impl ApiError {
         }
     }
 
+    /// The problem body for the request `context`, as bytes.
+    pub(crate) fn body_bytes(&self, context: &RequestContext) -> Vec<u8> {
+        // Strings and numbers only: serialising cannot fail.
+        self.body(context).unwrap_or_default()
+    }
+
     /// The full answer for the request `context`.
     pub(crate) fn render(&self, context: &RequestContext) -> Response {
-        let body = self.body(context).unwrap_or_default();
+        let body = self.body_bytes(context);
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = self.status;
         response

@@ -1,9 +1,12 @@
 //! The service hyper runs for each connection, around the axum router: it
-//! writes the request log on stderr when `RUST_LOG` asks for it (one line per
-//! request at `info`, target `identity_emulator::requests`), names the
-//! request id, refuses requests for another host or from another
-//! web origin ([`crate::guard`]) before anything else sees them, records the
-//! request in the log, applies the fault rules, and renders problem bodies.
+//! marks the request in flight on its connection ([`crate::connections`])
+//! until its answer is sent, writes the request log on stderr when
+//! `RUST_LOG` asks for it (one line per request at `info`, target
+//! `identity_emulator::requests`), names the request id, refuses requests
+//! for another host or from another web origin ([`crate::guard`]) before
+//! anything else sees them, checks an API request's bearer token, records
+//! the request in the log (with its 401 when the token was refused),
+//! applies the fault rules, and renders problem bodies.
 //!
 //! Closing a connection without answering is done the hyper way: the service
 //! returns an `Err`, and hyper drops the connection (HTTP/1.1) or resets the
@@ -22,13 +25,15 @@ use axum::body::Body;
 use axum::response::Response;
 use http::header::{HOST, RETRY_AFTER};
 use http::{HeaderName, HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use tower::ServiceExt as _;
 
 use crate::RecordedRequest;
+use crate::connections::{ConnectionWatch, InFlight};
 use crate::faults::Fault;
 use crate::guard::RequestGuard;
-use crate::operations::{TOKEN_OPERATION, classify, is_hook, route_of};
+use crate::operations::{TOKEN_OPERATION, classify, is_api, is_hook, route_of};
 use crate::problems::{ApiError, RequestContext, render_pending_problem};
 use crate::shared::{AppState, lock};
 
@@ -50,17 +55,18 @@ pub(crate) struct ConnectionService {
     router: Router,
     guard: Arc<RequestGuard>,
     connection: Arc<ConnectionIds>,
+    watch: Arc<ConnectionWatch>,
 }
 
 /// Request ids in ASP.NET's form, `<connection id>:<request number>`
 /// (`0HN4ALD8RT0QJ:00000002`).
-struct ConnectionIds {
+pub(crate) struct ConnectionIds {
     id: String,
     requests: AtomicU32,
 }
 
 impl ConnectionIds {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let id = std::iter::once('0')
             .chain(std::iter::repeat_with(|| {
                 char::from(CONNECTION_ID_ALPHABET[fastrand::usize(..CONNECTION_ID_ALPHABET.len())])
@@ -73,7 +79,7 @@ impl ConnectionIds {
         }
     }
 
-    fn next_request_id(&self) -> String {
+    pub(crate) fn next_request_id(&self) -> String {
         let number = self
             .requests
             .fetch_add(1, Ordering::Relaxed)
@@ -83,12 +89,18 @@ impl ConnectionIds {
 }
 
 impl ConnectionService {
-    pub(crate) fn new(shared: AppState, router: Router, guard: Arc<RequestGuard>) -> Self {
+    pub(crate) fn new(
+        shared: AppState,
+        router: Router,
+        guard: Arc<RequestGuard>,
+        watch: Arc<ConnectionWatch>,
+    ) -> Self {
         Self {
             shared,
             router,
             guard,
             connection: Arc::new(ConnectionIds::new()),
+            watch,
         }
     }
 
@@ -113,12 +125,24 @@ impl ConnectionService {
             return Ok(self.route(request, &context).await);
         }
         let operation = classify(request.method(), request.uri().path());
+        // The token first: a request without a valid one is logged with its
+        // 401 and goes no further (no fault, no route, its body unread).
+        let refused = if is_api(request.uri().path()) {
+            crate::auth::bearer_refusal(&self.shared, request.headers())
+        } else {
+            None
+        };
         let (parts, body) = request.into_parts();
         let entry = self.shared.log.push(RecordedRequest::arriving(
             &parts,
             operation,
             self.shared.elapsed_ms(),
+            self.shared.limits.request_log_entry_bytes,
         ));
+        if let Some(refusal) = refused {
+            self.shared.log.complete(entry, refusal.status().as_u16());
+            return Ok(with_request_id(refusal, &context));
+        }
         let request = Request::from_parts(parts, body);
         let fault = lock(&self.shared.faults).decide(operation);
         // An after-processing fault is noted with the call's own status.
@@ -236,10 +260,28 @@ fn host_of<B>(request: &Request<B>) -> String {
 /// The target of the request log on stderr (`RUST_LOG=identity_emulator::requests=info`).
 const REQUEST_LOG_TARGET: &str = "identity_emulator::requests";
 
-/// Handles `request` and, when the request log on stderr is on, writes its
+/// Handles `request`, in flight until its answer's body is dropped (sent,
+/// or abandoned), and, when the request log on stderr is on, writes its
 /// line: method, route template, operation, status and duration (never the
 /// raw path, a query, a header or a body).
 async fn handle_and_log(
+    service: ConnectionService,
+    request: Request<Incoming>,
+    in_flight: InFlight,
+) -> Result<Response, ConnectionClosed> {
+    let answer = log_request(service, request).await;
+    answer.map(|response| {
+        response.map(|body| {
+            Body::new(body.map_frame(move |frame| {
+                let _in_flight = &in_flight;
+                frame
+            }))
+        })
+    })
+}
+
+/// Handles `request` and writes its line on stderr, when asked.
+async fn log_request(
     service: ConnectionService,
     request: Request<Incoming>,
 ) -> Result<Response, ConnectionClosed> {
@@ -273,7 +315,8 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     type Future = Pin<Box<dyn Future<Output = Result<Response, ConnectionClosed>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        Box::pin(handle_and_log(self.clone(), request))
+        let in_flight = self.watch.request_started();
+        Box::pin(handle_and_log(self.clone(), request, in_flight))
     }
 }
 

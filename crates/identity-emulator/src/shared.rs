@@ -16,7 +16,7 @@ use crate::problems::ApiError;
 use crate::ratelimit::RateLimiter;
 use crate::state::{Directory, DomainError};
 use crate::tokens::TokenStore;
-use crate::{EmulatorConfig, EmulatorError};
+use crate::{EmulatorConfig, EmulatorError, Limits};
 
 /// The axum state of every route.
 pub(crate) type AppState = Arc<Shared>;
@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
     /// Whether the hooks need a bearer token.
     pub(crate) hooks_need_token: bool,
+    /// The bounds on what callers can make it hold.
+    pub(crate) limits: Limits,
     journal: Option<Arc<Journal>>,
     started: Instant,
 }
@@ -75,9 +77,16 @@ impl Shared {
         Ok(Self {
             directory: Mutex::new(directory),
             rate_limit: Mutex::new(RateLimiter::new(config.rate_limit)),
-            tokens: Mutex::new(TokenStore::new(&config.access_tokens, config.token_ttl)),
+            tokens: Mutex::new(TokenStore::new(
+                &config.access_tokens,
+                config.token_ttl,
+                config.limits.max_grants,
+            )),
             faults: Mutex::new(FaultEngine::new(config.faults.clone())),
-            log: RequestLog::default(),
+            log: RequestLog::new(
+                config.limits.request_log_entries,
+                config.limits.request_log_bytes,
+            ),
             credentials: Credentials {
                 username: config.username.clone(),
                 password: config.password.clone(),
@@ -85,6 +94,7 @@ impl Shared {
                 client_secret: config.client_secret.clone(),
             },
             hooks_need_token: config.hooks_need_token(),
+            limits: config.limits.clone(),
             journal,
             started: Instant::now(),
         })

@@ -6,8 +6,14 @@
 //! the same refresh token, as an Okta authorization server does for a
 //! confidential client by default. They live [`REFRESH_TOKEN_TTL_FACTOR`]
 //! times the access token lifetime.
+//!
+//! The store is bounded ([`Limits::max_grants`](crate::Limits)): at most
+//! that many refresh grants and that many access tokens, the oldest
+//! forgotten first. Every token of a kind lives as long, so issue order is
+//! expiry order: a queue per kind sweeps the expired ones from its front,
+//! at each grant and each check, at no cost beyond them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -45,7 +51,12 @@ pub(crate) struct TokenStore {
     static_tokens: HashSet<String>,
     access: HashMap<String, Instant>,
     refresh: HashMap<String, RefreshGrant>,
+    /// The tokens of `access` and `refresh`, oldest (so first to expire)
+    /// first; a token forgotten by [`TokenStore::clear`] is not in them.
+    access_order: VecDeque<(String, Instant)>,
+    refresh_order: VecDeque<(String, Instant)>,
     ttl: Duration,
+    max_grants: usize,
 }
 
 impl std::fmt::Debug for TokenStore {
@@ -64,12 +75,17 @@ impl TokenStore {
     /// configuration is checked against [`MAX_TOKEN_TTL`] before start; the
     /// lifetime is held to it here too, so that no expiry sum can overflow
     /// the clock.
-    pub(crate) fn new(static_tokens: &[String], ttl: Duration) -> Self {
+    /// At most `max_grants` refresh grants and `max_grants` access tokens
+    /// are kept.
+    pub(crate) fn new(static_tokens: &[String], ttl: Duration, max_grants: usize) -> Self {
         Self {
             static_tokens: static_tokens.iter().cloned().collect(),
             access: HashMap::new(),
             refresh: HashMap::new(),
+            access_order: VecDeque::new(),
+            refresh_order: VecDeque::new(),
             ttl: ttl.min(MAX_TOKEN_TTL),
+            max_grants: max_grants.max(1),
         }
     }
 
@@ -78,7 +94,8 @@ impl TokenStore {
     }
 
     /// Is `token` a static token or an issued, unexpired access token?
-    pub(crate) fn check(&self, token: &str) -> TokenCheck {
+    pub(crate) fn check(&mut self, token: &str) -> TokenCheck {
+        self.sweep();
         let now = Instant::now();
         let valid = self.static_tokens.contains(token)
             || self
@@ -94,7 +111,7 @@ impl TokenStore {
 
     /// Issues a new access token and a new refresh token (password grant).
     pub(crate) fn issue(&mut self, client_id: &str, scope: &str) -> IssuedTokens {
-        self.prune();
+        self.sweep();
         let refresh_token = random_token();
         let expires_at = Instant::now() + self.refresh_ttl();
         let grant = RefreshGrant {
@@ -102,7 +119,14 @@ impl TokenStore {
             scope: scope.to_owned(),
             expires_at,
         };
+        if self.refresh.len() >= self.max_grants
+            && let Some((oldest, _)) = self.refresh_order.pop_front()
+        {
+            self.refresh.remove(&oldest);
+        }
         self.refresh.insert(refresh_token.clone(), grant);
+        self.refresh_order
+            .push_back((refresh_token.clone(), expires_at));
         self.issue_access(refresh_token, scope.to_owned())
     }
 
@@ -116,9 +140,9 @@ impl TokenStore {
         client_id: &str,
         scope: Option<&str>,
     ) -> Option<IssuedTokens> {
-        self.prune();
+        self.sweep();
         let grant = self.refresh.get(refresh_token)?;
-        if grant.client_id != client_id {
+        if grant.client_id != client_id || grant.expires_at <= Instant::now() {
             return None;
         }
         let scope = scope.map_or_else(|| grant.scope.clone(), str::to_owned);
@@ -127,8 +151,15 @@ impl TokenStore {
 
     fn issue_access(&mut self, refresh_token: String, scope: String) -> IssuedTokens {
         let access_token = random_token();
-        self.access
-            .insert(access_token.clone(), Instant::now() + self.ttl);
+        let expires_at = Instant::now() + self.ttl;
+        if self.access.len() >= self.max_grants
+            && let Some((oldest, _)) = self.access_order.pop_front()
+        {
+            self.access.remove(&oldest);
+        }
+        self.access.insert(access_token.clone(), expires_at);
+        self.access_order
+            .push_back((access_token.clone(), expires_at));
         IssuedTokens {
             access_token,
             refresh_token,
@@ -141,13 +172,37 @@ impl TokenStore {
     pub(crate) fn clear(&mut self) {
         self.access.clear();
         self.refresh.clear();
+        self.access_order.clear();
+        self.refresh_order.clear();
     }
 
-    /// Drops expired tokens, so that a long run does not grow without bound.
-    fn prune(&mut self) {
+    /// How many access tokens and refresh grants are kept.
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        debug_assert_eq!(self.access.len(), self.access_order.len());
+        debug_assert_eq!(self.refresh.len(), self.refresh_order.len());
+        (self.access.len(), self.refresh.len())
+    }
+
+    /// Forgets the expired tokens, from the front of each queue.
+    fn sweep(&mut self) {
         let now = Instant::now();
-        self.access.retain(|_, expires_at| now < *expires_at);
-        self.refresh.retain(|_, grant| now < grant.expires_at);
+        while let Some((token, _)) = self
+            .access_order
+            .front()
+            .filter(|(_, expires_at)| *expires_at <= now)
+        {
+            self.access.remove(token);
+            self.access_order.pop_front();
+        }
+        while let Some((token, _)) = self
+            .refresh_order
+            .front()
+            .filter(|(_, expires_at)| *expires_at <= now)
+        {
+            self.refresh.remove(token);
+            self.refresh_order.pop_front();
+        }
     }
 }
 
@@ -166,7 +221,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn access_tokens_expire_after_the_ttl() {
-        let mut store = TokenStore::new(&["static".to_owned()], Duration::from_secs(60));
+        let mut store = TokenStore::new(&["static".to_owned()], Duration::from_secs(60), 100);
         let issued = store.issue("client", "openid");
         assert_eq!(store.check(&issued.access_token), TokenCheck::Valid);
         tokio::time::advance(Duration::from_secs(59)).await;
@@ -179,7 +234,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn refresh_keeps_the_refresh_token_and_checks_client_and_expiry() {
-        let mut store = TokenStore::new(&[], Duration::from_secs(10));
+        let mut store = TokenStore::new(&[], Duration::from_secs(10), 100);
         let issued = store.issue("client", "openid offline_access");
         assert!(
             store
@@ -202,6 +257,45 @@ mod tests {
                 .is_none()
         );
         assert!(store.refresh("unknown", "client", None).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_store_holds_at_most_its_bound_the_oldest_forgotten() {
+        let mut store = TokenStore::new(&[], Duration::from_secs(60), 3);
+        let grants: Vec<IssuedTokens> = (0..5).map(|_| store.issue("client", "openid")).collect();
+        assert_eq!(store.held(), (3, 3));
+        assert_eq!(store.check(&grants[0].access_token), TokenCheck::Invalid);
+        assert!(
+            store
+                .refresh(&grants[1].refresh_token, "client", None)
+                .is_none()
+        );
+        assert_eq!(store.check(&grants[4].access_token), TokenCheck::Valid);
+        // Refreshing makes access tokens only, held to the same bound.
+        for _ in 0..10 {
+            store
+                .refresh(&grants[4].refresh_token, "client", None)
+                .unwrap();
+        }
+        assert_eq!(store.held(), (3, 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_tokens_are_swept() {
+        let mut store = TokenStore::new(&[], Duration::from_secs(60), 1_000);
+        for _ in 0..10 {
+            store.issue("client", "openid");
+        }
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(store.check("anything"), TokenCheck::Invalid);
+        assert_eq!(
+            store.held(),
+            (0, 10),
+            "access tokens expired, refresh grants live on"
+        );
+        tokio::time::advance(Duration::from_secs(60 * 24)).await;
+        store.issue("client", "openid");
+        assert_eq!(store.held(), (1, 1));
     }
 
     #[test]

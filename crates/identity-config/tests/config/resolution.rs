@@ -330,6 +330,14 @@ fn plain_http_is_refused_for_remote_hosts_unless_allowed() {
         "{error:?}"
     );
     assert!(error.to_string().contains("allow_insecure_http"), "{error}");
+    assert!(
+        error.to_string().contains("FBN_ALLOW_INSECURE_HTTP=true"),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("--allow-insecure-http"),
+        "{error}"
+    );
 
     let allowed = load(
         IdentityConfig::builder()
@@ -372,6 +380,55 @@ fn plain_http_is_refused_for_remote_hosts_unless_allowed() {
         "{error:?}"
     );
     load(grant.allow_insecure_http(true), &[], None).unwrap();
+}
+
+#[test]
+fn plain_http_is_allowed_by_the_environment_and_refused_again_by_the_builder() {
+    let remote = [("FBN_IDENTITY_URL", "http://identity-emulator:8080/identity")];
+    for on in ["true", "1", "YES", "on"] {
+        let vars = [remote[0], ("FBN_ALLOW_INSECURE_HTTP", on)];
+        let config = load(IdentityConfig::builder().access_token("t"), &vars, None).unwrap();
+        assert!(config.allow_insecure_http(), "{on}");
+    }
+    for off in ["false", "0", "No", "off", ""] {
+        let vars = [remote[0], ("FBN_ALLOW_INSECURE_HTTP", off)];
+        let error = load(IdentityConfig::builder().access_token("t"), &vars, None).unwrap_err();
+        assert!(
+            matches!(error, ConfigError::InsecureUrl { .. }),
+            "{off}: {error:?}"
+        );
+    }
+    // The builder wins over the environment, as for every setting.
+    let vars = [remote[0], ("FBN_ALLOW_INSECURE_HTTP", "true")];
+    let error = load(
+        IdentityConfig::builder()
+            .access_token("t")
+            .allow_insecure_http(false),
+        &vars,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, ConfigError::InsecureUrl { .. }),
+        "{error:?}"
+    );
+    // Not a switch: named with its variable.
+    let vars = [remote[0], ("FBN_ALLOW_INSECURE_HTTP", "maybe")];
+    let error = load(IdentityConfig::builder().access_token("t"), &vars, None).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ConfigError::InvalidValue {
+                setting: Setting::AllowInsecureHttp,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("FBN_ALLOW_INSECURE_HTTP"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -161,7 +161,7 @@ pub(crate) fn router(shared: AppState) -> Router {
                 }
             },
         )
-        .layer(from_fn_with_state(shared.clone(), auth::require_bearer));
+        .layer(from_fn_with_state(shared.clone(), auth::throttle));
     let hooks = hooks::router().layer(from_fn_with_state(shared.clone(), auth::hooks));
     Router::new()
         .nest(API_PREFIX, api)

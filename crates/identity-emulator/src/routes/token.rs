@@ -11,9 +11,16 @@
 //! `temporarily_unavailable` with `Retry-After` for a client over the rate
 //! limit (see [`crate::ratelimit`]). Refresh tokens are not rotated (see
 //! [`crate::tokens`]).
+//!
+//! The form is bounded ([`Limits`](crate::Limits)): a body larger than
+//! `max_token_request_bytes` is answered 413 `invalid_request` (by its
+//! `Content-Length`, unread; sent in chunks, as soon as it passes the
+//! bound), one that takes longer than the head timeout to arrive 408, and
+//! a `scope` longer than `max_scope_bytes` (it is kept with the grant) 400
+//! `invalid_scope`.
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -22,6 +29,7 @@ use http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::{BodyExt as _, Limited};
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +84,25 @@ impl OAuthError {
         Self {
             status: StatusCode::BAD_REQUEST,
             error: "invalid_grant",
+            description,
+            retry_after: None,
+        }
+    }
+
+    fn invalid_scope(description: &'static str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_scope",
+            description,
+            retry_after: None,
+        }
+    }
+
+    /// 413 or 408: the form is too large, or too slow to arrive.
+    fn unread(status: StatusCode, description: &'static str) -> Self {
+        Self {
+            status,
+            error: "invalid_request",
             description,
             retry_after: None,
         }
@@ -143,13 +170,54 @@ fn no_store() -> [(http::HeaderName, HeaderValue); 2] {
     ]
 }
 
+/// The form, read within the bounds of [`Limits`](crate::Limits).
+async fn read_form(
+    shared: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, OAuthError> {
+    let max = shared.limits.max_token_request_bytes;
+    let too_large = || {
+        OAuthError::unread(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The token request is larger than the emulator takes (--max-token-request-bytes).",
+        )
+    };
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(too_large());
+    }
+    let read = tokio::time::timeout(
+        shared.limits.head_timeout,
+        Limited::new(body, max).collect(),
+    );
+    match read.await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(OAuthError::invalid_request(
+            "The token request's body could not be read.",
+        )),
+        Err(_) => Err(OAuthError::unread(
+            StatusCode::REQUEST_TIMEOUT,
+            "The token request's body took longer than the head timeout to arrive.",
+        )),
+    }
+}
+
 /// `POST /oauth2/token`.
 pub(crate) async fn token(
     State(shared): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    match grant(&shared, &headers, &body) {
+    let form = match read_form(&shared, &headers, body).await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    match grant(&shared, &headers, &form) {
         Ok(issued) => {
             let answer = TokenAnswer {
                 access_token: &issued.access_token,
@@ -193,6 +261,11 @@ fn grant(shared: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<IssuedTo
         .scope
         .as_deref()
         .filter(|scope| !scope.trim().is_empty());
+    if scope.is_some_and(|scope| scope.len() > shared.limits.max_scope_bytes) {
+        return Err(OAuthError::invalid_scope(
+            "The scope is longer than the emulator keeps with a grant (--max-scope-bytes).",
+        ));
+    }
     match form.grant_type.as_deref() {
         None => Err(OAuthError::invalid_request(
             "The grant_type parameter is required.",

@@ -1,4 +1,5 @@
-//! A plain HTTP client (hyper-util's legacy client, no retries, no timers)
+//! A plain HTTP client (hyper-util's legacy client, no retries; its pool's
+//! idle timer on tokio's clock)
 //! and an emulator started for one test.
 
 use std::time::Duration;
@@ -8,8 +9,8 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use identity_emulator::{Emulator, EmulatorConfig};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use identity_emulator::{Emulator, EmulatorConfig, SDK_POOL_IDLE_TIMEOUT};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -116,9 +117,15 @@ pub struct Http {
 }
 
 impl Http {
+    /// An HTTP/1.1 client whose pool drops a connection idle for 90 s, on
+    /// tokio's clock, as the SDK's does: a test that moves paused time past
+    /// the emulator's idle timeout (120 s) gets a new connection, as a
+    /// client would, rather than one the emulator has closed.
     pub fn http1() -> Self {
         let client = Client::builder(TokioExecutor::new())
             .retry_canceled_requests(false)
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(SDK_POOL_IDLE_TIMEOUT)
             .build_http();
         Self { client }
     }
@@ -126,6 +133,8 @@ impl Http {
     pub fn http2() -> Self {
         let client = Client::builder(TokioExecutor::new())
             .http2_only(true)
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(SDK_POOL_IDLE_TIMEOUT)
             .build_http();
         Self { client }
     }

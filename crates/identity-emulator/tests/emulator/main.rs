@@ -12,6 +12,7 @@ mod common;
 mod concurrency;
 mod faults;
 mod lifecycle;
+mod limits;
 mod log;
 mod paths;
 mod persistence;

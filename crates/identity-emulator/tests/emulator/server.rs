@@ -95,13 +95,46 @@ async fn non_loopback_addresses_need_allow_remote() {
         matches!(error, EmulatorError::NonLoopbackBind { .. }),
         "{error:?}"
     );
-    let allowed = identity_emulator::start(EmulatorConfig {
+    // Reachable by other machines, it takes no credential anyone can know.
+    let public = EmulatorConfig {
         allow_remote: true,
-        ..config
+        access_tokens: vec!["tiny-tok".into()],
+        ..config.clone()
+    };
+    let error = identity_emulator::start(public.clone()).await.unwrap_err();
+    assert!(error.is_configuration());
+    let message = error.to_string();
+    for named in [
+        "default password",
+        "default client secret",
+        "1 static token(s) shorter than 16",
+        "--password (IDENTITY_EMULATOR_PASSWORD)",
+        "--client-secret (IDENTITY_EMULATOR_CLIENT_SECRET)",
+        "--access-token (IDENTITY_EMULATOR_ACCESS_TOKEN)",
+    ] {
+        assert!(message.contains(named), "{named}: {message}");
+    }
+    assert!(!message.contains("tiny-tok"), "never the value: {message}");
+    let own = EmulatorConfig {
+        password: "a-password-of-our-own".into(),
+        client_secret: "a-client-secret-of-our-own".into(),
+        access_tokens: vec!["a-static-token-long-enough".into()],
+        ..public.clone()
+    };
+    let allowed = identity_emulator::start(own).await.unwrap();
+    // The URLs are loopback ones, which a client here can use.
+    let port = allowed.addr().port();
+    assert_eq!(allowed.root_url(), format!("http://127.0.0.1:{port}"));
+    allowed.shutdown().await;
+    // On a loopback address only this machine can connect: the public
+    // defaults are fine there.
+    let loopback = identity_emulator::start(EmulatorConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..public
     })
     .await
     .unwrap();
-    allowed.shutdown().await;
+    loopback.shutdown().await;
 }
 
 #[test]

@@ -39,7 +39,9 @@ async fn the_health_check_needs_no_token_even_when_the_hooks_do() {
 
 /// The emulator binary, started as a fixture would start it.
 struct Fixture {
-    child: Child,
+    /// `None` once terminated; killed when dropped (a failed test leaves no
+    /// emulator running).
+    child: Option<Child>,
     ready: Value,
     /// What it wrote to stdout after the ready line, once it has exited.
     stdout_rest: mpsc::Receiver<String>,
@@ -48,11 +50,18 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// Starts the binary with `--ready-json --bind 127.0.0.1:0`, `args` and
-    /// `env`, and reads the one line it prints when ready.
+    /// Starts the binary with `--ready-json --bind 127.0.0.1:0` (unless
+    /// `args` bind elsewhere), `args` and `env`, and reads the one line it
+    /// prints when ready.
     fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let bind: &[&str] = if args.contains(&"--bind") {
+            &[]
+        } else {
+            &["--bind", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_identity-emulator"))
-            .args(["--ready-json", "--bind", "127.0.0.1:0"])
+            .arg("--ready-json")
+            .args(bind)
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -82,7 +91,7 @@ impl Fixture {
         assert!(line.ends_with('\n'), "one whole line: {line:?}");
         let ready: Value = serde_json::from_str(&line).unwrap();
         Self {
-            child,
+            child: Some(child),
             ready,
             stdout_rest: first,
             stderr,
@@ -95,23 +104,53 @@ impl Fixture {
 
     /// SIGTERM through `kill`, as a fixture's `terminate()` sends it; the
     /// exit code, what followed the ready line on stdout, and stderr.
-    async fn terminate(self) -> (Option<i32>, String, String) {
-        let Self {
-            mut child,
-            stdout_rest,
-            stderr,
-            ..
-        } = self;
+    async fn terminate(mut self) -> (Option<i32>, String, String) {
+        let mut child = self.child.take().unwrap();
         let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
         let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
             .await
             .unwrap();
-        let rest = stdout_rest.recv_timeout(PATIENCE).unwrap_or_default();
-        let stderr = stderr.recv_timeout(PATIENCE).unwrap_or_default();
+        let rest = self.stdout_rest.recv_timeout(PATIENCE).unwrap_or_default();
+        let stderr = self.stderr.recv_timeout(PATIENCE).unwrap_or_default();
         (status.code(), rest, stderr)
     }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the binary with `args` to its end, or kills it after `PATIENCE`
+/// times four: its exit code (`None` when killed) and stderr.
+fn run_to_end(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_identity-emulator"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE * 4;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn snapshot(path: &Path) -> Value {
@@ -133,11 +172,14 @@ async fn the_fixture_contract_ready_json_calls_sigterm_exit_zero_state_flushed()
         ],
     );
     let ready = &fixture.ready;
-    assert_eq!(ready["access_tokens"], json!(["tok-first", "tok-second"]));
+    // Tokens given to it are not printed back (the caller has them); the
+    // public defaults are, for a fixture that gave none.
+    assert_eq!(ready["access_tokens"], Value::Null);
     assert_eq!(ready["username"], "emulator-user");
     assert_eq!(ready["password"], "emulator-password");
     assert_eq!(ready["client_id"], "emulator-client");
     assert_eq!(ready["client_secret"], "emulator-client-secret");
+    assert_eq!(ready["other_addresses"], json!([]), "bound to loopback");
     let base_url = fixture.url("base_url");
     assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
     assert!(!base_url.starts_with("http://127.0.0.1:1/"));
@@ -242,6 +284,101 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
     assert_eq!(reply.status, StatusCode::OK);
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn credentials_given_are_never_printed_back() {
+    let secrets = [
+        "given-password-1f3e",
+        "given-client-secret-9a7c",
+        "given-static-token-5d2b",
+    ];
+    let fixture = Fixture::start(
+        &[
+            "--password",
+            secrets[0],
+            "--access-token",
+            secrets[2],
+            "--username",
+            "ci-user",
+        ],
+        &[("IDENTITY_EMULATOR_CLIENT_SECRET", secrets[1])],
+    );
+    let ready = fixture.ready.clone();
+    assert_eq!(ready["password"], Value::Null);
+    assert_eq!(ready["client_secret"], Value::Null);
+    assert_eq!(ready["access_tokens"], Value::Null);
+    assert_eq!(ready["username"], "ci-user", "not a secret");
+    // They work.
+    let http = Http::http1();
+    let users = Call::new(
+        Method::GET,
+        format!("{}/api/users", fixture.url("base_url")),
+    )
+    .bearer(secrets[2]);
+    assert_eq!(http.send(users).await.status, StatusCode::OK);
+    let (code, rest, stderr) = fixture.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("listening on"), "the banner: {stderr}");
+    assert!(stderr.contains("(the one given; not shown)"), "{stderr}");
+    assert!(stderr.contains("1 given (not shown)"), "{stderr}");
+    for secret in secrets {
+        let line = ready.to_string();
+        assert!(!line.contains(secret), "{secret} in the ready line: {line}");
+        assert!(!stderr.contains(secret), "{secret} in the banner: {stderr}");
+        assert!(!rest.contains(secret), "{secret} on stdout: {rest}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bound_to_every_address_the_urls_are_loopback_and_the_others_listed() {
+    let fixture = Fixture::start(
+        &[
+            "--bind",
+            "0.0.0.0:0",
+            "--allow-remote",
+            "--password",
+            "a-password-of-our-own",
+            "--client-secret",
+            "a-client-secret-of-our-own",
+        ],
+        &[],
+    );
+    let base_url = fixture.url("base_url");
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+    let port = base_url
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches("/identity");
+    assert_eq!(fixture.ready["listening_on"], format!("0.0.0.0:{port}"));
+    let others = fixture.ready["other_addresses"].as_array().unwrap().clone();
+    for other in &others {
+        let other: std::net::SocketAddr = other.as_str().unwrap().parse().unwrap();
+        assert!(other.is_ipv4() && !other.ip().is_loopback(), "{other}");
+        assert_eq!(other.port().to_string(), port);
+    }
+    // Only loopback traffic: the health check through the URL given.
+    let health = Http::http1()
+        .send(Call::new(Method::GET, fixture.url("health_url")))
+        .await;
+    assert_eq!(health.status, StatusCode::OK);
+    let (code, _, stderr) = fixture.terminate().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("EXPOSED to other machines"), "{stderr}");
+    assert!(stderr.contains("POST /_emulator/reset"), "{stderr}");
+    assert!(stderr.contains("FBN_ALLOW_INSECURE_HTTP"), "{stderr}");
+}
+
+#[test]
+fn allow_remote_with_public_credentials_refuses_to_start_with_exit_2() {
+    let (code, stdout, stderr) =
+        run_to_end(&["--bind", "0.0.0.0:0", "--allow-remote", "--ready-json"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "no ready line: {stdout}");
+    assert!(
+        stderr.contains("--password (IDENTITY_EMULATOR_PASSWORD)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--client-secret"), "{stderr}");
+}
+
 #[test]
 fn every_flag_reads_its_variable_and_the_flag_wins() {
     use clap::Parser;
@@ -277,6 +414,16 @@ fn every_flag_reads_its_variable_and_the_flag_wins() {
         "RATE_LIMIT",
         "SEED_USERS",
         "READY_JSON",
+        "MAX_HEAD_BYTES",
+        "HEAD_TIMEOUT_SECS",
+        "IDLE_TIMEOUT_SECS",
+        "MAX_CONNECTIONS",
+        "REQUEST_LOG_ENTRIES",
+        "REQUEST_LOG_BYTES",
+        "REQUEST_LOG_ENTRY_BYTES",
+        "MAX_TOKEN_REQUEST_BYTES",
+        "MAX_SCOPE_BYTES",
+        "MAX_GRANTS",
     ] {
         assert!(
             help.contains(&format!("[env: IDENTITY_EMULATOR_{variable}")),
