@@ -62,6 +62,13 @@ pub struct RecordedRequest {
     /// ([`Limits::request_log_entry_bytes`](crate::Limits)).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// For a CreateUser the emulator carried out, the login of the user it
+    /// created, whatever became of the answer (a fault may have dropped it):
+    /// counted per login, it shows a client that created a user twice, which
+    /// the directory's unique logins alone would hide. (A valid login, so
+    /// bounded by the contract's length.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_login: Option<String>,
 }
 
 /// What an entry holds beyond its text: its fields, the map's nodes (a
@@ -149,6 +156,7 @@ impl RecordedRequest {
                 .unwrap_or_default(),
             elapsed_ms,
             truncated: budget.cut,
+            created_login: None,
         }
     }
 
@@ -258,6 +266,11 @@ impl RequestLog {
             entry.fault = Some(fault.kind().to_owned());
             entry.processed_status = processed_status;
         });
+    }
+
+    /// Notes on an entry the login of the user its CreateUser created.
+    pub(crate) fn created(&self, id: EntryId, login: &str) {
+        self.update(id, |entry| entry.created_login = Some(login.to_owned()));
     }
 
     fn update(&self, id: EntryId, change: impl FnOnce(&mut RecordedRequest)) {

@@ -33,8 +33,10 @@ use crate::RecordedRequest;
 use crate::connections::{ConnectionWatch, InFlight};
 use crate::faults::Fault;
 use crate::guard::RequestGuard;
+use crate::log::EntryId;
 use crate::operations::{TOKEN_OPERATION, classify, is_api, is_hook, route_of};
 use crate::problems::{ApiError, RequestContext, render_pending_problem};
+use crate::routes::users::CreatedLogin;
 use crate::shared::{AppState, lock};
 
 /// The response header carrying the request id.
@@ -169,18 +171,32 @@ impl ConnectionService {
             ),
             Some(Fault::CloseBeforeProcessing) => return Err(ConnectionClosed),
             Some(fault @ Fault::CloseAfterProcessing) => {
-                let processed = self.route(request, &context).await.status().as_u16();
-                self.shared.log.faulted(entry, &fault, Some(processed));
+                let processed = self.route(request, &context).await;
+                self.note_created(entry, &processed);
+                self.shared
+                    .log
+                    .faulted(entry, &fault, Some(processed.status().as_u16()));
                 return Err(ConnectionClosed);
             }
             Some(fault @ Fault::StatusAfterProcessing { status }) => {
-                let processed = self.route(request, &context).await.status().as_u16();
-                self.shared.log.faulted(entry, &fault, Some(processed));
+                let processed = self.route(request, &context).await;
+                self.note_created(entry, &processed);
+                self.shared
+                    .log
+                    .faulted(entry, &fault, Some(processed.status().as_u16()));
                 gateway_status(status)
             }
         };
+        self.note_created(entry, &response);
         self.shared.log.complete(entry, response.status().as_u16());
         Ok(response)
+    }
+
+    /// Notes on the log entry the login of a user the request created.
+    fn note_created(&self, entry: EntryId, response: &Response) {
+        if let Some(CreatedLogin(login)) = response.extensions().get::<CreatedLogin>() {
+            self.shared.log.created(entry, login);
+        }
     }
 
     /// Runs the router, then renders a pending problem and names the request.

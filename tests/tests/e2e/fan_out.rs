@@ -4,6 +4,7 @@
 //! xtask bench --fanout`; these tests check what must hold whatever the
 //! machine: nothing failed, each user created once, few 429s.)
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use finbourne_identity::{CreateUserRequest, ErrorKind, RequestOptions};
@@ -45,13 +46,14 @@ async fn a_wide_fan_out_of_creates_fails_nothing_and_creates_each_user_once() {
         throttled <= in_flight + calls / 20,
         "{throttled} answers of 429 for {calls} calls, {in_flight} in flight"
     );
-    // Each user created once: one answer of 200 per call (a second create
-    // of a login would be refused, so the users alone could hide it).
-    let created = log
-        .iter()
-        .filter(|r| r.operation.as_deref() == Some("CreateUser") && r.status == Some(200))
-        .count();
-    assert_eq!(created, calls);
+    // Each user created once: counted per login in the request log, where
+    // a second create would show (the users alone could hide it).
+    let mut created: HashMap<&str, usize> = HashMap::new();
+    for login in log.iter().filter_map(|r| r.created_login.as_deref()) {
+        *created.entry(login).or_default() += 1;
+    }
+    assert_eq!(created.len(), calls);
+    assert!(created.values().all(|count| *count == 1), "{created:?}");
     assert_eq!(emulator.users().len(), calls);
     let throttle = client.throttle();
     assert!(throttle.pacing, "{throttle:?}");

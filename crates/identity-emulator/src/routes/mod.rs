@@ -16,7 +16,7 @@ mod schema;
 mod token;
 
 pub(crate) use token::injected_token_error_body;
-mod users;
+pub(crate) mod users;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;

@@ -1,10 +1,10 @@
 //! CreateUser, GetUser, GetUserFromLogin, UpdateUser, DeleteUser, ListUsers
 //! and ListRunnableUsers.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use identity_models::{CreateUserRequest, UpdateUserRequest, UserResponse};
@@ -22,11 +22,19 @@ pub(crate) async fn create_user(
     State(shared): State<AppState>,
     query: QueryParams,
     JsonBody(request): JsonBody<CreateUserRequest>,
-) -> Result<Json<UserResponse>, ApiError> {
+) -> Result<(Extension<CreatedLogin>, Json<UserResponse>), ApiError> {
     query.flag("waitForReindex")?;
     let user = shared.change(|directory| directory.create(request)).await?;
-    Ok(Json(present(&user, false)))
+    Ok((
+        Extension(CreatedLogin(user.login.clone())),
+        Json(present(&user, false)),
+    ))
 }
+
+/// The login of the user a CreateUser created, on its answer, for the
+/// request log's `createdLogin`.
+#[derive(Clone, Debug)]
+pub(crate) struct CreatedLogin(pub(crate) String);
 
 /// `GET /api/users/{id}`: roles only with `includeRoles=true`.
 pub(crate) async fn get_user(

@@ -62,3 +62,47 @@ async fn records_raw_requests_masked_and_without_hooks() {
     emulator.emulator.clear_requests();
     assert!(emulator.emulator.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_create_carried_out_names_its_login_whatever_became_of_its_answer() {
+    use identity_emulator::{Fault, FaultRule, FaultWhen};
+    let emulator = TestEmulator::start().await;
+    emulator.create_personal("ada@example.com").await;
+    // The same login again: refused, nothing created.
+    let again = emulator
+        .send(
+            emulator
+                .api(Method::POST, "users")
+                .json(&crate::common::personal("ada@example.com")),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    // Created, then its answer dropped.
+    emulator.emulator.set_faults(vec![
+        FaultRule::new(Some("CreateUser"), Fault::CloseAfterProcessing)
+            .when(FaultWhen::Next { n: 1 }),
+    ]);
+    let dropped = emulator
+        .http
+        .try_send(
+            &emulator
+                .api(Method::POST, "users")
+                .json(&crate::common::personal("bob@example.com")),
+        )
+        .await;
+    assert!(dropped.is_err(), "the answer was dropped");
+    let created: Vec<Option<String>> = emulator
+        .emulator
+        .requests()
+        .into_iter()
+        .map(|request| request.created_login)
+        .collect();
+    assert_eq!(
+        created,
+        [
+            Some("ada@example.com".to_owned()),
+            None,
+            Some("bob@example.com".to_owned())
+        ]
+    );
+}

@@ -39,7 +39,11 @@ const QUIET: Duration = Duration::from_secs(4);
 const WINDOW: Duration = Duration::from_secs(1);
 
 /// A decrease never takes the pace below this share of the most calls the
-/// service let through in one window since pacing started.
+/// service let through in one window since pacing started. Half: a window
+/// may hold a whole burst of a token-bucket service besides its rate (a
+/// burst of up to one second's worth, as the emulator's), so the most seen
+/// in one second is at most twice the rate, and half of it never paces
+/// faster than the service's limit.
 const FLOOR_SHARE: f64 = 0.5;
 
 /// What the throttle has seen so far, and where it stands.

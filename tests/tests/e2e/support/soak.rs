@@ -728,6 +728,9 @@ pub struct SoakSummary {
     pub abandoned_attempt_calls: usize,
     /// Calls reported failed (for certain) whose effect was made: must be 0.
     pub failed_with_effect: usize,
+    /// CreateUser requests the emulator carried out (its log's
+    /// `createdLogin`), each login at most once.
+    pub creates_carried_out: usize,
     /// Creates of unknown outcome settled by their login: created, not.
     pub settled_created: usize,
     pub settled_not_created: usize,
@@ -777,8 +780,8 @@ impl fmt::Display for SoakSummary {
         )?;
         writeln!(
             f,
-            "  calls reported failed whose effect is in the final state: {} (must be 0)",
-            self.failed_with_effect,
+            "  calls reported failed whose effect is in the final state: {} (must be 0); creates carried out: {}, no login twice",
+            self.failed_with_effect, self.creates_carried_out,
         )?;
         write!(
             f,
@@ -819,6 +822,23 @@ pub fn check(run: &SoakRun, emulator: &Emulator, plan: &SoakPlan) -> (SoakSummar
             Some(429) => summary.answered_429 += 1,
             None => summary.dropped += 1,
             _ => {}
+        }
+    }
+    // Nothing created twice, counted in a way that can fail: the creates
+    // the emulator carried out, per login, whatever became of their
+    // answers (the directory's unique logins alone would hide a duplicate:
+    // a second create of a login is refused, unless the first was deleted
+    // in between).
+    let mut creates: HashMap<String, usize> = HashMap::new();
+    for login in log.iter().filter_map(|r| r.created_login.as_deref()) {
+        *creates.entry(login.to_lowercase()).or_default() += 1;
+    }
+    summary.creates_carried_out = creates.values().sum();
+    for (login, count) in &creates {
+        if *count > 1 {
+            violations.push(format!(
+                "{login} was created {count} times (the request log)"
+            ));
         }
     }
     let known: HashSet<&str> = run.calls.iter().map(|c| c.correlation.as_str()).collect();
