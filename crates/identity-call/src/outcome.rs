@@ -1,58 +1,5 @@
 //! [`Outcome`]: what the outcome of one attempt of a call means, decided in
 //! one place for every part of the SDK that acts on it.
-//!
-//! The retry layer asks it whether to try again and which count a retry
-//! draws on, the throttle limiter whether to slow down, the errors of
-//! `identity-users` and of the facade what to tell the caller
-//! (`is_throttled()`, `is_outcome_unknown()`), and the metrics how to label
-//! an attempt. Before it there were three such tables, and they disagreed
-//! on a 500 and a bare 503.
-//!
-//! An answer is judged by its status and headers ([`Outcome::of_answer`]).
-//! A failure without an answer is judged by what the layer that failed
-//! knows of it, handed over as data ([`Failure`]): this crate sits below the
-//! transport, so it cannot name the transport's error types; the transport
-//! says which [`Failure`] each of its errors is.
-//!
-//! | outcome | from | did the service act? | tried again |
-//! |---|---|---|---|
-//! | [`Success`](Outcome::Success) | 1xx, 2xx, 3xx | yes | no |
-//! | [`Refused`](Outcome::Refused) | 4xx but 429 | no | no |
-//! | [`Throttled`](Outcome::Throttled) | 429 | no | any call, after the wait asked, with no count |
-//! | [`Unavailable`](Outcome::Unavailable) | a 503 that is the service's own | no | any call, after the wait asked, as a failure |
-//! | [`Overloaded`](Outcome::Overloaded) | 502, 504, a bare 503 | maybe | idempotent calls |
-//! | [`Transient`](Outcome::Transient) | 500 and the other 5xx | maybe | idempotent calls |
-//! | [`Unknown`](Outcome::Unknown) | no answer after the request may have reached the service | maybe | idempotent calls |
-//! | [`NotSent`](Outcome::NotSent) | no connection: the request never left | no | any call |
-//! | [`Failed`](Outcome::Failed) | no answer, and another try would fail alike | as the failure says | no |
-//!
-//! A 503 is the service's own refusal, which it did not act on, when it
-//! shows it comes from the service: a `Retry-After`, the service's request
-//! id, or a problem document. A bare 503 may come from a gateway (a load
-//! balancer, Envoy) after it forwarded the request to a service that acted
-//! on it. Throttling (429) says the client goes too fast, and is waited
-//! out; the service's own 503 says it cannot serve now, and a run of them
-//! is a failure like any other, which the retry counts and budget end.
-//!
-//! ```
-//! use std::time::{Duration, SystemTime};
-//! use http::{HeaderMap, HeaderValue, StatusCode};
-//! use identity_call::{Failure, Outcome};
-//!
-//! let mut headers = HeaderMap::new();
-//! headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("0.25"));
-//! let throttled = Outcome::of_answer(StatusCode::TOO_MANY_REQUESTS, &headers, SystemTime::now());
-//! assert_eq!(throttled, Outcome::Throttled { wait: Some(Duration::from_millis(250)) });
-//! let unavailable = Outcome::of_answer(StatusCode::SERVICE_UNAVAILABLE, &headers, SystemTime::now());
-//! assert_eq!(unavailable, Outcome::Unavailable { wait: Some(Duration::from_millis(250)) });
-//! assert!(throttled.is_safe_to_repeat() && throttled.is_worth_retrying());
-//!
-//! let bare_503 = Outcome::of_answer(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), SystemTime::now());
-//! assert_eq!(bare_503, Outcome::Overloaded);
-//! assert!(bare_503.may_have_acted());
-//!
-//! assert_eq!(Outcome::of_failure(Failure::NotSent), Outcome::NotSent);
-//! ```
 
 use std::time::{Duration, SystemTime};
 
@@ -60,7 +7,61 @@ use http::{HeaderMap, StatusCode};
 
 use crate::{REQUEST_ID_HEADER, retry_after};
 
-/// What the outcome of one attempt means (see the [module docs](self)).
+/// What the outcome of one attempt of a call means, decided in one place for
+/// every part of the SDK that acts on it.
+///
+/// The retry layer asks it whether to try again and which count a retry
+/// draws on, the throttle limiter whether to slow down, the errors of
+/// `identity-users` and of the facade what to tell the caller
+/// (`is_throttled()`, `is_outcome_unknown()`), and the metrics how to label
+/// an attempt. Before it there were three such tables, and they disagreed
+/// on a 500 and a bare 503.
+///
+/// An answer is judged by its status and headers ([`Outcome::of_answer`]).
+/// A failure without an answer is judged by what the layer that failed
+/// knows of it, handed over as data ([`Failure`]): this crate sits below the
+/// transport, so it cannot name the transport's error types; the transport
+/// says which [`Failure`] each of its errors is.
+///
+/// | outcome | from | did the service act? | tried again |
+/// |---|---|---|---|
+/// | [`Success`](Outcome::Success) | 1xx, 2xx, 3xx | yes | no |
+/// | [`Refused`](Outcome::Refused) | 4xx but 429 | no | no |
+/// | [`Throttled`](Outcome::Throttled) | 429 | no | any call, after the wait asked, with no count |
+/// | [`Unavailable`](Outcome::Unavailable) | a 503 that is the service's own | no | any call, after the wait asked, as a failure |
+/// | [`Overloaded`](Outcome::Overloaded) | 502, 504, a bare 503 | maybe | idempotent calls |
+/// | [`Transient`](Outcome::Transient) | 500 and the other 5xx | maybe | idempotent calls |
+/// | [`Unknown`](Outcome::Unknown) | no answer after the request may have reached the service | maybe | idempotent calls |
+/// | [`NotSent`](Outcome::NotSent) | no connection: the request never left | no | any call |
+/// | [`Failed`](Outcome::Failed) | no answer, and another try would fail alike | as the failure says | no |
+///
+/// A 503 is the service's own refusal, which it did not act on, when it
+/// shows it comes from the service: a `Retry-After`, the service's request
+/// id, or a problem document. A bare 503 may come from a gateway (a load
+/// balancer, Envoy) after it forwarded the request to a service that acted
+/// on it. Throttling (429) says the client goes too fast, and is waited
+/// out; the service's own 503 says it cannot serve now, and a run of them
+/// is a failure like any other, which the retry counts and budget end.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use http::{HeaderMap, HeaderValue, StatusCode};
+/// use identity_call::{Failure, Outcome};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("0.25"));
+/// let throttled = Outcome::of_answer(StatusCode::TOO_MANY_REQUESTS, &headers, SystemTime::now());
+/// assert_eq!(throttled, Outcome::Throttled { wait: Some(Duration::from_millis(250)) });
+/// let unavailable = Outcome::of_answer(StatusCode::SERVICE_UNAVAILABLE, &headers, SystemTime::now());
+/// assert_eq!(unavailable, Outcome::Unavailable { wait: Some(Duration::from_millis(250)) });
+/// assert!(throttled.is_safe_to_repeat() && throttled.is_worth_retrying());
+///
+/// let bare_503 = Outcome::of_answer(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), SystemTime::now());
+/// assert_eq!(bare_503, Outcome::Overloaded);
+/// assert!(bare_503.may_have_acted());
+///
+/// assert_eq!(Outcome::of_failure(Failure::NotSent), Outcome::NotSent);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
