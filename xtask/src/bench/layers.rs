@@ -25,7 +25,7 @@ use finbourne_identity::layers::transport::timeout::{
 };
 use finbourne_identity::layers::transport::{
     AttemptTimeoutLayer, HeadersConfig, HttpClient, RetryConfig, RetryLayer, SdkHeadersLayer,
-    TotalTimeoutLayer, TraceLayer, TransportError,
+    ThrottleLayer, TotalTimeoutLayer, TraceLayer, TransportError,
 };
 use finbourne_identity::{BaseUrl, SecretString, UsersApi};
 use futures_util::future::BoxFuture;
@@ -100,6 +100,10 @@ pub(crate) async fn run(rounds: usize) -> Result<serde_json::Value, String> {
                 &base,
                 RetryLayer::new(RetryConfig::default()).layer(http()?),
             )),
+        ),
+        (
+            "throttle",
+            measure(over(&base, ThrottleLayer::default().layer(http()?))),
         ),
         (
             "auth",
