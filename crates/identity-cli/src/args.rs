@@ -119,8 +119,9 @@ pub(crate) struct GlobalArgs {
     )]
     pub(crate) timeout_ms: Option<u64>,
 
-    /// How many times a call answered 429 (Too Many Requests) is retried,
-    /// 0 to 100; 0 turns retries off [env: FBN_RATE_LIMIT_RETRIES].
+    /// At most N retries of a call answered 429 (Too Many Requests), 0 to
+    /// 100; 0 turns them off. Without it a 429 is waited out within the
+    /// call's timeout [env: FBN_RATE_LIMIT_RETRIES].
     #[arg(
         long,
         global = true,
