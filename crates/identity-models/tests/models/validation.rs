@@ -166,7 +166,10 @@ fn type_is_personal_or_service() {
     for bad in ["Robot1", "Ma chine", "Sérvice"] {
         assert_eq!(
             type_errors(bad),
-            BTreeMap::from([("type".to_owned(), vec![pattern.to_owned(), known.to_owned()])])
+            BTreeMap::from([(
+                "type".to_owned(),
+                vec![pattern.to_owned(), known.to_owned()]
+            )])
         );
     }
     // Letters the service does not create are refused before sending, as
