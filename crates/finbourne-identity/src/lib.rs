@@ -115,6 +115,8 @@ mod builder;
 mod client;
 mod error;
 pub mod prelude;
+#[cfg(feature = "blocking")]
+mod runtime;
 pub mod stack;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
