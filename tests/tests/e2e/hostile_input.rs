@@ -533,8 +533,15 @@ fn any_body_of_any_status_gives_a_typed_answer_through_a_call() {
                             200..=299 => prop_assert_eq!(kind, ErrorKind::Decode, "{}", error),
                             429 => prop_assert_eq!(kind, ErrorKind::Throttled, "{}", error),
                             404 => prop_assert_eq!(kind, ErrorKind::NotFound, "{}", error),
-                            // A read has no outcome to be unknown: an error
-                            // answer is one of the refusals.
+                            // A 5xx leaves a change's outcome unknown; to a
+                            // read it is an error answer like any other.
+                            500.. => prop_assert!(
+                                matches!(kind, ErrorKind::OutcomeUnknown | ErrorKind::Api),
+                                "{:?}: {}",
+                                kind,
+                                error
+                            ),
+                            // A 4xx is a refusal: nothing was done.
                             _ => prop_assert!(
                                 matches!(
                                     kind,
