@@ -7,6 +7,7 @@
 
 mod bulk;
 mod commands;
+mod completions;
 mod conveniences;
 mod emulator;
 mod failures;

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use finbourne_identity::{CreateUserRequest, Error};
+use finbourne_identity::{CreateUserRequest, Error, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -92,7 +92,7 @@ impl Outcome {
     pub(crate) fn of_error(error: &Error, message: String) -> Self {
         Self::Failed {
             status: error.status().map(|status| status.as_u16()),
-            code: error.api().and_then(|api| api.code()),
+            code: error.code().map(ErrorCode::number),
             message,
             field_errors: error.field_errors().cloned().unwrap_or_default(),
             request_id: error.request_id().map(str::to_owned),
