@@ -251,6 +251,15 @@ pub(crate) enum CliError {
     Interrupted(&'static str),
     /// The command line is not one `fbn-identity` takes (clap's message).
     BadUsage(String),
+    /// A failure, and what the command found out about it (the user who
+    /// has the login a create was refused): a line of the report, the
+    /// `note` of the JSON object.
+    Noted {
+        /// The failure.
+        source: Box<CliError>,
+        /// What was found out.
+        note: String,
+    },
     /// The command did its work and has already reported what failed
     /// (e.g. some lines of an import, some ids of `users get`): exit with
     /// this code and no more to say.
@@ -270,6 +279,14 @@ impl From<io::Error> for CliError {
 }
 
 impl CliError {
+    /// This failure, with what the command found out about it.
+    pub(crate) fn noted(self, note: String) -> Self {
+        Self::Noted {
+            source: Box::new(self),
+            note,
+        }
+    }
+
     /// The process's exit code for this failure.
     pub(crate) fn exit(&self) -> Exit {
         match self {
@@ -280,7 +297,7 @@ impl CliError {
             Self::Emulator(error) => emulator_exit(error),
             #[cfg(not(feature = "emulator"))]
             Self::WithoutEmulator => Exit::Usage,
-            Self::Stopped { source, .. } => source.exit(),
+            Self::Stopped { source, .. } | Self::Noted { source, .. } => source.exit(),
             Self::Reported(exit) => *exit,
             Self::OutcomeUnknown { .. } => Exit::OutcomeUnknown,
             Self::Interrupted(_) => Exit::Interrupted,
@@ -294,7 +311,7 @@ impl CliError {
     pub(crate) fn is_closed_pipe(&self) -> bool {
         match self {
             Self::Output(error) => error.kind() == io::ErrorKind::BrokenPipe,
-            Self::Stopped { source, .. } => source.is_closed_pipe(),
+            Self::Stopped { source, .. } | Self::Noted { source, .. } => source.is_closed_pipe(),
             _ => false,
         }
     }
@@ -368,6 +385,9 @@ impl CliError {
             }
             Self::Interrupted(signal) => format!("error: interrupted ({signal})\n"),
             Self::BadUsage(message) => format!("error: {message}\n"),
+            Self::Noted { source, note } => {
+                format!("{}  {}\n", source.report(), untrusted(note))
+            }
             Self::Reported(_) => String::new(),
         }
     }
@@ -614,12 +634,65 @@ mod tests {
             "the service's own 503"
         );
         assert_eq!(
-            exit_of(&answered(503, "<html>")),
+            exit_of(&answered_by("GetUser", 503, "<html>", false)),
             Exit::Refused,
-            "a gateway's"
+            "a gateway's, to a read"
+        );
+        assert_eq!(
+            exit_of(&answered_by("CreateUser", 502, "<html>", false)),
+            Exit::OutcomeUnknown,
+            "a gateway's, to a change"
         );
         assert_eq!(exit_of(&answered(400, &problem(400, 157))), Exit::Refused);
+        assert_eq!(exit_of(&answered(401, "")), Exit::Refused);
         assert_eq!(exit_of(&answered(500, "")), Exit::Refused);
+    }
+
+    #[test]
+    fn with_json_an_error_is_one_object_with_the_same_keys_always() {
+        let problem = serde_json::json!({
+            "name": "UserNotFound", "code": 657, "status": 404,
+            "title": "User does not exist", "detail": "no \u{1b}[2J user",
+        });
+        let json = JsonError::of(&CliError::Sdk(answered(404, &problem.to_string()))).unwrap();
+        let line = json.line();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["kind"], "not_found");
+        assert_eq!(value["exit_code"], 4);
+        assert_eq!(value["status"], 404);
+        assert_eq!(value["code"], 657);
+        assert_eq!(value["operation"], "GetUser");
+        assert_eq!(value["request_id"], "req\t1");
+        // The service's text exact in the value, no control character raw
+        // in the line.
+        assert_eq!(value["detail"], "no \u{1b}[2J user");
+        assert!(!line.trim_end().chars().any(char::is_control), "{line}");
+        assert_eq!(value["message"], "GetUser failed: 404 Not Found");
+
+        let mut errors = ValidationErrors::new();
+        errors.add("lastName", "too short");
+        let invalid = JsonError::of(&CliError::Invalid {
+            what: "the user".into(),
+            errors,
+        })
+        .unwrap();
+        let value: serde_json::Value = serde_json::from_str(&invalid.line()).unwrap();
+        let keys = |value: &serde_json::Value| {
+            value
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let first: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(keys(&value), keys(&first));
+        assert_eq!(value["kind"], "usage");
+        assert_eq!(value["field_errors"]["lastName"][0], "too short");
+        assert_eq!(value["status"], serde_json::Value::Null);
+        // Nothing more to say: no object.
+        assert!(JsonError::of(&CliError::Reported(Exit::SomeLinesFailed)).is_none());
     }
 
     #[test]
@@ -659,15 +732,23 @@ mod tests {
     }
 
     /// A facade error for an answer of GetUser with `body` (problem details
-    /// when it is a JSON problem).
+    /// when it is a JSON problem), from the service (its request id).
     fn answered(status: u16, body: &str) -> Error {
+        answered_by("GetUser", status, body, true)
+    }
+
+    /// A facade error for an answer of `operation`, with the service's
+    /// request id or without (a gateway's).
+    fn answered_by(operation: &'static str, status: u16, body: &str, request_id: bool) -> Error {
         let mut headers = http::HeaderMap::new();
-        headers.insert(
-            "lusid-meta-requestId",
-            http::HeaderValue::from_static("req\t1"),
-        );
+        if request_id {
+            headers.insert(
+                "lusid-meta-requestId",
+                http::HeaderValue::from_static("req\t1"),
+            );
+        }
         let api = ApiError::new(
-            "GetUser",
+            operation,
             http::StatusCode::from_u16(status).unwrap(),
             headers,
             body.as_bytes().to_vec().into(),

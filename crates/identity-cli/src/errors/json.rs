@@ -84,6 +84,12 @@ impl JsonError {
                     json.extra.insert("untouched", path.clone().into());
                 }
             }
+            CliError::Noted { source, note } => {
+                if let Some(inner) = Self::of(source) {
+                    json = inner;
+                }
+                json.extra.insert("note", note.clone().into());
+            }
             _ => {
                 json.causes = report
                     .lines()

@@ -12,6 +12,7 @@ mod conveniences;
 mod emulator;
 mod failures;
 mod file_safety;
+mod for_scripts;
 mod import;
 mod round_trip;
 mod secrets;
