@@ -24,8 +24,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// Which credential's bearer token a request carried (see the
-/// [module docs](self)).
+/// Which credential's bearer token a request carried: put by the auth
+/// layer on a 401 it hands back, read into the call's error, never the
+/// secret itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CredentialSent {

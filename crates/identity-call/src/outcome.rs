@@ -60,7 +60,8 @@ use http::{HeaderMap, StatusCode};
 
 use crate::{REQUEST_ID_HEADER, retry_after};
 
-/// What the outcome of one attempt means (see the [module docs](self)).
+/// What the outcome of one attempt means, judged by [`Outcome::of_answer`]
+/// and [`Outcome::of_failure`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
