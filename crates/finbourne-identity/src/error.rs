@@ -322,6 +322,24 @@ impl Error {
         self.auth().is_some_and(AuthError::is_retryable)
     }
 
+    /// Why, beyond the message: the messages of the causes, outermost
+    /// first, a cause that only repeats the message before it left out.
+    /// What `Debug` prints after the message.
+    pub fn causes(&self) -> Vec<String> {
+        let mut causes = Vec::new();
+        let mut previous = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !previous.contains(&text) {
+                causes.push(text.clone());
+            }
+            previous = text;
+            source = cause.source();
+        }
+        causes
+    }
+
     /// The transport's error, when the HTTP stack failed.
     pub fn transport(&self) -> Option<&TransportError> {
         self.find_source()
@@ -432,20 +450,8 @@ impl fmt::Debug for Error {
                 Self::Emulator(error) => f.debug_tuple("Emulator").field(error).finish(),
             };
         }
-        let message = self.to_string();
-        f.write_str(&message)?;
-        let mut causes = Vec::new();
-        let mut previous = message;
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !previous.contains(&text) {
-                causes.push(text.clone());
-            }
-            previous = text;
-            source = cause.source();
-        }
-        match causes.as_slice() {
+        write!(f, "{self}")?;
+        match self.causes().as_slice() {
             [] => Ok(()),
             [cause] => write!(f, "\n\nCaused by:\n    {cause}"),
             causes => {
@@ -517,6 +523,12 @@ mod tests {
             headers,
             bytes::Bytes::from(body.to_owned()),
         ))))
+    }
+
+    #[test]
+    fn the_error_goes_anywhere_an_error_goes() {
+        fn anywhere<E: std::error::Error + Send + Sync + 'static>() {}
+        anywhere::<Error>();
     }
 
     #[test]

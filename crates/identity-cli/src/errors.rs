@@ -32,11 +32,10 @@ use std::process::ExitCode;
 
 use finbourne_identity::layers::auth::AuthError;
 use finbourne_identity::{ApiError, Error, ErrorKind, ValidationErrors};
-
-use self::json::JsonError;
 #[cfg(feature = "emulator")]
 use identity_emulator::EmulatorError;
 
+use self::json::JsonError;
 use crate::escape::{self, untrusted};
 
 /// The process's exit codes: the one table of every command.
@@ -453,7 +452,7 @@ fn sdk_report(error: &Error) -> String {
         Some(api) => push_api_error(&mut report, api),
         None => {
             let _ = writeln!(report, "error: {}", untrusted(&message(error)));
-            for cause in causes(error) {
+            for cause in error.causes() {
                 let _ = writeln!(report, "  caused by: {}", untrusted(&cause));
             }
         }
@@ -474,23 +473,6 @@ fn message(error: &Error) -> String {
         Error::Config(config) => wording::config_message(config),
         other => other.to_string(),
     }
-}
-
-/// The causes of an SDK error, outermost first, leaving out a cause that
-/// only repeats what was said before it.
-pub(crate) fn causes(error: &Error) -> Vec<String> {
-    let mut causes = Vec::new();
-    let mut previous = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !previous.contains(&text) {
-            causes.push(text.clone());
-        }
-        previous = text;
-        source = cause.source();
-    }
-    causes
 }
 
 /// The parts of the service's error answer, one a line.
@@ -591,7 +573,7 @@ pub(crate) fn one_line(error: &Error) -> String {
             line
         }
         None => std::iter::once(message(error))
-            .chain(causes(error))
+            .chain(error.causes())
             .collect::<Vec<_>>()
             .join(": "),
     }

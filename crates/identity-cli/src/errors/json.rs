@@ -140,7 +140,7 @@ impl JsonError {
         }
         self.request_id = error.request_id().map(str::to_owned);
         self.retry_after_seconds = error.retry_after().map(|wait| wait.as_secs_f64());
-        self.causes = super::causes(error);
+        self.causes = error.causes();
     }
 
     /// One line of JSON, for stderr.
