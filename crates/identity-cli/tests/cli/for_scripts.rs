@@ -109,6 +109,8 @@ fn throttled_says_the_wait_asked_and_no_answer_its_causes() {
         ],
     );
     nothing.expect_code(3);
+    // Not even the opening of a list on stdout.
+    assert_eq!(nothing.stdout, "", "{nothing:#?}");
     let error = json_error(&nothing);
     assert_eq!(error["kind"], "no_answer");
     assert_eq!(error["message"], "ListUsers got no answer");
