@@ -130,11 +130,11 @@ fn no_credentials(missing: &[Setting]) -> String {
 pub(crate) fn credential_hint(credential: &CredentialSent) -> String {
     match credential {
         CredentialSent::AccessToken => format!(
-            "the token refused was the personal access token of {}",
+            "the token refused is the personal access token (from {})",
             ways_to_give(Setting::AccessToken)
         ),
         CredentialSent::TokenFile { path } => format!(
-            "the token refused was read from {} ({})",
+            "the token refused was read from {} (from {})",
             path.display(),
             ways_to_give(Setting::AccessTokenFile)
         ),
@@ -143,9 +143,9 @@ pub(crate) fn credential_hint(credential: &CredentialSent) -> String {
             client_id,
         } => format!(
             "the token refused was granted to the user {username:?} through the client \
-             {client_id:?} (--username, --client-id, FBN_PASSWORD, FBN_CLIENT_SECRET)"
+             {client_id:?} (from --username, --client-id, FBN_PASSWORD and FBN_CLIENT_SECRET)"
         ),
-        other => format!("the token refused was {other}"),
+        other => format!("the token refused is {other}"),
     }
 }
 

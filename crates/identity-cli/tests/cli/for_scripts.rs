@@ -236,7 +236,7 @@ fn a_refused_token_names_the_credential_and_a_refused_grant_is_not_no_answer() {
     assert!(
         wrong_token
             .stderr
-            .contains("the token refused was the personal access token of --access-token"),
+            .contains("the token refused is the personal access token (from --access-token"),
         "{wrong_token:#?}"
     );
     assert!(
