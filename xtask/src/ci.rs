@@ -57,14 +57,24 @@ pub(crate) fn run(_args: &[String]) -> Result<(), String> {
 }
 
 /// `cargo tree -p finbourne-identity --features testing -e normal` names
-/// none of [`NOT_IN_TESTING`]: the emulator comes without its `cli`.
+/// none of [`NOT_IN_TESTING`]: the emulator comes without its `cli`; nor
+/// does the blocking test emulator's (`--features testing,blocking`).
 fn testing_feature_is_lean() -> Result<(), String> {
+    for features in ["testing", "testing,blocking"] {
+        features_are_lean(features)?;
+    }
+    Ok(())
+}
+
+/// `cargo tree -p finbourne-identity --features FEATURES -e normal` names
+/// none of [`NOT_IN_TESTING`].
+fn features_are_lean(features: &str) -> Result<(), String> {
     let args = [
         "tree",
         "-p",
         "finbourne-identity",
         "--features",
-        "testing",
+        features,
         "-e",
         "normal",
         "--prefix",
@@ -98,7 +108,7 @@ fn testing_feature_is_lean() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "finbourne-identity's `testing` feature pulls in {found:?}: its identity-emulator \
+            "finbourne-identity's `{features}` features pull in {found:?}: its identity-emulator \
              must come without the `cli` feature (default-features = false)"
         ))
     }

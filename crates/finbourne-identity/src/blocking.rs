@@ -10,23 +10,23 @@
 //! [`Error::BlockingInAsync`] instead of panicking.
 //!
 //! The operations, their options, the errors and the configuration are the
-//! async client's; a call ends in `.send()` without `.await`, and a streamed
-//! list is an [`Iterator`].
+//! async client's; every call ends in `.send()` without `.await` (the
+//! look-ups by id and the settling of a create included), and a streamed
+//! list is an [`Iterator`]. Any async client becomes a blocking one with
+//! [`IdentityClient::new`], a client over a service of yours or with a
+//! layer of yours ([`with_layer`](crate::IdentityClient::with_layer))
+//! included; the [test emulator](crate::testing) has a blocking form too.
 //!
 //! ```
 //! use finbourne_identity::prelude::*;
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # // An emulator to talk to, on a runtime of its own.
-//! # let runtime = tokio::runtime::Runtime::new()?;
-//! # let emulator = runtime.block_on(identity_emulator::start(identity_emulator::EmulatorConfig {
-//! #     access_tokens: vec!["a-token".into()],
-//! #     ..Default::default()
-//! # }))?;
+//! # fn main() -> Result<(), finbourne_identity::Error> {
+//! # // An emulator to talk to, from sync code.
+//! # let emulator = finbourne_identity::testing::blocking::TestEmulator::start()?;
 //! let client = IdentityClient::builder()
 //!     .environment(false)
 //!     .base_url(emulator.base_url())
-//!     .access_token("a-token")
+//!     .access_token(finbourne_identity::testing::TEST_TOKEN)
 //!     .build_blocking()?;
 //! let users = client.users();
 //!
@@ -38,25 +38,31 @@
 //! for user in users.list_users().stream() {
 //!     println!("{}", user?.login);
 //! }
+//! let found = users.find_users_by_id([ann.id.as_str(), "00u-nobody"]).send()?;
+//! assert_eq!(found.values.map(|users| users.len()), Some(1));
 //! users.delete_user(&ann.id).purge(true).send()?;
 //! # Ok(())
 //! # }
 //! ```
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use http::{Request, Response};
 use identity_models::{
     CreateUserRequest, ListUsersResponse, UpdateUserRequest, UpdateUserSchemaRequest, UserResponse,
 };
+use identity_users::BoxError;
 use identity_users::operation::{
     CreateUser, DeleteUser, ExpirePassword, GetUser, GetUserFromLogin, GetUserSchema,
     ListRunnableUsers, ListUsers, Operation, ResetFactors, ResetPassword, SendActivationEmail,
     UnlockUser, UnsuspendUser, UpdateUser, UpdateUserSchema,
 };
-use tokio::sync::oneshot;
+use tower_layer::Layer;
+use tower_service::Service;
 
+use crate::runtime::Runtime;
 use crate::{DefaultStack, Error, RequestOptions};
 
 /// A blocking client of the FINBOURNE Identity service: the async
@@ -65,116 +71,102 @@ use crate::{DefaultStack, Error, RequestOptions};
 /// Cheap to clone; clones share the runtime, the connection pool and the
 /// token cache. Build one with
 /// [`IdentityClientBuilder::build_blocking`](crate::IdentityClientBuilder::build_blocking),
-/// [`IdentityClient::from_env`] or [`IdentityClient::new`].
+/// [`IdentityClient::from_env`], or from any async client with
+/// [`IdentityClient::new`]. `S` is the tower service the calls go through,
+/// as for the async client: the [`DefaultStack`] unless the client was made
+/// over a service of yours or wrapped with a layer.
+///
+/// ```
+/// use bytes::Bytes;
+/// use finbourne_identity::{BaseUrl, IdentityClient, blocking};
+///
+/// # fn main() -> Result<(), finbourne_identity::Error> {
+/// // A service of yours (here a stub that knows no user), as a blocking client.
+/// let stub = tower::service_fn(|_request: http::Request<Bytes>| async {
+///     let answer = http::Response::builder()
+///         .status(404)
+///         .body(http_body_util::Full::new(Bytes::new()))?;
+///     Ok::<_, http::Error>(answer)
+/// });
+/// let base_url = BaseUrl::parse("https://acme.lusid.com/identity").expect("a URL");
+/// let client = blocking::IdentityClient::new(IdentityClient::from_service(stub, base_url))?;
+/// let error = client.users().get_user("00u1").send().unwrap_err();
+/// assert!(error.is_not_found());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
-pub struct IdentityClient {
-    client: crate::IdentityClient,
+pub struct IdentityClient<S = DefaultStack> {
+    client: crate::IdentityClient<S>,
     runtime: Runtime,
 }
 
 impl IdentityClient {
-    /// The async client's calls, on a background runtime of their own.
-    pub fn new(client: crate::IdentityClient) -> Result<Self, Error> {
-        Ok(Self {
-            client,
-            runtime: Runtime::start()?,
-        })
-    }
-
     /// A client configured as [`IdentityClient::from_env`](crate::IdentityClient::from_env).
     pub fn from_env() -> Result<Self, Error> {
         Self::new(crate::IdentityClient::from_env()?)
     }
 
+    /// The throttle's pace now, and counts of what it has seen (see
+    /// [`IdentityClient::throttle`](crate::IdentityClient::throttle)).
+    pub fn throttle(&self) -> crate::ThrottleSnapshot {
+        self.client.throttle()
+    }
+}
+
+impl<S: Clone> IdentityClient<S> {
+    /// The async client's calls, on a background runtime of their own.
+    pub fn new(client: crate::IdentityClient<S>) -> Result<Self, Error> {
+        Ok(Self::on(client, Runtime::start()?))
+    }
+
+    /// The async client's calls, on `runtime`.
+    pub(crate) fn on(client: crate::IdentityClient<S>, runtime: Runtime) -> Self {
+        Self { client, runtime }
+    }
+
     /// The Users operations.
-    pub fn users(&self) -> Users<'_> {
+    pub fn users(&self) -> Users<'_, S> {
         Users { client: self }
     }
 
     /// The async client underneath.
-    pub fn as_async(&self) -> &crate::IdentityClient {
+    pub fn as_async(&self) -> &crate::IdentityClient<S> {
         &self.client
     }
-}
 
-/// The tokio runtime of a blocking client, on its own thread; stopped when
-/// the last clone is dropped (on that thread, so that a client dropped in
-/// async code does not panic).
-#[derive(Clone, Debug)]
-struct Runtime(Arc<RuntimeThread>);
-
-#[derive(Debug)]
-struct RuntimeThread {
-    handle: tokio::runtime::Handle,
-    stop: Mutex<Option<oneshot::Sender<()>>>,
-}
-
-impl Runtime {
-    fn start() -> Result<Self, Error> {
-        let (started, handle) = std::sync::mpsc::channel();
-        let (stop, stopped) = oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("finbourne-identity-blocking".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build();
-                match runtime {
-                    Ok(runtime) => {
-                        let _ = started.send(Ok(runtime.handle().clone()));
-                        runtime.block_on(async {
-                            let _ = stopped.await;
-                        });
-                    }
-                    Err(error) => {
-                        let _ = started.send(Err(error));
-                    }
-                }
-            })
-            .map_err(Error::Runtime)?;
-        let handle = handle
-            .recv()
-            .map_err(|_| Error::Runtime(std::io::Error::other("the runtime thread ended")))?
-            .map_err(Error::Runtime)?;
-        Ok(Self(Arc::new(RuntimeThread {
-            handle,
-            stop: Mutex::new(Some(stop)),
-        })))
-    }
-
-    /// Runs `future` to its end on the runtime, the calling thread waiting.
-    fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsync);
-        }
-        Ok(self.0.handle.block_on(future))
-    }
-}
-
-impl Drop for RuntimeThread {
-    fn drop(&mut self) {
-        let stop = self
-            .stop
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(stop) = stop {
-            let _ = stop.send(());
+    /// Wraps the whole stack in a layer of yours, as
+    /// [`IdentityClient::with_layer`](crate::IdentityClient::with_layer)
+    /// does; the runtime stays the same.
+    pub fn with_layer<L: Layer<S>>(self, layer: L) -> IdentityClient<L::Service>
+    where
+        L::Service: Clone,
+    {
+        IdentityClient {
+            client: self.client.with_layer(layer),
+            runtime: self.runtime,
         }
     }
 }
 
 /// The Users operations of a blocking client.
-#[derive(Clone, Copy, Debug)]
-pub struct Users<'a> {
-    client: &'a IdentityClient,
+#[derive(Debug)]
+pub struct Users<'a, S = DefaultStack> {
+    client: &'a IdentityClient<S>,
 }
+
+impl<S> Clone for Users<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Users<'_, S> {}
 
 /// One call of the operation `O`, ready to send.
 #[must_use = "a call does nothing until it is sent: `.send()`"]
-pub struct Call<O> {
-    call: identity_users::Call<DefaultStack, O, Error>,
+pub struct Call<O, S = DefaultStack> {
+    call: identity_users::Call<S, O, Error>,
     runtime: Runtime,
 }
 
@@ -182,10 +174,10 @@ pub struct Call<O> {
 /// blocking call: `name(arguments) -> Operation`.
 macro_rules! operations {
     ($($(#[$doc:meta])* $name:ident($($arg:ident: $type:ty),*) -> $operation:ident;)*) => {
-        impl Users<'_> {
+        impl<S: Clone> Users<'_, S> {
             $(
                 $(#[$doc])*
-                pub fn $name(&self, $($arg: $type),*) -> Call<$operation> {
+                pub fn $name(&self, $($arg: $type),*) -> Call<$operation, S> {
                     Call {
                         call: self.client.client.users().$name($($arg),*),
                         runtime: self.client.runtime.clone(),
@@ -229,35 +221,36 @@ operations! {
     update_user_schema(schema: &UpdateUserSchemaRequest) -> UpdateUserSchema;
 }
 
-impl Users<'_> {
+impl<S: Clone> Users<'_, S> {
     /// FindUsersById: looks users up by id, any number of them (split into
-    /// requests of 50 and merged).
-    pub fn find_users_by_id<I>(&self, ids: I) -> Result<ListUsersResponse, Error>
+    /// requests of 50 and merged), as the async
+    /// [`find_users_by_id`](crate::UsersApi::find_users_by_id).
+    pub fn find_users_by_id<I>(&self, ids: I) -> FindUsers<S>
     where
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        let find = self.client.client.users().find_users_by_id(ids);
-        self.client.runtime.block_on(find.send())?
+        FindUsers {
+            find: self.client.client.users().find_users_by_id(ids),
+            runtime: self.client.runtime.clone(),
+        }
     }
 
-    /// Settles a CreateUser of unknown outcome by its login: the user if it
-    /// was created, `None` if not (see [`crate::SettleCreateUser`]).
-    pub fn settle_create_user(
-        &self,
-        user: &CreateUserRequest,
-    ) -> Result<Option<UserResponse>, Error> {
-        let settle = self.client.client.users().settle_create_user(user);
-        self.client.runtime.block_on(settle.send())?
+    /// Settles a CreateUser of unknown outcome by its login: `.send()`
+    /// answers the user if it was created, `None` if not (see
+    /// [`crate::SettleCreateUser`]).
+    pub fn settle_create_user(&self, user: &CreateUserRequest) -> SettleCreateUser<S> {
+        SettleCreateUser {
+            settle: self.client.client.users().settle_create_user(user),
+            runtime: self.client.runtime.clone(),
+        }
     }
 }
 
-impl<O: Operation> Call<O> {
+impl<O: Operation, S> Call<O, S> {
     fn map(
         self,
-        change: impl FnOnce(
-            identity_users::Call<DefaultStack, O, Error>,
-        ) -> identity_users::Call<DefaultStack, O, Error>,
+        change: impl FnOnce(identity_users::Call<S, O, Error>) -> identity_users::Call<S, O, Error>,
     ) -> Self {
         Self {
             call: change(self.call),
@@ -269,42 +262,60 @@ impl<O: Operation> Call<O> {
     pub fn options(self, options: RequestOptions) -> Self {
         self.map(|call| call.options(options))
     }
+}
 
+impl<O, S, B> Call<O, S>
+where
+    O: Operation,
+    S: Service<Request<Bytes>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
     /// Sends the call and decodes the answer, the calling thread waiting.
     pub fn send(self) -> Result<O::Output, Error> {
         self.runtime.block_on(self.call.send())?
     }
 }
 
-impl Call<GetUser> {
+impl<S> Call<GetUser, S> {
     /// Fills the `roles` of the answer (`includeRoles`).
     pub fn include_roles(self, include: bool) -> Self {
         self.map(|call| call.include_roles(include))
     }
 }
 
-impl Call<DeleteUser> {
+impl<S> Call<DeleteUser, S> {
     /// Removes every trace of the user instead of de-provisioning it (`purge`).
     pub fn purge(self, purge: bool) -> Self {
         self.map(|call| call.purge(purge))
     }
 }
 
-impl Call<CreateUser> {
+impl<S> Call<CreateUser, S> {
     /// Answers only once the new user is visible in ListUsers (`waitForReindex`).
     pub fn wait_for_reindex(self, wait: bool) -> Self {
         self.map(|call| call.wait_for_reindex(wait))
     }
 }
 
-impl Call<ListUsers> {
+impl<S> Call<ListUsers, S> {
     /// Also lists the users deleted without purge (`includeDeactivated`).
     pub fn include_deactivated(self, include: bool) -> Self {
         self.map(|call| call.include_deactivated(include))
     }
 }
 
-impl<O: Operation<Output = Vec<UserResponse>> + 'static> Call<O> {
+impl<O, S, B> Call<O, S>
+where
+    O: Operation<Output = Vec<UserResponse>> + 'static,
+    S: Service<Request<Bytes>, Response = Response<B>> + Send + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     /// The users one by one as they arrive (ListUsers, ListRunnableUsers),
     /// memory not growing with the domain, bounded as the async
     /// [`stream`](identity_users::Call::stream) is; an error ends the
@@ -315,6 +326,78 @@ impl<O: Operation<Output = Vec<UserResponse>> + 'static> Call<O> {
             runtime: self.runtime,
             ended: false,
         }
+    }
+}
+
+/// A FindUsersById call for any number of ids, ready to send (see the async
+/// [`FindUsers`](crate::FindUsers)).
+#[must_use = "a call does nothing until it is sent: `.send()`"]
+pub struct FindUsers<S = DefaultStack> {
+    find: identity_users::FindUsers<S, Error>,
+    runtime: Runtime,
+}
+
+impl<S: Clone> FindUsers<S> {
+    /// How many requests run at once (at least 1; default 4).
+    pub fn concurrency(self, requests: usize) -> Self {
+        Self {
+            find: self.find.concurrency(requests),
+            runtime: self.runtime,
+        }
+    }
+
+    /// Per-call options, applied to each request.
+    pub fn options(self, options: RequestOptions) -> Self {
+        Self {
+            find: self.find.options(options),
+            runtime: self.runtime,
+        }
+    }
+}
+
+impl<S, B> FindUsers<S>
+where
+    S: Service<Request<Bytes>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    /// Sends the requests and merges their answers, the calling thread
+    /// waiting.
+    pub fn send(self) -> Result<ListUsersResponse, Error> {
+        self.runtime.block_on(self.find.send())?
+    }
+}
+
+/// The settling of a CreateUser of unknown outcome, ready to send (see the
+/// async [`SettleCreateUser`](crate::SettleCreateUser)).
+#[must_use = "a call does nothing until it is sent: `.send()`"]
+pub struct SettleCreateUser<S = DefaultStack> {
+    settle: identity_users::SettleCreateUser<S, Error>,
+    runtime: Runtime,
+}
+
+impl<S> SettleCreateUser<S> {
+    /// Per-call options, applied to each look-up.
+    pub fn options(self, options: RequestOptions) -> Self {
+        Self {
+            settle: self.settle.options(options),
+            runtime: self.runtime,
+        }
+    }
+}
+
+impl<S, B> SettleCreateUser<S>
+where
+    S: Service<Request<Bytes>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    /// Looks the login up, the calling thread waiting: the user if it was
+    /// created, `None` if not.
+    pub fn send(self) -> Result<Option<UserResponse>, Error> {
+        self.runtime.block_on(self.settle.send())?
     }
 }
 
@@ -349,8 +432,20 @@ impl std::fmt::Debug for UserStream {
     }
 }
 
-impl<O> std::fmt::Debug for Call<O> {
+impl<O, S> std::fmt::Debug for Call<O, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call").finish_non_exhaustive()
+    }
+}
+
+impl<S> std::fmt::Debug for FindUsers<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FindUsers").finish_non_exhaustive()
+    }
+}
+
+impl<S> std::fmt::Debug for SettleCreateUser<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SettleCreateUser").finish_non_exhaustive()
     }
 }

@@ -37,6 +37,16 @@
 //! # }
 //! ```
 //!
+//! # Handling errors
+//!
+//! Every call fails with one [`Error`]; [`Error::kind`] is the one value to
+//! `match` on ([`ErrorKind`]: not found, already exists, validation,
+//! throttled, outcome unknown, no answer, ...), each kind with its `is_*()`
+//! question, and the service's error codes have names ([`ErrorCode`]). The
+//! README's "Handling errors" has a `match` to copy. `Debug` prints the
+//! message and its causes, as anyhow does, so that `fn main() -> Result<(),
+//! finbourne_identity::Error>` ends with a message a person can act on.
+//!
 //! # A CreateUser of unknown outcome
 //!
 //! CreateUser is never sent twice by the SDK after its request may have
@@ -92,9 +102,13 @@
 //! # Cargo features
 //!
 //! - `blocking`: [`blocking::IdentityClient`], the same client called
-//!   without `.await`, for code that is not async.
+//!   without `.await`, for code that is not async (over any service, a
+//!   layered client's too).
 //! - `testing`: [`testing::TestEmulator`], an in-process emulator and
-//!   clients of it, for the tests of programs that use the SDK.
+//!   clients of it, for the tests of programs that use the SDK (with
+//!   `blocking`, [`testing::blocking::TestEmulator`] starts from sync code).
+//!   It brings the emulator's library alone: no command-line parser, no log
+//!   subscriber.
 //! - `metrics`: request durations, retries, retry-budget exhaustion and
 //!   token fetches on the `metrics` facade (see `identity_transport::metrics`).
 //!
@@ -115,6 +129,8 @@ mod builder;
 mod client;
 mod error;
 pub mod prelude;
+#[cfg(feature = "blocking")]
+mod runtime;
 pub mod stack;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

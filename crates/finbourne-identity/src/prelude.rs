@@ -2,6 +2,6 @@
 
 pub use crate::{Error, ErrorKind, IdentityClient, RequestOptions};
 pub use identity_models::{
-    CreateUserRequest, RoleId, UpdateUserRequest, UpdateUserSchemaRequest, UserResponse,
+    CreateUserRequest, ErrorCode, RoleId, UpdateUserRequest, UpdateUserSchemaRequest, UserResponse,
     UserSchemaProperty, UserStatus, UserType,
 };

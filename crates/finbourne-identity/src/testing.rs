@@ -7,6 +7,9 @@
 //! in production: a test of your code exercises the SDK's retries,
 //! timeouts and errors against a faithful service, not a mock of it.
 //!
+//! Code that is not async starts [`blocking::TestEmulator`] instead (with
+//! the `blocking` feature): no runtime of the caller's, blocking clients.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use finbourne_identity::testing::{Fault, FaultRule, FaultWhen, TestEmulator};
@@ -38,6 +41,10 @@ use identity_emulator::{Emulator, EmulatorConfig, EmulatorError};
 use identity_models::{CreateUserRequest, UserResponse, UserStatus};
 
 use crate::{Error, IdentityClient, IdentityClientBuilder};
+
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 
 pub use identity_emulator::{Fault, FaultRule, FaultWhen, RecordedRequest};
 

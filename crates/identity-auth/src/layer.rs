@@ -19,6 +19,12 @@
 //! # }
 //! ```
 //!
+//! A 401 it hands back carries a
+//! [`CredentialSent`](identity_call::CredentialSent) in its extensions,
+//! naming the credential whose token was refused (a personal access token,
+//! a token file, the password grant's user), never the token: the call's
+//! error says it.
+//!
 //! A token never goes over plain `http://` to a host that is not this
 //! machine, unless [`AuthLayer::allow_insecure_http`] says so: such a call
 //! fails with [`AuthError::InsecureTarget`] before anything is sent, so a
@@ -161,19 +167,30 @@ where
     }
     tokens.invalidate_if(&sent);
     let Some(mut replay) = replay else {
-        return Ok(response);
+        return Ok(refused(response, &tokens));
     };
     let current = by_deadline(deadline, &tokens).await?;
     if current.header_value() == sent.header_value() {
         // The provider gave the same token again (a personal access
         // token): a replay would be refused the same way.
-        return Ok(response);
+        return Ok(refused(response, &tokens));
     }
     drop(response);
     tracing::debug!("replaying a request refused with 401 with a new token");
     set_bearer(&mut replay, &current);
     let service = service.ready().await.map_err(Into::into)?;
-    service.call(replay).await.map_err(Into::into)
+    let response = service.call(replay).await.map_err(Into::into)?;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        return Ok(refused(response, &tokens));
+    }
+    Ok(response)
+}
+
+/// A 401 handed back, marked with the credential whose token it refused
+/// ([`CredentialSent`](identity_call::CredentialSent)), for the call's error to name.
+fn refused<B>(mut response: Response<B>, tokens: &TokenCache) -> Response<B> {
+    tokens.credential().set_on(&mut response);
+    response
 }
 
 /// A token of `tokens`, unless the call's `deadline` passes first (the

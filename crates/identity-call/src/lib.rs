@@ -11,8 +11,10 @@
 //! One value crosses from one layer's crate to another's: the call's
 //! [`Deadline`], set by the total-timeout layer (transport) and read by
 //! whoever must stop waiting at it, the auth layer among them. It is
-//! defined here, once, as is the mark that the retry layer puts on an
-//! answer for `identity-users` to read, [`ReplayedAfterUnknownOutcome`].
+//! defined here, once, as are the marks that layers put on an answer for
+//! `identity-users` to read: the retry layer's
+//! [`ReplayedAfterUnknownOutcome`], and the auth layer's [`CredentialSent`]
+//! on a 401 (which credential was refused).
 //! What a layer tells only the layers of its own crate (an attempt's
 //! number) stays in that crate.
 //!
@@ -40,6 +42,7 @@
 //! assert_eq!(RequestOptions::of(&request).get_rate_limit_retries(), Some(0));
 //! ```
 
+mod credential;
 mod deadline;
 mod loopback;
 mod outcome;
@@ -48,6 +51,7 @@ mod retry_after;
 use std::fmt;
 use std::time::Duration;
 
+pub use credential::CredentialSent;
 pub use deadline::Deadline;
 pub use loopback::is_loopback;
 pub use outcome::{Failure, Outcome};

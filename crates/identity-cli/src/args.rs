@@ -45,7 +45,9 @@ pub(crate) struct Cli {
 #[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// Print the service's answer as JSON on stdout (an array for lists,
-    /// nothing for commands without an answer).
+    /// nothing for commands without an answer), and a failure as one JSON
+    /// object on stderr (kind, exit_code, message, status, code,
+    /// request_id, retry_after_seconds, ...).
     #[arg(long, global = true)]
     pub(crate) json: bool,
 

@@ -18,6 +18,13 @@
 //! escaped whole as it is put in, with
 //! [`escape::untrusted`]: no control character of
 //! it reaches the terminal, and no line break of it can fake a line.
+//!
+//! The report speaks the command line's language: a setting is named by its
+//! flag and variable ([`wording`]), never by the SDK's builder call. With
+//! `--json` it is one JSON object on stderr instead ([`json`]).
+
+mod json;
+pub(crate) mod wording;
 
 use std::fmt::Write as _;
 use std::io;
@@ -28,6 +35,7 @@ use finbourne_identity::{ApiError, Error, ErrorKind, ValidationErrors};
 #[cfg(feature = "emulator")]
 use identity_emulator::EmulatorError;
 
+use self::json::JsonError;
 use crate::escape::{self, untrusted};
 
 /// The process's exit codes: the one table of every command.
@@ -101,6 +109,25 @@ impl Exit {
             Exit::ChangesPending => 10,
             Exit::Interrupted => 130,
             Exit::ClosedPipe => 141,
+        }
+    }
+
+    /// The code's name, for the `kind` of a JSON error (`not_found`).
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::Refused => "refused",
+            Exit::Usage => "usage",
+            Exit::NoAnswer => "no_answer",
+            Exit::NotFound => "not_found",
+            Exit::AlreadyExists => "already_exists",
+            Exit::Throttled => "throttled",
+            Exit::OutcomeUnknown => "outcome_unknown",
+            Exit::LocalFile => "local_file",
+            Exit::SomeLinesFailed => "some_lines_failed",
+            Exit::ChangesPending => "changes_pending",
+            Exit::Interrupted => "interrupted",
+            Exit::ClosedPipe => "closed_pipe",
         }
     }
 
@@ -221,6 +248,17 @@ pub(crate) enum CliError {
     /// A signal (its name: SIGINT, SIGTERM, SIGHUP) stopped the command
     /// before it was done.
     Interrupted(&'static str),
+    /// The command line is not one `fbn-identity` takes (clap's message).
+    BadUsage(String),
+    /// A failure, and what the command found out about it (the user who
+    /// has the login a create was refused): a line of the report, the
+    /// `note` of the JSON object.
+    Noted {
+        /// The failure.
+        source: Box<CliError>,
+        /// What was found out.
+        note: String,
+    },
     /// The command did its work and has already reported what failed
     /// (e.g. some lines of an import, some ids of `users get`): exit with
     /// this code and no more to say.
@@ -240,17 +278,25 @@ impl From<io::Error> for CliError {
 }
 
 impl CliError {
+    /// This failure, with what the command found out about it.
+    pub(crate) fn noted(self, note: String) -> Self {
+        Self::Noted {
+            source: Box::new(self),
+            note,
+        }
+    }
+
     /// The process's exit code for this failure.
     pub(crate) fn exit(&self) -> Exit {
         match self {
             Self::Sdk(error) => exit_of(error),
-            Self::Invalid { .. } | Self::BadInput { .. } => Exit::Usage,
+            Self::Invalid { .. } | Self::BadInput { .. } | Self::BadUsage(_) => Exit::Usage,
             Self::Output(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::ClosedPipe,
             #[cfg(feature = "emulator")]
             Self::Emulator(error) => emulator_exit(error),
             #[cfg(not(feature = "emulator"))]
             Self::WithoutEmulator => Exit::Usage,
-            Self::Stopped { source, .. } => source.exit(),
+            Self::Stopped { source, .. } | Self::Noted { source, .. } => source.exit(),
             Self::Reported(exit) => *exit,
             Self::OutcomeUnknown { .. } => Exit::OutcomeUnknown,
             Self::Interrupted(_) => Exit::Interrupted,
@@ -264,7 +310,7 @@ impl CliError {
     pub(crate) fn is_closed_pipe(&self) -> bool {
         match self {
             Self::Output(error) => error.kind() == io::ErrorKind::BrokenPipe,
-            Self::Stopped { source, .. } => source.is_closed_pipe(),
+            Self::Stopped { source, .. } | Self::Noted { source, .. } => source.is_closed_pipe(),
             _ => false,
         }
     }
@@ -337,30 +383,39 @@ impl CliError {
                 report
             }
             Self::Interrupted(signal) => format!("error: interrupted ({signal})\n"),
+            Self::BadUsage(message) => format!("error: {message}\n"),
+            Self::Noted { source, note } => {
+                format!("{}  {}\n", source.report(), untrusted(note))
+            }
             Self::Reported(_) => String::new(),
         }
     }
 
-    /// Prints the report on stderr and gives the exit code.
-    pub(crate) fn into_exit_code(self) -> ExitCode {
-        let report = self.report();
+    /// Prints the report on stderr (with `json`, the one JSON object of
+    /// [`JsonError`]) and gives the exit code.
+    pub(crate) fn into_exit_code(self, json: bool) -> ExitCode {
+        let report = match JsonError::of(&self).filter(|_| json) {
+            Some(object) => object.line(),
+            None => crate::color::paint(&escape::lines(&self.report())),
+        };
         if !report.is_empty() {
-            crate::output::print_stderr(&crate::color::paint(&escape::lines(&report)));
+            crate::output::print_stderr(&report);
         }
         ExitCode::from(self.exit())
     }
 }
 
-/// The exit code of an SDK error: by what the service answered, when it
-/// answered.
+/// The exit code of an SDK error: its kind, one code each.
 pub(crate) fn exit_of(error: &Error) -> Exit {
     match error.kind() {
         ErrorKind::Config | ErrorKind::InvalidInput => Exit::Usage,
         ErrorKind::NoAnswer => Exit::NoAnswer,
         ErrorKind::Throttled => Exit::Throttled,
+        ErrorKind::NotFound => Exit::NotFound,
+        ErrorKind::AlreadyExists => Exit::AlreadyExists,
+        ErrorKind::OutcomeUnknown => Exit::OutcomeUnknown,
         // A token file that cannot be used is the configuration's fault.
         ErrorKind::Auth if error.auth().is_some_and(is_token_file_error) => Exit::Usage,
-        ErrorKind::Api => error.api().map_or(Exit::Refused, exit_of_answer),
         _ => Exit::Refused,
     }
 }
@@ -376,30 +431,6 @@ fn is_token_file_error(error: &AuthError) -> bool {
     )
 }
 
-/// The exit code of an error answer.
-fn exit_of_answer(api: &ApiError) -> Exit {
-    if is_already_exists(api) {
-        return Exit::AlreadyExists;
-    }
-    match api.status.as_u16() {
-        404 => Exit::NotFound,
-        429 => Exit::Throttled,
-        // The service's own 503 (its problem details, or a Retry-After) is
-        // a throttle; a gateway's bare 503 is not known to be one.
-        503 if api.problem.is_some() || api.retry_after().is_some() => Exit::Throttled,
-        _ => Exit::Refused,
-    }
-}
-
-/// The service's code for "the user already exists".
-const ALREADY_EXISTS: i32 = 658;
-
-/// Whether the answer is the service's "already exists": its code 658, or
-/// a 409.
-pub(crate) fn is_already_exists(api: &ApiError) -> bool {
-    api.code() == Some(ALREADY_EXISTS) || api.status.as_u16() == 409
-}
-
 /// The exit code of an emulator failure: usage when it could not start as
 /// configured (address, credentials, limits, state file, fault rules),
 /// refused otherwise.
@@ -413,31 +444,35 @@ fn emulator_exit(error: &EmulatorError) -> Exit {
 }
 
 /// An SDK error for stderr: for an error answer its status, title, detail,
-/// code, each field error and the request id; otherwise the message and
-/// its causes.
+/// code, each field error and the request id; otherwise the message (a
+/// configuration error's in flags and variables) and its causes.
 fn sdk_report(error: &Error) -> String {
     let mut report = String::new();
     match error.api() {
         Some(api) => push_api_error(&mut report, api),
         None => {
-            let _ = writeln!(report, "error: {}", untrusted(&error.to_string()));
-            let mut source = std::error::Error::source(error);
-            let mut previous = error.to_string();
-            while let Some(cause) = source {
-                let text = cause.to_string();
-                // Skip a cause that only repeats what was already said.
-                if !previous.contains(&text) {
-                    let _ = writeln!(report, "  caused by: {}", untrusted(&text));
-                }
-                previous = text;
-                source = cause.source();
+            let _ = writeln!(report, "error: {}", untrusted(&message(error)));
+            for cause in error.causes() {
+                let _ = writeln!(report, "  caused by: {}", untrusted(&cause));
             }
         }
     }
-    if let Some(id) = error.request_id().filter(|_| error.api().is_none()) {
-        let _ = writeln!(report, "  request id: {}", untrusted(id));
+    if let Some(AuthError::InsecureTarget { .. }) = error.auth() {
+        let _ = writeln!(
+            report,
+            "  allow it with --allow-insecure-http (or FBN_ALLOW_INSECURE_HTTP=true): tokens then \
+             travel in clear text"
+        );
     }
     report
+}
+
+/// The message of an SDK error, in the command line's words.
+fn message(error: &Error) -> String {
+    match error {
+        Error::Config(config) => wording::config_message(config),
+        other => other.to_string(),
+    }
 }
 
 /// The parts of the service's error answer, one a line.
@@ -466,6 +501,13 @@ pub(crate) fn push_api_error(report: &mut String, api: &ApiError) {
             report,
             "  the service asked to wait {} before trying again",
             finbourne_identity::layers::call::Seconds(wait)
+        );
+    }
+    if let Some(credential) = &api.credential {
+        let _ = writeln!(
+            report,
+            "  {}",
+            untrusted(&wording::credential_hint(credential))
         );
     }
     if api.follows_unknown_outcome() {
@@ -530,7 +572,10 @@ pub(crate) fn one_line(error: &Error) -> String {
             }
             line
         }
-        None => error.to_string(),
+        None => std::iter::once(message(error))
+            .chain(error.causes())
+            .collect::<Vec<_>>()
+            .join(": "),
     }
 }
 
@@ -571,12 +616,65 @@ mod tests {
             "the service's own 503"
         );
         assert_eq!(
-            exit_of(&answered(503, "<html>")),
+            exit_of(&answered_by("GetUser", 503, "<html>", false)),
             Exit::Refused,
-            "a gateway's"
+            "a gateway's, to a read"
+        );
+        assert_eq!(
+            exit_of(&answered_by("CreateUser", 502, "<html>", false)),
+            Exit::OutcomeUnknown,
+            "a gateway's, to a change"
         );
         assert_eq!(exit_of(&answered(400, &problem(400, 157))), Exit::Refused);
+        assert_eq!(exit_of(&answered(401, "")), Exit::Refused);
         assert_eq!(exit_of(&answered(500, "")), Exit::Refused);
+    }
+
+    #[test]
+    fn with_json_an_error_is_one_object_with_the_same_keys_always() {
+        let problem = serde_json::json!({
+            "name": "UserNotFound", "code": 657, "status": 404,
+            "title": "User does not exist", "detail": "no \u{1b}[2J user",
+        });
+        let json = JsonError::of(&CliError::Sdk(answered(404, &problem.to_string()))).unwrap();
+        let line = json.line();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["kind"], "not_found");
+        assert_eq!(value["exit_code"], 4);
+        assert_eq!(value["status"], 404);
+        assert_eq!(value["code"], 657);
+        assert_eq!(value["operation"], "GetUser");
+        assert_eq!(value["request_id"], "req\t1");
+        // The service's text exact in the value, no control character raw
+        // in the line.
+        assert_eq!(value["detail"], "no \u{1b}[2J user");
+        assert!(!line.trim_end().chars().any(char::is_control), "{line}");
+        assert_eq!(value["message"], "GetUser failed: 404 Not Found");
+
+        let mut errors = ValidationErrors::new();
+        errors.add("lastName", "too short");
+        let invalid = JsonError::of(&CliError::Invalid {
+            what: "the user".into(),
+            errors,
+        })
+        .unwrap();
+        let value: serde_json::Value = serde_json::from_str(&invalid.line()).unwrap();
+        let keys = |value: &serde_json::Value| {
+            value
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let first: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(keys(&value), keys(&first));
+        assert_eq!(value["kind"], "usage");
+        assert_eq!(value["field_errors"]["lastName"][0], "too short");
+        assert_eq!(value["status"], serde_json::Value::Null);
+        // Nothing more to say: no object.
+        assert!(JsonError::of(&CliError::Reported(Exit::SomeLinesFailed)).is_none());
     }
 
     #[test]
@@ -616,15 +714,23 @@ mod tests {
     }
 
     /// A facade error for an answer of GetUser with `body` (problem details
-    /// when it is a JSON problem).
+    /// when it is a JSON problem), from the service (its request id).
     fn answered(status: u16, body: &str) -> Error {
+        answered_by("GetUser", status, body, true)
+    }
+
+    /// A facade error for an answer of `operation`, with the service's
+    /// request id or without (a gateway's).
+    fn answered_by(operation: &'static str, status: u16, body: &str, request_id: bool) -> Error {
         let mut headers = http::HeaderMap::new();
-        headers.insert(
-            "lusid-meta-requestId",
-            http::HeaderValue::from_static("req\t1"),
-        );
+        if request_id {
+            headers.insert(
+                "lusid-meta-requestId",
+                http::HeaderValue::from_static("req\t1"),
+            );
+        }
         let api = ApiError::new(
-            "GetUser",
+            operation,
             http::StatusCode::from_u16(status).unwrap(),
             headers,
             body.as_bytes().to_vec().into(),

@@ -53,7 +53,10 @@ const LOGGED_CRATES: &[&str] = &[
 ];
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,8 +71,37 @@ fn main() -> ExitCode {
     let Cli { global, command } = cli;
     match runtime.block_on(commands::run(command, &global)) {
         Ok(()) => ExitCode::from(errors::Exit::Success),
-        Err(error) => CliError::into_exit_code(error),
+        Err(error) => error.into_exit_code(global.json),
     }
+}
+
+/// A command line clap refused: its own report and exit code (2; 0 for
+/// `--help` and `--version`), or with `--json` among the arguments, one
+/// JSON error on stderr as for every other failure.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !json || shown {
+        error.exit()
+    }
+    // clap's own text, without its styling, as the message.
+    let text = error.render().to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    CliError::BadUsage(message).into_exit_code(true)
 }
 
 /// Logs to stderr: the SDK's crates at debug (`-v`) or trace (`-vv`);

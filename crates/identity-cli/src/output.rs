@@ -75,7 +75,8 @@ impl Output {
     /// A streamed list of users, printed as it arrives (see the module's
     /// documentation); a failure part-way ends it after the users before it
     /// (a JSON array is then left unclosed, so that no JSON reader takes it
-    /// for the whole list).
+    /// for the whole list). A failure before the first user prints nothing
+    /// on stdout.
     pub(crate) async fn user_stream(
         self,
         users: impl Stream<Item = Result<UserResponse, finbourne_identity::Error>>,
@@ -85,9 +86,6 @@ impl Output {
         let mut count = 0_usize;
         let mut chunk = Vec::new();
         let mut failure = None;
-        if self.json {
-            out.write_all(b"[")?;
-        }
         while let Some(user) = users.next().await {
             let user = match user {
                 Ok(user) => user,
@@ -97,7 +95,7 @@ impl Output {
                 }
             };
             if self.json {
-                out.write_all(if count == 0 { b"\n  " } else { b",\n  " })?;
+                out.write_all(if count == 0 { b"[\n  " } else { b",\n  " })?;
                 let mut element = Vec::new();
                 escape::write_json(&mut element, &user, true)?;
                 // Indented as an element of a pretty array: the JSON's
@@ -120,7 +118,7 @@ impl Output {
         }
         if self.json {
             if failure.is_none() {
-                out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+                out.write_all(if count == 0 { b"[]\n" } else { b"\n]\n" })?;
             }
         } else if !chunk.is_empty() || (count == 0 && failure.is_none()) {
             out.write_all(escape::lines(&format!("{}\n", users_table(&chunk))).as_bytes())?;

@@ -40,6 +40,8 @@
 //! - [`UserStatus`] and [`UserType`] keep values they do not know in
 //!   `Other(String)` and write them back unchanged.
 //! - [`TemporaryPassword`]'s `Debug` output hides the password.
+//! - The service's error codes have names: [`ErrorCode`] (`658` is
+//!   [`ErrorCode::UserAlreadyExists`]), keeping any other number.
 //!
 //! # Datetimes
 //!
@@ -59,6 +61,7 @@
 //! [`is_valid_user_id`] checks a user id before it goes into a path.
 
 mod datetime;
+mod error_code;
 mod link;
 mod list;
 mod open_enum;
@@ -72,6 +75,7 @@ mod user_status;
 mod user_type;
 mod validation;
 
+pub use error_code::ErrorCode;
 pub use link::Link;
 pub use list::{ErrorDetail, ListUsersResponse, UserSummary};
 pub use password::TemporaryPassword;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
+
 /// The body the service sends with an error status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,6 +33,14 @@ pub struct LusidProblemDetails {
     /// The HTTP status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<i32>,
+}
+
+impl LusidProblemDetails {
+    /// The service's error code, by name ([`ErrorCode::Other`] for a number
+    /// it does not document).
+    pub fn error_code(&self) -> ErrorCode {
+        ErrorCode::from(self.code)
+    }
 }
 
 /// The body of a 400: the problem plus the messages of each invalid field.

@@ -15,7 +15,9 @@ use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
-use identity_call::{Deadline, ReplayedAfterUnknownOutcome, RequestOptions, StreamedAnswer};
+use identity_call::{
+    CredentialSent, Deadline, ReplayedAfterUnknownOutcome, RequestOptions, StreamedAnswer,
+};
 use tower_service::Service;
 
 use crate::UsersApi;
@@ -221,8 +223,10 @@ where
             MAX_ERROR_BODY_BYTES,
         )
         .await?;
+        let credential = parts.extensions.get::<CredentialSent>().cloned();
         let mut error = ApiError::new(name, parts.status, parts.headers, body);
         error.after_unknown_outcome = replayed;
+        error.credential = credential;
         if replayed
             && let Some((rule, user, options)) = check
             && rule.is(&error)

@@ -1,9 +1,10 @@
 //! What can go wrong with a call, from bad input to the service's answer.
 //!
 //! [`Error`] says which stage failed: the input was refused before any
-//! request ([`Error::InvalidInput`]), the service stack gave no answer
-//! ([`Error::Service`], whose source is the stack's own error, e.g. a
-//! transport or auth error), the answer's body could not be read
+//! request ([`Error::InvalidInput`]), the service stack failed the call
+//! without an answer of the service ([`Error::Service`], whose source is the
+//! stack's own error, e.g. a transport or auth error: it says what failed,
+//! a connection, a timeout, a token endpoint's refusal), the answer's body could not be read
 //! ([`Error::Body`]) or decoded ([`Error::Decode`], or
 //! [`Error::ElementTooLarge`] for one user of a streamed list), or the service answered
 //! with an error status ([`Error::Api`], an [`ApiError`] with everything the
@@ -13,8 +14,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use identity_call::{Outcome, REQUEST_ID_HEADER};
-use identity_models::{LusidProblemDetails, LusidValidationProblemDetails};
+use identity_call::{CredentialSent, Outcome, REQUEST_ID_HEADER};
+use identity_models::{ErrorCode, LusidProblemDetails, LusidValidationProblemDetails};
 
 /// The boxed error of a tower service: what the stack below may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -53,8 +54,10 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// The service stack gave no answer (connection, timeout, auth...).
-    #[error("{operation} got no answer")]
+    /// The service stack failed the call without an answer of the service
+    /// (a connection, a timeout, no token, a layer's refusal): its source
+    /// says what failed.
+    #[error("{operation} failed")]
     Service {
         /// The operation.
         operation: &'static str,
@@ -126,9 +129,27 @@ impl Error {
         }
     }
 
-    /// 404: the user (or resource) does not exist.
+    /// The operation that failed, when the call got as far as naming it.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidInput { .. } => None,
+            Self::Serialize { operation, .. }
+            | Self::Service { operation, .. }
+            | Self::Body { operation, .. }
+            | Self::Decode { operation, .. }
+            | Self::ElementTooLarge { operation, .. } => Some(operation),
+            Self::Api(api) => Some(api.operation),
+        }
+    }
+
+    /// The user (or resource) does not exist: see [`ApiError::is_not_found`].
     pub fn is_not_found(&self) -> bool {
         self.api().is_some_and(ApiError::is_not_found)
+    }
+
+    /// It exists already: see [`ApiError::is_already_exists`].
+    pub fn is_already_exists(&self) -> bool {
+        self.api().is_some_and(ApiError::is_already_exists)
     }
 
     /// 400 with field errors.
@@ -189,6 +210,9 @@ pub struct ApiError {
     /// Whether this answer came to a replay of the call after an attempt
     /// the service may have processed (see [`follows_unknown_outcome`](Self::follows_unknown_outcome)).
     pub after_unknown_outcome: bool,
+    /// For a 401, the credential whose token the service refused, as the
+    /// auth layer told it ([`CredentialSent`]); never the token itself.
+    pub credential: Option<CredentialSent>,
 }
 
 impl ApiError {
@@ -209,6 +233,7 @@ impl ApiError {
             body,
             problem,
             after_unknown_outcome: false,
+            credential: None,
         }
     }
 
@@ -219,10 +244,13 @@ impl ApiError {
             .and_then(|value| value.to_str().ok())
     }
 
-    /// The service's error code (657 user does not exist, 658 already
-    /// exists, ...), when the body had one.
-    pub fn code(&self) -> Option<i32> {
-        self.problem.as_ref().map(|problem| problem.details().code)
+    /// The service's error code, by name ([`ErrorCode::UserNotFound`] for
+    /// 657, [`ErrorCode::UserAlreadyExists`] for 658, ...; a number it does
+    /// not document as [`ErrorCode::Other`]), when the body had one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.problem
+            .as_ref()
+            .map(|problem| problem.details().error_code())
     }
 
     /// The problem's title, when the body had one.
@@ -248,9 +276,16 @@ impl ApiError {
         }
     }
 
-    /// 404: the user (or resource) does not exist.
+    /// The user (or resource) does not exist: a 404, or the service's code
+    /// 657 ([`ErrorCode::UserNotFound`]) with any status.
     pub fn is_not_found(&self) -> bool {
-        self.status == StatusCode::NOT_FOUND
+        self.status == StatusCode::NOT_FOUND || self.code() == Some(ErrorCode::UserNotFound)
+    }
+
+    /// What the call would create exists already: the service's code 658
+    /// ([`ErrorCode::UserAlreadyExists`], a user with the login), or a 409.
+    pub fn is_already_exists(&self) -> bool {
+        self.status == StatusCode::CONFLICT || self.code() == Some(ErrorCode::UserAlreadyExists)
     }
 
     /// 400 with field errors.
@@ -277,11 +312,14 @@ impl ApiError {
         self.outcome().is_worth_retrying()
     }
 
-    /// Whether the service throttled the call (429, or its own 503) for
-    /// longer than the call could wait: [`retry_after`](Self::retry_after)
-    /// says how long it asked.
+    /// Whether the service throttled the call (429, or its own 503: see
+    /// [`Outcome`]) for longer than the call could wait, without acting on
+    /// it: [`retry_after`](Self::retry_after) says how long it asked.
     pub fn is_throttled(&self) -> bool {
-        matches!(self.outcome(), Outcome::Throttled { .. })
+        matches!(
+            self.outcome(),
+            Outcome::Throttled { .. } | Outcome::Unavailable { .. }
+        )
     }
 
     /// Whether this answer came to a replay of the call after an attempt the
@@ -331,6 +369,9 @@ impl std::fmt::Display for ApiError {
                 identity_call::Seconds(wait)
             )?;
         }
+        if let Some(credential) = &self.credential {
+            write!(f, "; the token refused was {credential}")?;
+        }
         if let Some(request_id) = self.request_id() {
             write!(f, " [request id {request_id}]")?;
         }
@@ -376,7 +417,7 @@ mod tests {
             r#"{"name":"ValidationFailed","code":151,"title":"Invalid request","errors":{"firstName":["too long"]}}"#,
         );
         assert!(error.is_validation());
-        assert_eq!(error.code(), Some(151));
+        assert_eq!(error.code(), Some(ErrorCode::InvalidParameterValue));
         assert_eq!(error.field_errors()["firstName"], vec!["too long"]);
         let text = error.to_string();
         assert!(text.contains("firstName: too long"), "{text}");
@@ -391,9 +432,62 @@ mod tests {
         );
         assert!(error.is_not_found());
         assert!(!error.is_validation());
-        assert_eq!(error.code(), Some(657));
+        assert_eq!(error.code(), Some(ErrorCode::UserNotFound));
         assert_eq!(error.title(), Some("User does not exist"));
         assert!(error.field_errors().is_empty());
+    }
+
+    #[test]
+    fn already_exists_is_code_658_or_a_409_and_not_found_a_404_or_code_657() {
+        let taken = answer(
+            400,
+            r#"{"name":"UserAlreadyExists","code":658,"title":"User already exists"}"#,
+        );
+        assert!(taken.is_already_exists() && !taken.is_not_found());
+        assert_eq!(taken.code(), Some(ErrorCode::UserAlreadyExists));
+        assert!(answer(409, "").is_already_exists());
+        assert!(!answer(400, r#"{"name":"X","code":151}"#).is_already_exists());
+        assert!(answer(404, "").is_not_found());
+        assert!(answer(400, r#"{"name":"UserNotFound","code":657}"#).is_not_found());
+        let error = Error::from(taken);
+        assert!(error.is_already_exists());
+        assert_eq!(error.operation(), Some("GetUser"));
+    }
+
+    #[test]
+    fn a_429_and_the_services_own_503_are_throttled_and_a_bare_503_is_not() {
+        assert!(answer(429, "").is_throttled());
+        // The service's own 503: its request id (every answer here has one).
+        assert!(answer(503, "").is_throttled());
+        let bare = ApiError::new(
+            "GetUser",
+            StatusCode::SERVICE_UNAVAILABLE,
+            HeaderMap::new(),
+            Bytes::new(),
+        );
+        assert!(!bare.is_throttled());
+        assert!(!answer(500, "").is_throttled());
+    }
+
+    #[test]
+    fn a_401_names_the_credential_refused() {
+        let mut refused = answer(401, "");
+        refused.credential = Some(CredentialSent::AccessToken);
+        let text = refused.to_string();
+        assert!(
+            text.contains("401 Unauthorized; the token refused was a personal access token"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_failure_of_the_stack_is_worded_by_its_cause_not_as_no_answer() {
+        let refused = Error::Service {
+            operation: "ListUsers",
+            source: "the token endpoint refused the password grant".into(),
+        };
+        assert_eq!(refused.to_string(), "ListUsers failed");
+        assert!(!refused.to_string().contains("no answer"));
     }
 
     #[test]

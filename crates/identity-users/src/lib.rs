@@ -52,5 +52,7 @@ pub use call::Call;
 pub use error::{ApiError, BoxError, Error, MAX_ERROR_BODY_BYTES, Problem};
 pub use find::{FindUsers, MAX_IDS_PER_REQUEST};
 pub use identity_call::{InvalidCorrelationId, OperationInfo, REQUEST_ID_HEADER, RequestOptions};
+/// What [`ApiError::code`] answers: the service's error codes by name.
+pub use identity_models::ErrorCode;
 pub use settle::SettleCreateUser;
 pub use stream::MAX_STREAMED_USER_BYTES;

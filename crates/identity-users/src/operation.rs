@@ -23,7 +23,7 @@
 use http::{Method, StatusCode};
 use identity_call::OperationInfo;
 use identity_models::{
-    ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse, UserStatus,
+    ErrorCode, ListUsersResponse, TemporaryPassword, UserResponse, UserSchemaResponse, UserStatus,
 };
 
 use crate::Error;
@@ -66,6 +66,15 @@ macro_rules! operations {
 
         /// Every operation of the table.
         pub const ALL: &[OperationInfo] = &[$(<$name as Operation>::INFO),*];
+
+        /// The HTTP method of the operation named `name` (its contract name,
+        /// as errors carry it), or `None` for a name not in the table.
+        pub fn method_of(name: &str) -> Option<Method> {
+            match name {
+                $(stringify!($name) => Some(Method::$method),)*
+                _ => None,
+            }
+        }
     };
 }
 
@@ -97,10 +106,10 @@ operations! {
     SendActivationEmail: POST "/api/users/{id}/lifecycle/$activate", idempotent: false => ();
     /// UnlockUser: unlocks a user locked out after failed logins.
     UnlockUser: POST "/api/users/{id}/lifecycle/$unlock", idempotent: true => (),
-        already done: AlreadyDone::answer(StatusCode::BAD_REQUEST, Some(706), Some(UserStatus::Active));
+        already done: AlreadyDone::answer(StatusCode::BAD_REQUEST, Some(ErrorCode::UserNotLockedOut), Some(UserStatus::Active));
     /// UnsuspendUser: returns a suspended user to active (experimental).
     UnsuspendUser: POST "/api/users/{id}/lifecycle/$unsuspend", idempotent: true => (),
-        already done: AlreadyDone::answer(StatusCode::BAD_REQUEST, Some(717), Some(UserStatus::Active));
+        already done: AlreadyDone::answer(StatusCode::BAD_REQUEST, Some(ErrorCode::StatusInvalidForOperation), Some(UserStatus::Active));
     /// UpdateUser: replaces the user's details.
     UpdateUser: PUT "/api/users/{id}", idempotent: true => UserResponse;
     /// UpdateUserSchema: replaces the alternative-user-id properties (experimental).
@@ -109,7 +118,7 @@ operations! {
 
 mod sealed {
     use http::StatusCode;
-    use identity_models::UserStatus;
+    use identity_models::{ErrorCode, UserStatus};
 
     /// A refusal that means "already in the state this call asked for": to a
     /// call replayed after an attempt the service may have processed, it is
@@ -117,7 +126,7 @@ mod sealed {
     #[derive(Clone, Debug)]
     pub struct AlreadyDone {
         status: StatusCode,
-        code: Option<i32>,
+        code: Option<ErrorCode>,
         /// The status a GetUser must find the user in for the refusal to count;
         /// `None`: the refusal is proof enough.
         pub(crate) user_status: Option<UserStatus>,
@@ -128,7 +137,7 @@ mod sealed {
         /// only when a GetUser then finds the user in `user_status` (when set).
         pub(crate) const fn answer(
             status: StatusCode,
-            code: Option<i32>,
+            code: Option<ErrorCode>,
             user_status: Option<UserStatus>,
         ) -> Self {
             Self {

@@ -10,13 +10,10 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use identity_call::RequestOptions;
-use identity_models::UserResponse;
+use identity_models::{ErrorCode, UserResponse};
 use tower_service::Service;
 
 use crate::{BoxError, Error, UsersApi};
-
-/// The service's code for "the user does not exist".
-const USER_NOT_FOUND: i32 = 657;
 
 /// Was the user of a CreateUser of unknown outcome created? `Some(user)`
 /// when a user with its login exists, `None` when none does.
@@ -91,7 +88,9 @@ where
             .await;
         match found {
             Ok(user) => return Ok(Some(user)),
-            Err(Error::Api(error)) if error.code() == Some(USER_NOT_FOUND) => return Ok(None),
+            Err(Error::Api(error)) if error.code() == Some(ErrorCode::UserNotFound) => {
+                return Ok(None);
+            }
             // No such route on this service: ListUsers instead.
             Err(Error::Api(error))
                 if matches!(

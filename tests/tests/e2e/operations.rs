@@ -195,9 +195,12 @@ async fn a_missing_user_is_a_typed_404_with_code_and_request_id() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Api);
+    assert_eq!(error.kind(), ErrorKind::NotFound);
     assert!(error.is_not_found());
-    assert_eq!(error.api().unwrap().code(), Some(657));
+    assert_eq!(
+        error.api().unwrap().code(),
+        Some(finbourne_identity::ErrorCode::UserNotFound)
+    );
     let request_id = error.request_id().unwrap().to_owned();
     assert!(error.to_string().contains(&request_id), "{error}");
     assert!(!error.is_retryable());
@@ -239,7 +242,7 @@ async fn invalid_lifecycle_transitions_give_the_documented_codes() {
             Some(400),
             "{error}"
         );
-        error.api().unwrap().code().unwrap()
+        error.api().unwrap().code().unwrap().number()
     };
     assert_eq!(code(users.unlock_user(&user.id).send().await), 706);
     assert_eq!(
@@ -270,8 +273,15 @@ async fn a_refused_static_token_is_a_401_answer() {
         .build()
         .unwrap();
     let error = client.users().list_users().send().await.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Api);
+    assert_eq!(error.kind(), ErrorKind::Auth);
     assert!(error.api().unwrap().is_unauthorized(), "{error}");
+    // It says which credential was refused, never the token.
+    assert!(
+        error
+            .to_string()
+            .contains("the token refused was a personal access token"),
+        "{error}"
+    );
     assert!(!error.to_string().contains("not-a-token-the-emulator-knows"));
 }
 

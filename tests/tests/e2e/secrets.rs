@@ -234,8 +234,13 @@ async fn lifecycle_errors_and_soak(traces: &Mutex<Vec<u8>>) {
         .build()
         .map(|_| ());
     failing(bad_url, &mut out);
-    // InvalidInput, Api (404 and a validation failure).
+    // InvalidInput, NotFound, Validation, Api (a wrong lifecycle step),
+    // AlreadyExists.
     failing(users.get_user("").send().await.map(|_| ()), &mut out);
+    failing(
+        users.unlock_user(&created.id).send().await.map(|_| ()),
+        &mut out,
+    );
     failing(
         users.get_user("00u-nobody").send().await.map(|_| ()),
         &mut out,
@@ -317,6 +322,8 @@ async fn lifecycle_errors_and_soak(traces: &Mutex<Vec<u8>>) {
     for kind in [
         ErrorKind::Config,
         ErrorKind::InvalidInput,
+        ErrorKind::NotFound,
+        ErrorKind::Validation,
         ErrorKind::Api,
         ErrorKind::Auth,
         ErrorKind::NoAnswer,

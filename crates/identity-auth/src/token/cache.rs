@@ -295,6 +295,12 @@ impl TokenCache {
         }
     }
 
+    /// What names the credential of the provider's tokens (see
+    /// [`TokenProvider::credential`]).
+    pub fn credential(&self) -> identity_call::CredentialSent {
+        self.shared.provider.credential()
+    }
+
     /// The error of a wait for a token that took longer than `timeout`, in
     /// the provider's words (see [`TokenProvider::timed_out`]).
     pub(crate) fn timed_out(&self, timeout: Duration) -> AuthError {

@@ -20,6 +20,7 @@ use std::fmt;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use identity_call::CredentialSent;
 use secrecy::SecretString;
 use tokio::time::Instant;
 
@@ -116,5 +117,15 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// that reads something else says what ([`TokenFile`] names its file).
     fn timed_out(&self, timeout: Duration) -> AuthError {
         AuthError::Timeout { timeout }
+    }
+
+    /// What names the credential of this provider's tokens, never the
+    /// secret: the auth layer puts it on a 401 answer, so that the error
+    /// says which credential was refused. By default the provider's type
+    /// name; the SDK's providers say which token, file or user.
+    fn credential(&self) -> CredentialSent {
+        CredentialSent::Other {
+            description: format!("a token of {}", std::any::type_name::<Self>()),
+        }
     }
 }

@@ -241,6 +241,13 @@ impl<H: TokenHttp> TokenProvider for PasswordGrant<H> {
     fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
         Box::pin(self.fetch())
     }
+
+    fn credential(&self) -> identity_call::CredentialSent {
+        identity_call::CredentialSent::PasswordGrant {
+            username: self.credentials.username().to_owned(),
+            client_id: self.credentials.client_id().to_owned(),
+        }
+    }
 }
 
 impl<H> fmt::Debug for PasswordGrant<H> {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use futures_util::future::BoxFuture;
+use identity_call::CredentialSent;
 use secrecy::SecretString;
 
 use super::{AccessToken, TokenProvider};
@@ -32,6 +33,10 @@ impl TokenProvider for StaticToken {
 
     fn can_renew(&self) -> bool {
         false
+    }
+
+    fn credential(&self) -> CredentialSent {
+        CredentialSent::AccessToken
     }
 }
 

@@ -225,6 +225,12 @@ impl TokenProvider for TokenFile {
             timeout,
         }
     }
+
+    fn credential(&self) -> identity_call::CredentialSent {
+        identity_call::CredentialSent::TokenFile {
+            path: self.path.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -247,6 +253,10 @@ mod tests {
         let token = provider.fetch_token().await.unwrap();
         assert_eq!(token.secret.expose_secret(), "second-token-longer");
         assert_eq!(provider.recheck_after(), Some(DEFAULT_RECHECK));
+        // A 401 to its token names the file, never the token.
+        let named = provider.credential().to_string();
+        assert!(named.contains(&path.display().to_string()), "{named}");
+        assert!(!named.contains("second-token"), "{named}");
     }
 
     #[tokio::test]

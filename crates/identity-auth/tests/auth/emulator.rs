@@ -109,6 +109,14 @@ async fn the_password_grant_gets_a_token_the_api_accepts() {
 
     assert_eq!(list_users(&emulator, &tokens).await, StatusCode::OK);
     assert_eq!(token_calls(&emulator), [(GrantType::Password, Some(200))]);
+    // A 401 to its token would name the user and the client, no secret.
+    assert_eq!(
+        tokens.credential(),
+        identity_call::CredentialSent::PasswordGrant {
+            username: USERNAME.to_owned(),
+            client_id: CLIENT_ID.to_owned(),
+        }
+    );
     emulator.shutdown().await;
 }
 

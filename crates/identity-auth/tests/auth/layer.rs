@@ -14,6 +14,7 @@ use http::{Request, Response, StatusCode};
 use identity_auth::{
     AccessToken, AuthError, AuthLayer, SecretString, StaticToken, TokenCache, TokenProvider,
 };
+use identity_call::CredentialSent;
 use identity_transport::{RetryLayer, TotalTimeoutLayer};
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, Layer, ServiceBuilder, ServiceExt};
@@ -130,7 +131,9 @@ async fn a_401_drops_the_sent_token_and_the_call_is_replayed_once_with_a_new_one
             "{way}"
         );
         assert_eq!(answer(&mut handle, StatusCode::OK).await, "Bearer token-2");
-        assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
+        let answered = call.await.unwrap().unwrap();
+        assert_eq!(answered.status(), StatusCode::OK);
+        assert_eq!(CredentialSent::of(&answered), None, "{way}");
 
         // Replayed once only: a second 401 is the answer.
         let call = tokio::spawn(service.oneshot(request()));
@@ -143,11 +146,13 @@ async fn a_401_drops_the_sent_token_and_the_call_is_replayed_once_with_a_new_one
             "Bearer token-3",
             "{way}"
         );
-        assert_eq!(
-            call.await.unwrap().unwrap().status(),
-            StatusCode::UNAUTHORIZED,
-            "{way}"
-        );
+        let refused = call.await.unwrap().unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{way}");
+        // It names the credential refused: here a provider of the test's.
+        let Some(CredentialSent::Other { description }) = CredentialSent::of(&refused) else {
+            panic!("{way}: no credential on the 401");
+        };
+        assert!(description.ends_with("Numbered"), "{description}");
         // The 401 to the replay stands: no token is fetched for it.
         assert_eq!(provider.fetches.load(Ordering::SeqCst), 3, "{way}");
     }
@@ -204,6 +209,11 @@ async fn a_static_token_refused_with_401_is_not_replayed() {
         );
         let refused = call.await.unwrap().unwrap();
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{way}");
+        assert_eq!(
+            CredentialSent::of(&refused),
+            Some(&CredentialSent::AccessToken),
+            "{way}"
+        );
         // The service is gone with the call: the mock's queue holds no replay.
         assert!(
             matches!(handle.next_request().now_or_never(), None | Some(None)),

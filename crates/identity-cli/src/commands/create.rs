@@ -16,19 +16,15 @@
 //! for is the client's business (its throttle and retry layer), not this
 //! module's.
 
-use finbourne_identity::{CreateUserRequest, Error, IdentityClient, UserResponse};
+use finbourne_identity::{CreateUserRequest, Error, ErrorCode, IdentityClient, UserResponse};
 use futures_util::StreamExt;
 
 use super::pace::Pace;
-use crate::errors::is_already_exists;
 
 /// How many times one user may be sent for creation, counting only the
 /// creates that were settled as never made (a throttled create is sent
 /// again apart from these).
 pub(crate) const MAX_CREATES: u32 = 5;
-
-/// The service's code for "the user does not exist".
-const USER_NOT_FOUND: i32 = 657;
 
 /// What became of a create.
 #[derive(Debug)]
@@ -107,7 +103,7 @@ pub(crate) async fn create_user(
             }
             Err(error) => error,
         };
-        if error.api().is_some_and(is_already_exists) {
+        if error.is_already_exists() {
             let id = find_by_login(pace, client, &request.login)
                 .await
                 .ok()
@@ -158,7 +154,7 @@ pub(crate) async fn find_by_login(
     let Some(api) = error.api() else {
         return Err(error);
     };
-    if api.code() == Some(USER_NOT_FOUND) {
+    if api.code() == Some(ErrorCode::UserNotFound) {
         return Ok(None);
     }
     // No such route on this service (a 404 without the service's code, a

@@ -4,8 +4,9 @@
 //! `users` holds the one-call commands, `import` and `export` the bulk
 //! ones (paced by `pace`), `create` the creating of one user that `users
 //! create` and each line of `import` share, `schema` the user schema's
-//! two; `completions` needs no client.
+//! two; `completions` (the shells' scripts) needs no client.
 
+pub(crate) mod completions;
 pub(crate) mod create;
 pub(crate) mod export;
 pub(crate) mod import;
@@ -13,11 +14,7 @@ pub(crate) mod pace;
 pub(crate) mod schema;
 pub(crate) mod users;
 
-use std::io::Write;
-
-use clap::CommandFactory;
-
-use crate::args::{Cli, Command, GlobalArgs, UsersCommand};
+use crate::args::{Command, GlobalArgs, UsersCommand};
 use crate::errors::CliError;
 use crate::output::Output;
 use crate::settings;
@@ -44,18 +41,6 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
         Command::Demo => crate::demo::run().await,
         #[cfg(not(feature = "emulator"))]
         Command::Emulator(_) | Command::Demo => Err(CliError::WithoutEmulator),
-        Command::Completions { shell } => completions(shell),
+        Command::Completions { shell } => completions::run(shell),
     }
-}
-
-/// Prints the completion script of `shell` on stdout.
-fn completions(shell: clap_complete::Shell) -> Result<(), CliError> {
-    // Into memory first: the generators panic on a failed write, and a
-    // closed stdout is to end the command quietly.
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "fbn-identity", &mut script);
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&script)?;
-    stdout.flush()?;
-    Ok(())
 }

@@ -17,6 +17,7 @@ use futures_util::{StreamExt, stream};
 use time::OffsetDateTime;
 
 use super::create::{Created, create_user};
+use super::import::at_field;
 use super::pace::Pace;
 use crate::args::{CreateArgs, UserCall, UserFields, UserId};
 use crate::color;
@@ -150,22 +151,19 @@ async fn create(
             ));
             Ok(())
         }
-        Created::Exists { error, id } => {
-            if let Some(id) = id {
-                note(&format!("the login is user {}'s", untrusted(&id)));
-            }
-            Err(CliError::Sdk(error))
-        }
-        Created::Failed { error, attempts } => {
-            if attempts > 0 {
-                note(&format!(
-                    "the user was not created: its answer was lost {attempts} time{}, and each time \
-                     no user had its login",
-                    plural(usize::try_from(attempts).unwrap_or(usize::MAX))
-                ));
-            }
-            Err(CliError::Sdk(error))
-        }
+        Created::Exists { error, id } => Err(match id {
+            Some(id) => CliError::Sdk(error).noted(format!("the login is user {id}'s")),
+            None => CliError::Sdk(error),
+        }),
+        Created::Failed { error, attempts } => Err(if attempts > 0 {
+            CliError::Sdk(error).noted(format!(
+                "the user was not created: its answer was lost {attempts} time{}, and each time no \
+                 user had its login",
+                plural(usize::try_from(attempts).unwrap_or(usize::MAX))
+            ))
+        } else {
+            CliError::Sdk(error)
+        }),
         Created::Unknown { error, lookup } => Err(CliError::OutcomeUnknown {
             error: Box::new(error),
             lookup: Box::new(lookup),
@@ -252,10 +250,18 @@ fn request_from_file<T: serde::de::DeserializeOwned>(
         what: what.clone(),
         source,
     })?;
-    serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|error| CliError::BadInput {
+    // The field at fault, then serde_json's line and column in the file.
+    let mut json = serde_json::Deserializer::from_str(text.trim_start_matches('\u{feff}'));
+    let request =
+        serde_path_to_error::deserialize(&mut json).map_err(|error| CliError::BadInput {
+            what: what.clone(),
+            message: format!("not the JSON of {kind}: {}", at_field(&error)),
+        })?;
+    json.end().map_err(|error| CliError::BadInput {
         what,
         message: format!("not the JSON of {kind}: {error}"),
-    })
+    })?;
+    Ok(request)
 }
 
 /// A CreateUserRequest, checked.

@@ -1,32 +1,12 @@
-//! The conveniences: shell completions, NO_COLOR, requests from a file, and
-//! `users get` of several ids.
+//! The conveniences: NO_COLOR, requests from a file, and `users get` of
+//! several ids (the shells' completions: `completions.rs`).
 
 use std::io::Write;
 use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestEmulator, finish, run_bare};
-
-#[test]
-fn completions_come_for_each_shell() {
-    let dir = tempfile::tempdir().unwrap();
-    for (shell, marker) in [
-        ("bash", "complete -F"),
-        ("zsh", "#compdef fbn-identity"),
-        ("fish", "complete -c fbn-identity"),
-        ("powershell", "Register-ArgumentCompleter"),
-    ] {
-        let run = run_bare(dir.path(), &["completions", shell]);
-        run.ok();
-        assert!(run.stdout.contains(marker), "{shell}: {run:#?}");
-        // The real commands and flags, from the same definition.
-        for word in ["export", "import", "include-deactivated"] {
-            assert!(run.stdout.contains(word), "{shell}: {word} missing");
-        }
-    }
-    run_bare(dir.path(), &["completions", "tcsh"]).expect_code(2);
-}
+use crate::support::{TestEmulator, finish};
 
 #[test]
 fn no_color_turns_every_colour_off() {

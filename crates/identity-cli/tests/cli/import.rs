@@ -276,7 +276,10 @@ fn an_interrupted_import_finishes_its_creates_says_where_it_stopped_and_re_runs_
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("error: interrupted (SIGINT)"), "{stderr}");
+    // With --json, the error is its JSON object, on the last line.
+    let error: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["kind"], "interrupted", "{stderr}");
+    assert_eq!(error["message"], "interrupted (SIGINT)", "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let created = report["created"].as_u64().unwrap();
     assert_eq!(

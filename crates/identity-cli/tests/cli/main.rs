@@ -7,10 +7,12 @@
 
 mod bulk;
 mod commands;
+mod completions;
 mod conveniences;
 mod emulator;
 mod failures;
 mod file_safety;
+mod for_scripts;
 mod import;
 mod round_trip;
 mod secrets;

@@ -70,6 +70,27 @@ pub fn finish(command: &mut Command) -> Run {
     }
 }
 
+/// Runs `command` to its end with `input` on its stdin.
+pub fn finish_with_stdin(command: &mut Command, input: &str) -> Run {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        // The command may stop reading early: a closed pipe is its answer.
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let output = child.wait_with_output().expect("the binary ends");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// Runs the binary with `args` in `dir`, nothing else configured.
 pub fn run_bare(dir: &Path, args: &[&str]) -> Run {
     finish(command(dir).args(args))

@@ -465,13 +465,9 @@ impl Directory {
         &mut self,
         request: CreateUserRequest,
     ) -> Result<UserResponse, DomainError> {
+        // The contract's rules, the type's among them, as the SDK checks
+        // them before sending.
         let mut errors = request.validate().err().unwrap_or_default();
-        if !matches!(request.user_type, UserType::Personal | UserType::Service) {
-            errors.add(
-                "type",
-                "The field type must be either 'Personal' or 'Service'.",
-            );
-        }
         self.check_alternative_ids(request.alternative_user_ids.as_ref(), &mut errors);
         errors
             .into_result()

@@ -62,13 +62,21 @@ impl UserFields<'_> {
     }
 }
 
-/// The contract's `type` field: 1 to 20 letters.
+/// The contract's `type` field: 1 to 20 letters, and one of the types the
+/// service creates (`Personal`, `Service`): a value this SDK keeps from a
+/// newer service's answer is still refused in a request.
 fn check_user_type(user_type: &UserType, errors: &mut ValidationErrors) {
     let text = user_type.as_str();
     length_between(errors, "type", text, 1, 20);
     matches_pattern(errors, "type", text, "^[a-zA-Z]*$", |c| {
         c.is_ascii_alphabetic()
     });
+    if !matches!(user_type, UserType::Personal | UserType::Service) {
+        errors.add(
+            "type",
+            "The field type must be either 'Personal' or 'Service'.",
+        );
+    }
 }
 
 impl CreateUserRequest {
@@ -85,9 +93,9 @@ impl CreateUserRequest {
 
     /// Checks the request against the contract's limits, returning every
     /// violation at once: names 1-50 (last name 2-50) characters, email
-    /// addresses and login 5-80, `type` 1-20 letters, at most 20 roles (scope
-    /// and code 3-100 each), a Personal user's login equal to its email
-    /// address, a second email address only for Service users.
+    /// addresses and login 5-80, `type` `Personal` or `Service`, at most 20
+    /// roles (scope and code 3-100 each), a Personal user's login equal to
+    /// its email address, a second email address only for Service users.
     ///
     /// ```
     /// use identity_models::CreateUserRequest;

@@ -101,7 +101,40 @@ async fn a_not_found_problem_is_typed() {
     .await
     .unwrap_err();
     assert!(error.is_not_found());
-    assert_eq!(error.api().unwrap().code(), Some(657));
+    assert_eq!(
+        error.api().unwrap().code(),
+        Some(identity_models::ErrorCode::UserNotFound)
+    );
+}
+
+#[tokio::test]
+async fn a_401_keeps_the_credential_the_auth_layer_named() {
+    let service = tower::service_fn(|_request: Request<Bytes>| async {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        identity_call::CredentialSent::TokenFile {
+            path: "/run/secrets/token".into(),
+        }
+        .set_on(&mut response);
+        Ok::<_, Infallible>(response)
+    });
+    let users = UsersApi::new(
+        service,
+        BaseUrl::parse("http://127.0.0.1:1/identity").unwrap(),
+    );
+    let error = users.list_users().send().await.unwrap_err();
+    let api = error.api().unwrap();
+    assert!(api.is_unauthorized());
+    assert!(matches!(
+        &api.credential,
+        Some(identity_call::CredentialSent::TokenFile { path }) if path.ends_with("token")
+    ));
+    assert!(
+        error
+            .to_string()
+            .contains("the token refused was the token in the file /run/secrets/token"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -274,12 +274,18 @@ impl Failure {
     }
 
     /// The service refused the call and did not act on it (a 4xx other
-    /// than 429, after every retry).
+    /// than 429, after every retry, whatever kind of refusal it is).
     fn refused(&self) -> bool {
-        self.kind == ErrorKind::Api
-            && self
-                .status
-                .is_some_and(|s| (400..500).contains(&s) && s != 429)
+        matches!(
+            self.kind,
+            ErrorKind::Api
+                | ErrorKind::NotFound
+                | ErrorKind::AlreadyExists
+                | ErrorKind::Validation
+                | ErrorKind::Auth
+        ) && self
+            .status
+            .is_some_and(|s| (400..500).contains(&s) && s != 429)
     }
 
     /// The call may have taken effect.
@@ -996,7 +1002,14 @@ fn check_failure(
 ) {
     let typed = matches!(
         failure.kind,
-        ErrorKind::Api | ErrorKind::NoAnswer | ErrorKind::Auth | ErrorKind::Throttled
+        ErrorKind::Api
+            | ErrorKind::NotFound
+            | ErrorKind::AlreadyExists
+            | ErrorKind::Validation
+            | ErrorKind::OutcomeUnknown
+            | ErrorKind::NoAnswer
+            | ErrorKind::Auth
+            | ErrorKind::Throttled
     );
     if !typed {
         violations.push(format!(
@@ -1004,10 +1017,9 @@ fn check_failure(
             failure.kind, failure.message
         ));
     }
-    // A throttled failure with a status is the service's 429.
-    if failure.kind == ErrorKind::Api
-        || (failure.kind == ErrorKind::Throttled && failure.status.is_some())
-    {
+    // A failure with a status is the last attempt's answer (a throttled
+    // one, the service's 429).
+    if failure.kind == ErrorKind::Api || failure.status.is_some() {
         let last = tried.last().and_then(|a| a.status);
         if failure.status.is_none() || last != failure.status {
             violations.push(format!(

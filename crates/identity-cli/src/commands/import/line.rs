@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use finbourne_identity::{CreateUserRequest, Error};
+use finbourne_identity::{CreateUserRequest, Error, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -92,7 +92,7 @@ impl Outcome {
     pub(crate) fn of_error(error: &Error, message: String) -> Self {
         Self::Failed {
             status: error.status().map(|status| status.as_u16()),
-            code: error.api().and_then(|api| api.code()),
+            code: error.code().map(ErrorCode::number),
             message,
             field_errors: error.field_errors().cloned().unwrap_or_default(),
             request_id: error.request_id().map(str::to_owned),
@@ -178,15 +178,19 @@ pub(crate) fn check_object(mut object: Map<String, Value>, login: Option<String>
             .and_then(Value::as_str)
             .map(str::to_owned)
     });
-    let request = match serde_json::from_value::<CreateUserRequest>(Value::Object(object)) {
-        Ok(request) => request,
-        Err(error) => {
-            return Parsed::Bad {
-                login,
-                outcome: Outcome::failed(format!("not a CreateUserRequest: {error}")),
-            };
-        }
-    };
+    let request =
+        match serde_path_to_error::deserialize::<_, CreateUserRequest>(Value::Object(object)) {
+            Ok(request) => request,
+            Err(error) => {
+                return Parsed::Bad {
+                    login,
+                    outcome: Outcome::failed(format!(
+                        "not a CreateUserRequest: {}",
+                        at_field(&error)
+                    )),
+                };
+            }
+        };
     match request.validate() {
         Ok(()) => Parsed::Ready {
             request,
@@ -207,6 +211,17 @@ pub(crate) fn invalid_row(
     Parsed::Bad {
         login,
         outcome: Outcome::invalid(field_errors),
+    }
+}
+
+/// Why a value could not be decoded, led by the field it failed in (a
+/// CSV row's column of the same name): `userExpiry: invalid ...`.
+pub(crate) fn at_field<E: std::fmt::Display>(error: &serde_path_to_error::Error<E>) -> String {
+    let path = error.path().to_string();
+    if path == "." {
+        error.inner().to_string()
+    } else {
+        format!("{path}: {}", error.inner())
     }
 }
 
@@ -260,6 +275,24 @@ mod tests {
             outcome,
             Outcome::Failed { field_errors, .. } if field_errors.contains_key("firstName")
         ));
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_decoded_names_its_field() {
+        let bad_date = ANN.replace(
+            "\"type\":\"Personal\"",
+            "\"type\":\"Personal\",\"userExpiry\":\"31/01/2030\"",
+        );
+        let Parsed::Bad { outcome, .. } = parse_json_line(bad_date.as_bytes()) else {
+            panic!("accepted");
+        };
+        let Outcome::Failed { message, .. } = outcome else {
+            panic!("not failed");
+        };
+        assert!(
+            message.starts_with("not a CreateUserRequest: userExpiry: "),
+            "{message}"
+        );
     }
 
     #[test]

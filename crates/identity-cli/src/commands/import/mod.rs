@@ -56,7 +56,7 @@ use crate::output::{Output, note};
 use crate::progress;
 use crate::signals::StopSignals;
 use breaker::{Breaker, Finish};
-pub(crate) use line::{LineResult, Outcome, Parsed, SkipReason};
+pub(crate) use line::{LineResult, Outcome, Parsed, SkipReason, at_field};
 use report::{ReportFile, Resumed};
 use source::{Record, SourceError};
 use tally::{Stopped, Tally};
@@ -151,7 +151,8 @@ pub(crate) async fn run(
         Some(path) => ReportFile::open(path, &Input::new(&args.file))?,
         None => (ReportFile::none(), Resumed::default()),
     };
-    let records = source::spawn(input, format).map_err(|source| CliError::Read {
+    let guessed = stdin && args.format.is_none();
+    let records = source::spawn(input, format, guessed).map_err(|source| CliError::Read {
         what: what.clone(),
         source,
     })?;

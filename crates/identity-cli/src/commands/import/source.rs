@@ -63,9 +63,15 @@ pub(crate) enum SourceError {
 /// Starts reading `input` as `format` on a thread of its own; its records
 /// come through the receiver, in order, then the channel closes (after an
 /// error, if reading failed).
+///
+/// `guessed` says the format was not given but guessed (stdin, read as JSON
+/// lines): a first line that is not JSON but looks like a CSV header row
+/// then stops the import at once, saying to give `--format csv`, rather
+/// than failing every line.
 pub(crate) fn spawn(
     input: Box<dyn Read + Send>,
     format: FileFormat,
+    guessed: bool,
 ) -> io::Result<mpsc::Receiver<Result<Record, SourceError>>> {
     let (sender, receiver) = mpsc::channel(READ_AHEAD);
     std::thread::Builder::new()
@@ -73,19 +79,30 @@ pub(crate) fn spawn(
         .spawn(move || {
             let send = |item| sender.blocking_send(item).is_ok();
             match format {
-                FileFormat::Jsonl => read_json_lines(input, send),
+                FileFormat::Jsonl => read_json_lines(input, guessed, send),
                 FileFormat::Csv => read_csv(input, send),
             }
         })?;
     Ok(receiver)
 }
 
+/// Whether the first line of an input read as JSON lines is rather a CSV
+/// header row: not a JSON object, and cells between commas.
+fn looks_like_csv(line: &[u8]) -> bool {
+    let start = line.iter().find(|byte| !byte.is_ascii_whitespace());
+    start != Some(&b'{')
+        && line.contains(&b',')
+        && serde_json::from_slice::<serde_json::Value>(line).is_err()
+}
+
 /// Reads JSON lines, handing each non-blank one to `send` until it says
-/// stop (false).
+/// stop (false); `guessed` as for [`spawn`].
 fn read_json_lines(
     input: Box<dyn Read + Send>,
+    guessed: bool,
     mut send: impl FnMut(Result<Record, SourceError>) -> bool,
 ) {
+    let mut first = true;
     let mut reader = BufReader::with_capacity(BUFFER_BYTES, input);
     let mut buffer = Vec::new();
     let mut line = 0;
@@ -111,6 +128,14 @@ fn read_json_lines(
                 }
                 if text.iter().all(u8::is_ascii_whitespace) {
                     continue;
+                }
+                if std::mem::take(&mut first) && guessed && looks_like_csv(text) {
+                    send(Err(SourceError::Bad(
+                        "the first line is not JSON but looks like a CSV header row: give \
+                         --format csv (without it, stdin is read as JSON lines)"
+                            .to_owned(),
+                    )));
+                    return;
                 }
                 parse_json_line(text)
             }
@@ -318,10 +343,37 @@ mod tests {
             true
         };
         match format {
-            FileFormat::Jsonl => read_json_lines(input, send),
+            FileFormat::Jsonl => read_json_lines(input, false, send),
             FileFormat::Csv => read_csv(input, send),
         }
         (records, stopped)
+    }
+
+    #[test]
+    fn a_csv_read_as_guessed_json_lines_stops_at_its_header_saying_so() {
+        let csv = b"firstName,lastName,emailAddress,login,type\nAnn,Lee,a@example.com,a@example.com,Personal\n";
+        let mut records = Vec::new();
+        let mut stopped = None;
+        let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(csv.to_vec()));
+        read_json_lines(input, true, |item| {
+            match item {
+                Ok(record) => records.push(record),
+                Err(error) => stopped = Some(error),
+            }
+            true
+        });
+        assert!(records.is_empty());
+        assert!(
+            matches!(&stopped, Some(SourceError::Bad(message)) if message.contains("--format csv")),
+            "{stopped:?}"
+        );
+        // A file named for what it is, or JSON lines with a bad first line,
+        // are read line by line as before.
+        assert!(!looks_like_csv(br#"{"firstName": "Ann","#));
+        assert!(!looks_like_csv(b"not json"));
+        let (records, stopped) = read(csv, FileFormat::Jsonl);
+        assert_eq!(records.len(), 2);
+        assert!(stopped.is_none());
     }
 
     fn fields(record: &Record) -> Vec<String> {
