@@ -95,6 +95,8 @@
 //!   without `.await`, for code that is not async.
 //! - `testing`: [`testing::TestEmulator`], an in-process emulator and
 //!   clients of it, for the tests of programs that use the SDK.
+//! - `sync`: [`sync`], a domain kept in line with a directory: a plan of
+//!   the changes, computed as a value, then applied.
 //! - `metrics`: request durations, retries, retry-budget exhaustion and
 //!   token fetches on the `metrics` facade (see `identity_transport::metrics`).
 //!
@@ -116,6 +118,9 @@ mod client;
 mod error;
 pub mod prelude;
 pub mod stack;
+#[cfg(feature = "sync")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync")))]
+pub mod sync;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
