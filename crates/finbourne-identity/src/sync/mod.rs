@@ -81,6 +81,8 @@ mod key;
 mod plan;
 mod sorter;
 mod spool;
+#[cfg(test)]
+mod tests;
 
 use std::io;
 
