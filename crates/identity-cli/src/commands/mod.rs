@@ -6,6 +6,7 @@
 //! create` and each line of `import` share, `schema` the user schema's
 //! two; `completions` needs no client.
 
+pub(crate) mod bulk;
 pub(crate) mod create;
 pub(crate) mod export;
 pub(crate) mod import;

@@ -150,8 +150,8 @@ async fn create(
             ));
             Ok(())
         }
-        Created::Exists { error, id } => {
-            if let Some(id) = id {
+        Created::Exists { error, existing } => {
+            if let Some(id) = existing.map(|user| user.id) {
                 note(&format!("the login is user {}'s", untrusted(&id)));
             }
             Err(CliError::Sdk(error))

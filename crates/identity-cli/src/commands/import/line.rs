@@ -21,6 +21,9 @@ use finbourne_identity::{CreateUserRequest, Error};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::columns::Header;
+use crate::commands::bulk::source::LineParser;
+
 /// What became of one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(
@@ -143,6 +146,39 @@ pub(crate) enum Parsed {
         /// Why (a failed outcome).
         outcome: Outcome,
     },
+}
+
+/// What an import makes of each line of its input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ImportLines;
+
+impl LineParser for ImportLines {
+    type Parsed = Parsed;
+
+    fn json_line(&self, text: &[u8]) -> Parsed {
+        parse_json_line(text)
+    }
+
+    fn csv_row(&self, header: &Header, row: &csv::StringRecord) -> Option<Parsed> {
+        let login = header.cell(row, "login").map(str::to_owned);
+        match header.request_json(row) {
+            Ok(Value::Object(mut object)) => {
+                if let Some(status) = header.cell(row, "status").filter(|s| !s.is_empty()) {
+                    object.insert("status".into(), status.into());
+                }
+                Some(check_object(object, login))
+            }
+            Ok(_) => None,
+            Err(field_errors) => Some(invalid_row(login, field_errors)),
+        }
+    }
+
+    fn bad_line(&self, message: String) -> Parsed {
+        Parsed::Bad {
+            login: None,
+            outcome: Outcome::failed(message),
+        }
+    }
 }
 
 /// A JSON line, checked.

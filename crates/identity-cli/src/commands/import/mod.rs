@@ -32,10 +32,9 @@
 //! creates nothing twice (the service refuses a login that exists) and
 //! creates every user still missing.
 
-mod breaker;
 mod line;
-mod report;
-mod source;
+pub(crate) mod resume;
+
 mod tally;
 
 use std::collections::BTreeMap;
@@ -55,10 +54,11 @@ use crate::files::{Input, is_stdin};
 use crate::output::{Output, note};
 use crate::progress;
 use crate::signals::StopSignals;
-use breaker::{Breaker, Finish};
-pub(crate) use line::{LineResult, Outcome, Parsed, SkipReason};
-use report::{ReportFile, Resumed};
-use source::{Record, SourceError};
+use super::bulk::breaker::{self, Breaker, Finish};
+use super::bulk::report::ReportFile;
+use super::bulk::source::{self, Record, Records, SourceError};
+pub(crate) use line::{ImportLines, LineResult, Outcome, Parsed, SkipReason};
+use resume::Resumed;
 use tally::{Stopped, Tally};
 
 /// `--stop-after-unanswered`'s default.
@@ -148,10 +148,10 @@ pub(crate) async fn run(
     };
     // The report is opened (or refused) before anything is read or sent.
     let (report, resumed) = match &args.report {
-        Some(path) => ReportFile::open(path, &Input::new(&args.file))?,
+        Some(path) => ReportFile::open(path, &Input::new(&args.file), resume::REPORT_KIND)?,
         None => (ReportFile::none(), Resumed::default()),
     };
-    let records = source::spawn(input, format).map_err(|source| CliError::Read {
+    let records = source::spawn(input, format, ImportLines).map_err(|source| CliError::Read {
         what: what.clone(),
         source,
     })?;
@@ -205,7 +205,7 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
     /// stopped early, if it did.
     async fn run(
         &mut self,
-        mut records: tokio::sync::mpsc::Receiver<Result<Record, SourceError>>,
+        mut records: Records<Parsed>,
     ) -> Result<Option<Stop>, CliError> {
         let mut running = FuturesUnordered::new();
         let mut signals = StopSignals::new();
@@ -283,7 +283,7 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
     /// create of the others.
     fn start(
         &mut self,
-        record: Record,
+        record: Record<Parsed>,
     ) -> Result<Option<impl Future<Output = Finished> + use<C>>, CliError> {
         self.last_line = record.line;
         let line = record.line;
@@ -475,7 +475,8 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
 fn outcome_of(created: Created, login: &str) -> Outcome {
     match created {
         Created::New { user, .. } => Outcome::Created { id: user.id },
-        Created::Exists { id, error } => {
+        Created::Exists { existing, error } => {
+            let id = existing.map(|user| user.id);
             let code = error
                 .api()
                 .and_then(|api| api.code())
