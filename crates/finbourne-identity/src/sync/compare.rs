@@ -14,6 +14,7 @@
 //! what a plan shows, and what the apply checks the user still has before
 //! it writes.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use identity_models::{RoleId, UpdateUserRequest, UserResponse, UserType};
@@ -231,7 +232,7 @@ pub(crate) fn roles_differ(user: &UserResponse, desired: &DesiredUser) -> Option
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     /// The fields, by name, with their values as text.
-    pub fields: Vec<(UserField, Option<String>)>,
+    pub fields: BTreeMap<UserField, Option<String>>,
     /// The user's type.
     #[serde(rename = "type")]
     pub user_type: UserType,
@@ -267,16 +268,11 @@ impl Snapshot {
     /// field, its value then and now.
     pub fn first_difference(&self, user: &UserResponse) -> Option<FieldChange> {
         let now = Snapshot::of(user);
-        let mut fields: Vec<&UserField> = self.fields.iter().map(|(field, _)| field).collect();
-        fields.extend(now.fields.iter().map(|(field, _)| field));
+        let mut fields: Vec<&UserField> = self.fields.keys().chain(now.fields.keys()).collect();
         fields.sort();
         fields.dedup();
         let value = |snapshot: &Snapshot, field: &UserField| {
-            snapshot
-                .fields
-                .iter()
-                .find(|(known, _)| known == field)
-                .and_then(|(_, value)| value.clone())
+            snapshot.fields.get(field).cloned().flatten()
         };
         fields.into_iter().find_map(|field| {
             let (old, new) = (value(self, field), value(&now, field));

@@ -196,18 +196,8 @@ pub(crate) fn parse_json_line(text: &[u8]) -> Parsed {
 /// CreateUserRequest and checked; `login` is what to report when it cannot
 /// be decoded (a CSV row's login cell).
 pub(crate) fn check_object(mut object: Map<String, Value>, login: Option<String>) -> Parsed {
-    let deprovisioned = object
-        .get("status")
-        .and_then(Value::as_str)
-        .is_some_and(|status| status.eq_ignore_ascii_case("DEPROVISIONED"));
-    if let Some(Value::Array(roles)) = object.get_mut("roles") {
-        for role in roles {
-            // A RoleResponse, as an export with roles writes it: its id.
-            if let Some(id) = role.get("roleId").filter(|id| id.is_object()).cloned() {
-                *role = id;
-            }
-        }
-    }
+    let deprovisioned = is_deprovisioned(&object);
+    roles_as_ids(&mut object);
     let login = login.or_else(|| {
         object
             .get("login")
@@ -235,6 +225,28 @@ pub(crate) fn check_object(mut object: Map<String, Value>, login: Option<String>
     }
 }
 
+/// The `roles` of a line as role ids: a RoleResponse, as an export with
+/// roles writes it (`{"roleId":{"scope":..,"code":..},"name":..}`), becomes
+/// its id.
+pub(crate) fn roles_as_ids(object: &mut Map<String, Value>) {
+    if let Some(Value::Array(roles)) = object.get_mut("roles") {
+        for role in roles {
+            if let Some(id) = role.get("roleId").filter(|id| id.is_object()).cloned() {
+                *role = id;
+            }
+        }
+    }
+}
+
+/// Whether a line is of a user who left: its `status` is `DEPROVISIONED`
+/// (an export with `--include-deactivated` writes it).
+pub(crate) fn is_deprovisioned(object: &Map<String, Value>) -> bool {
+    object
+        .get("status")
+        .and_then(Value::as_str)
+        .is_some_and(|status| status.eq_ignore_ascii_case("DEPROVISIONED"))
+}
+
 /// A CSV row's cells in error, by field.
 pub(crate) fn invalid_row(
     login: Option<String>,
@@ -249,12 +261,15 @@ pub(crate) fn invalid_row(
 /// Why a line is not a CreateUserRequest, placed by column (serde_json's
 /// "line 1" would be confused with the file's line numbers).
 fn json_error(error: &serde_json::Error) -> String {
+    format!("not a CreateUserRequest: {}", json_reason(error))
+}
+
+/// Why a line is not the JSON expected, placed by column rather than by
+/// serde_json's "line 1".
+pub(crate) fn json_reason(error: &serde_json::Error) -> String {
     let text = error.to_string();
     let message = text.split(" at line ").next().unwrap_or(&text);
-    format!(
-        "not a CreateUserRequest: {message} (column {})",
-        error.column()
-    )
+    format!("{message} (column {})", error.column())
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@
 //! creates nothing twice (the service refuses a login that exists) and
 //! creates every user still missing.
 
-mod line;
+pub(crate) mod line;
 pub(crate) mod resume;
 
 mod tally;
@@ -42,7 +42,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::time::Duration;
 
-use finbourne_identity::{Error, ErrorKind, IdentityClient};
+use finbourne_identity::{Error, IdentityClient};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
@@ -103,11 +103,7 @@ impl Stop {
 /// The stop a create's failure makes, when it is not the line's own: the
 /// credentials, the configuration, or the right to create users at all.
 fn stop_for(error: &Error) -> Option<Stop> {
-    let everyone = matches!(error.kind(), ErrorKind::Auth | ErrorKind::Config)
-        || error
-            .status()
-            .is_some_and(|status| matches!(status.as_u16(), 401 | 403));
-    everyone.then(|| {
+    breaker::refuses_everyone(error).then(|| {
         Stop::Refused(
             format!("every line would fail: {}", one_line(error)),
             exit_of(error),
