@@ -546,7 +546,12 @@ pub(crate) struct SyncArgs {
     pub(crate) prune: bool,
     /// The types of user --prune deletes (repeat for both) [default:
     /// personal].
-    #[arg(long = "prune-type", value_enum, value_name = "TYPE", requires = "prune")]
+    #[arg(
+        long = "prune-type",
+        value_enum,
+        value_name = "TYPE",
+        requires = "prune"
+    )]
     pub(crate) prune_types: Vec<UserKind>,
     /// The login of the account the sync runs as, never pruned [default:
     /// the password grant's username; a personal access token does not say

@@ -104,7 +104,6 @@ impl Plan {
     /// deletes, or when the client is not of the service the plan was made
     /// against.
     pub fn apply(&self, client: &IdentityClient, guard: &Guard) -> Result<Applying, SyncError> {
-        guard.check(&self.summary).map_err(SyncError::Guard)?;
         let serving = client.users().base_url().to_string();
         if serving != self.info.base_url {
             return Err(SyncError::OtherService {
@@ -112,6 +111,7 @@ impl Plan {
                 client: serving,
             });
         }
+        guard.check(&self.summary).map_err(SyncError::Guard)?;
         let protect = self
             .info
             .prune
@@ -285,7 +285,11 @@ async fn apply_change(
     }
 }
 
-async fn create(client: &IdentityClient, request: &CreateUserRequest, options: &RequestOptions) -> Outcome {
+async fn create(
+    client: &IdentityClient,
+    request: &CreateUserRequest,
+    options: &RequestOptions,
+) -> Outcome {
     match create_user_settled(client, request, false, options).await {
         Created::New { user, .. } => Outcome::Applied {
             id: Some(user.id),
@@ -296,7 +300,8 @@ async fn create(client: &IdentityClient, request: &CreateUserRequest, options: &
             ..
         } if existing.status != UserStatus::Deprovisioned
             && existing.user_type == request.user_type
-            && super::compare::changes(&existing, &DesiredUser::from(request.clone())).is_empty() =>
+            && super::compare::changes(&existing, &DesiredUser::from(request.clone()))
+                .is_empty() =>
         {
             Outcome::Applied {
                 id: Some(existing.id),
@@ -370,7 +375,12 @@ async fn update(
             return Outcome::Skipped { message };
         }
     }
-    match users.update_user(id, &request).options(options.clone()).send().await {
+    match users
+        .update_user(id, &request)
+        .options(options.clone())
+        .send()
+        .await
+    {
         Ok(user) => Outcome::Applied {
             id: Some(user.id),
             already: false,

@@ -64,10 +64,9 @@ impl UserField {
     /// stores them.
     pub fn same(&self, a: Option<&str>, b: Option<&str>) -> bool {
         let (a, b) = match self {
-            UserField::AlternativeUserId(_) => (
-                a.filter(|a| !a.is_empty()),
-                b.filter(|b| !b.is_empty()),
-            ),
+            UserField::AlternativeUserId(_) => {
+                (a.filter(|a| !a.is_empty()), b.filter(|b| !b.is_empty()))
+            }
             _ => (a, b),
         };
         match (a, b) {
@@ -87,7 +86,11 @@ impl UserField {
     }
 
     /// Sets the field to `value` in an update.
-    pub(crate) fn set(&self, request: &mut UpdateUserRequest, value: Option<&str>) -> Result<(), String> {
+    pub(crate) fn set(
+        &self,
+        request: &mut UpdateUserRequest,
+        value: Option<&str>,
+    ) -> Result<(), String> {
         let required = |value: Option<&str>| {
             value
                 .map(str::to_owned)
@@ -110,7 +113,9 @@ impl UserField {
                     .transpose()?;
             }
             UserField::AlternativeUserId(key) => {
-                let ids = request.alternative_user_ids.get_or_insert_with(Default::default);
+                let ids = request
+                    .alternative_user_ids
+                    .get_or_insert_with(Default::default);
                 match value.filter(|value| !value.is_empty()) {
                     Some(value) => {
                         ids.insert(key.clone(), Some(value.to_owned()));
@@ -271,9 +276,8 @@ impl Snapshot {
         let mut fields: Vec<&UserField> = self.fields.keys().chain(now.fields.keys()).collect();
         fields.sort();
         fields.dedup();
-        let value = |snapshot: &Snapshot, field: &UserField| {
-            snapshot.fields.get(field).cloned().flatten()
-        };
+        let value =
+            |snapshot: &Snapshot, field: &UserField| snapshot.fields.get(field).cloned().flatten();
         fields.into_iter().find_map(|field| {
             let (old, new) = (value(self, field), value(&now, field));
             (!field.same(old.as_deref(), new.as_deref())).then(|| FieldChange {
@@ -319,7 +323,9 @@ mod tests {
                 .with_alternative_user_id("employeeId", "E1")
                 .with_user_expiry(time::macros::datetime!(2030-01-31 00:00:00.12345678 UTC)),
         );
-        desired.alternative_user_ids.insert("desk".into(), Some(String::new()));
+        desired
+            .alternative_user_ids
+            .insert("desk".into(), Some(String::new()));
         assert_eq!(changes(&user(), &desired), []);
     }
 
@@ -331,8 +337,14 @@ mod tests {
         );
         desired.alternative_user_ids.insert("other".into(), None);
         let found = changes(&user(), &desired);
-        let fields: Vec<String> = found.iter().map(|change| change.field.to_string()).collect();
-        assert_eq!(fields, ["firstName", "userExpiry", "alternativeUserIds.employeeId"]);
+        let fields: Vec<String> = found
+            .iter()
+            .map(|change| change.field.to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            ["firstName", "userExpiry", "alternativeUserIds.employeeId"]
+        );
         assert_eq!(found[0].old.as_deref(), Some("Ann"));
         assert_eq!(found[1].new, None);
         // Not managed: left as it is.
@@ -352,7 +364,10 @@ mod tests {
         assert_eq!(difference.field, UserField::LastName);
         let text = serde_json::to_string(&before).unwrap();
         assert_eq!(serde_json::from_str::<Snapshot>(&text).unwrap(), before);
-        assert_eq!("alternativeUserIds.k".parse(), Ok(UserField::AlternativeUserId("k".into())));
+        assert_eq!(
+            "alternativeUserIds.k".parse(),
+            Ok(UserField::AlternativeUserId("k".into()))
+        );
         assert!("roles".parse::<UserField>().is_err());
     }
 }

@@ -172,7 +172,10 @@ mod managed_text {
         value: &Option<Option<String>>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        value.as_ref().and_then(Option::as_ref).serialize(serializer)
+        value
+            .as_ref()
+            .and_then(Option::as_ref)
+            .serialize(serializer)
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(

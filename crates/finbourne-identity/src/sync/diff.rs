@@ -102,7 +102,9 @@ where
             };
             match &record.entry {
                 Entry::User(user) if by_login => {
-                    file_by_login.push_async(login_key(&user.login), &record).await?;
+                    file_by_login
+                        .push_async(login_key(&user.login), &record)
+                        .await?;
                 }
                 _ => file_by_key.push_async(sort_key, &record).await?,
             }
@@ -166,7 +168,12 @@ where
     // The rest is local work on files: off the async runtime's threads.
     tokio::task::spawn_blocking(move || {
         if by_login {
-            join_logins(&merge.key, file_by_login.finish()?, logins.finish()?, &mut file_by_key)?;
+            join_logins(
+                &merge.key,
+                file_by_login.finish()?,
+                logins.finish()?,
+                &mut file_by_key,
+            )?;
         }
         merge.run(file_by_key.finish()?, domain_by_key.finish()?, info)
     })
@@ -190,7 +197,10 @@ fn checked(key: &Key, line: u64, user: DesiredUser) -> Entry {
         return invalid("not valid".to_owned(), errors.into_map());
     }
     if key.of_desired(&user).is_none() {
-        return invalid(format!("the line has no value for the key ({key})"), BTreeMap::new());
+        return invalid(
+            format!("the line has no value for the key ({key})"),
+            BTreeMap::new(),
+        );
     }
     Entry::User(user)
 }
@@ -363,7 +373,10 @@ impl Merge {
             return self.emit(conflict(
                 ConflictReason::DuplicateInFile,
                 None,
-                format!("another line has the login {}: none of them is synced", user.login),
+                format!(
+                    "another line has the login {}: none of them is synced",
+                    user.login
+                ),
             ));
         }
         match live.as_slice() {

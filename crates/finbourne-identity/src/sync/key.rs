@@ -30,7 +30,9 @@ impl Key {
     pub fn of_user(&self, user: &UserResponse) -> Option<String> {
         match self {
             Key::Login => Some(login_key(&user.login)),
-            Key::AlternativeUserId(name) => alternative_id(user.alternative_user_ids.as_ref(), name),
+            Key::AlternativeUserId(name) => {
+                alternative_id(user.alternative_user_ids.as_ref(), name)
+            }
         }
     }
 
@@ -38,9 +40,10 @@ impl Key {
     pub fn of_desired(&self, user: &DesiredUser) -> Option<String> {
         match self {
             Key::Login => Some(login_key(&user.login)),
-            Key::AlternativeUserId(name) => {
-                user.alternative_user_ids.get(name).and_then(|value| nonempty(value.as_deref()))
-            }
+            Key::AlternativeUserId(name) => user
+                .alternative_user_ids
+                .get(name)
+                .and_then(|value| nonempty(value.as_deref())),
         }
     }
 }

@@ -238,7 +238,12 @@ where
     if let Some(prune) = &mut options.prune
         && prune.caller.is_none()
     {
-        prune.caller = Some(client.username().ok_or(SyncError::CallerUnknown)?.to_owned());
+        prune.caller = Some(
+            client
+                .username()
+                .ok_or(SyncError::CallerUnknown)?
+                .to_owned(),
+        );
     }
     let domain = client
         .users()
@@ -246,7 +251,13 @@ where
         .include_deactivated(true)
         .options(options.request_options.clone())
         .stream();
-    diff::diff(desired, domain, &options, client.users().base_url().to_string()).await
+    diff::diff(
+        desired,
+        domain,
+        &options,
+        client.users().base_url().to_string(),
+    )
+    .await
 }
 
 /// Plans `desired` against `domain`, the users of a domain from anywhere

@@ -328,7 +328,11 @@ impl Guard {
     pub fn allowed(&self, users: u64) -> u64 {
         let share = (self.max_deletes_percent.max(0.0) / 100.0 * users as f64).floor();
         // A share larger than u64 is capped by max_deletes anyway.
-        let share = if share >= u64::MAX as f64 { u64::MAX } else { share as u64 };
+        let share = if share >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            share as u64
+        };
         self.max_deletes.min(share)
     }
 
@@ -394,7 +398,11 @@ impl Plan {
             first = false;
             serde_json::to_writer(&mut out, &change?).map_err(io::Error::from)?;
         }
-        out.write_all(if first { b"],\n\"summary\":" } else { b"\n],\n\"summary\":" })?;
+        out.write_all(if first {
+            b"],\n\"summary\":"
+        } else {
+            b"\n],\n\"summary\":"
+        })?;
         serde_json::to_writer(&mut out, &self.summary).map_err(io::Error::from)?;
         out.write_all(b"}\n")?;
         out.flush()?;
@@ -409,12 +417,12 @@ impl Plan {
     /// are the document's.
     pub fn read_json(input: impl BufRead) -> Result<Plan, SyncError> {
         let mut deserializer = serde_json::Deserializer::from_reader(input);
-        let plan = deserializer
-            .deserialize_map(PlanVisitor)
-            .map_err(|error| match error.io_error_kind() {
+        let plan = deserializer.deserialize_map(PlanVisitor).map_err(|error| {
+            match error.io_error_kind() {
                 Some(_) => SyncError::Disk(io::Error::from(error)),
                 None => SyncError::NotAPlan(error.to_string()),
-            })?;
+            }
+        })?;
         deserializer
             .end()
             .map_err(|error| SyncError::NotAPlan(error.to_string()))?;
@@ -431,7 +439,9 @@ impl Iterator for Changes {
     type Item = Result<Change, SyncError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.reader.next().map(|change| change.map_err(SyncError::Disk))
+        self.reader
+            .next()
+            .map(|change| change.map_err(SyncError::Disk))
     }
 }
 
@@ -475,8 +485,7 @@ impl<'de> Visitor<'de> for PlanVisitor {
             }
         }
         let info = info.ok_or_else(|| serde::de::Error::missing_field("plan"))?;
-        let (changes, counted) =
-            read.ok_or_else(|| serde::de::Error::missing_field("changes"))?;
+        let (changes, counted) = read.ok_or_else(|| serde::de::Error::missing_field("changes"))?;
         // The entries as counted; what no entry shows, as the plan said.
         let summary = Summary {
             create: counted.create,
@@ -514,7 +523,9 @@ impl<'de> Visitor<'de> for ChangesSeed {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let disk = |error: io::Error| serde::de::Error::custom(format!("writing the plan to a temporary file: {error}"));
+        let disk = |error: io::Error| {
+            serde::de::Error::custom(format!("writing the plan to a temporary file: {error}"))
+        };
         let mut spool = SpoolWriter::new().map_err(disk)?;
         let mut summary = Summary::default();
         while let Some(change) = seq.next_element::<Change>()? {

@@ -143,10 +143,9 @@ impl Source {
                 if line.last() == Some(&b'\n') {
                     line.pop();
                 }
-                let tab = line
-                    .iter()
-                    .position(|byte| *byte == b'\t')
-                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "a run line without its key"))?;
+                let tab = line.iter().position(|byte| *byte == b'\t').ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "a run line without its key")
+                })?;
                 let key: String = serde_json::from_slice(&line[..tab])?;
                 line.drain(..=tab);
                 Ok(Some((key, line)))

@@ -35,7 +35,10 @@ impl SpoolWriter {
 
     /// The spool, complete.
     pub(crate) fn finish(self) -> io::Result<Spool> {
-        let file = self.out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         Ok(Spool {
             file: Arc::new(file),
         })
@@ -90,7 +93,10 @@ impl<T: DeserializeOwned> Iterator for SpoolReader<T> {
                 Ok(0) => {
                     self.buffer.truncate(have);
                     return (!self.buffer.is_empty()).then(|| {
-                        Err(io::Error::new(io::ErrorKind::UnexpectedEof, "a spool cut short"))
+                        Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "a spool cut short",
+                        ))
                     });
                 }
                 Ok(count) => {
@@ -125,7 +131,16 @@ mod tests {
         let mut writer = SpoolWriter::new().unwrap();
         let long = "x".repeat(READ_BUFFER * 2);
         for n in 0..1000_u32 {
-            writer.push(&(n, if n == 500 { long.clone() } else { n.to_string() })).unwrap();
+            writer
+                .push(&(
+                    n,
+                    if n == 500 {
+                        long.clone()
+                    } else {
+                        n.to_string()
+                    },
+                ))
+                .unwrap();
         }
         let spool = writer.finish().unwrap();
         let mut one = spool.read::<(u32, String)>();

@@ -72,15 +72,26 @@ async fn by_login_each_kind_of_entry_and_an_unchanged_directory_plans_nothing() 
         ]
     );
     let summary = plan.summary();
-    assert_eq!((summary.create, summary.update, summary.unchanged), (1, 1, 1));
+    assert_eq!(
+        (summary.create, summary.update, summary.unchanged),
+        (1, 1, 1)
+    );
     assert_eq!((summary.conflict, summary.invalid, summary.keep), (2, 1, 1));
     assert_eq!(summary.domain_users, 4);
-    let Change::Update { changes: fields, number, .. } = &changes[0] else {
+    let Change::Update {
+        changes: fields,
+        number,
+        ..
+    } = &changes[0]
+    else {
         panic!()
     };
     assert_eq!(*number, 1);
     assert_eq!(fields[0].field, UserField::LastName);
-    assert_eq!((fields[0].old.as_deref(), fields[0].new.as_deref()), (Some("Ray"), Some("Ray-Smith")));
+    assert_eq!(
+        (fields[0].old.as_deref(), fields[0].new.as_deref()),
+        (Some("Ray"), Some("Ray-Smith"))
+    );
 
     // The domain as the directory says: nothing to do.
     let desired = domain
@@ -104,7 +115,15 @@ use identity_models::UserStatus;
 #[tokio::test]
 async fn a_prune_spares_the_caller_and_service_users_and_the_guard_counts_the_domain() {
     let domain: Vec<UserResponse> = (1..=40)
-        .map(|n| user(&format!("u{n}"), &format!("p{n}@acme.com"), "Lo", "Personal", "ACTIVE"))
+        .map(|n| {
+            user(
+                &format!("u{n}"),
+                &format!("p{n}@acme.com"),
+                "Lo",
+                "Personal",
+                "ACTIVE",
+            )
+        })
         .chain([
             user("me", "Me@acme.com", "Me", "Personal", "ACTIVE"),
             user("bot", "bot@acme.com", "Bot", "Service", "ACTIVE"),
@@ -115,13 +134,32 @@ async fn a_prune_spares_the_caller_and_service_users_and_the_guard_counts_the_do
         .collect();
     let prune = SyncOptions::new().prune(Prune::new().caller("me@acme.com"));
     let (plan, changes) = planned(desired.clone(), domain.clone(), prune).await;
-    assert_eq!(actions(&changes), ["keep bot@acme.com", "keep Me@acme.com", "delete p1@acme.com", "delete p2@acme.com"]);
+    assert_eq!(
+        actions(&changes),
+        [
+            "keep bot@acme.com",
+            "keep Me@acme.com",
+            "delete p1@acme.com",
+            "delete p2@acme.com"
+        ]
+    );
     assert_eq!(plan.summary().delete, 2);
     // 2 of 42: allowed by 5 %, not by 1 user.
     assert!(Guard::default().check(plan.summary()).is_ok());
-    let strict = Guard { max_deletes: 1, ..Guard::default() };
-    assert!(strict.check(plan.summary()).unwrap_err().contains("more than the 1 allowed"));
-    let share = Guard { max_deletes: 100, max_deletes_percent: 1.0 };
+    let strict = Guard {
+        max_deletes: 1,
+        ..Guard::default()
+    };
+    assert!(
+        strict
+            .check(plan.summary())
+            .unwrap_err()
+            .contains("more than the 1 allowed")
+    );
+    let share = Guard {
+        max_deletes: 100,
+        max_deletes_percent: 1.0,
+    };
     assert_eq!(share.allowed(42), 0);
 
     let both = SyncOptions::new().prune(
@@ -139,12 +177,23 @@ async fn a_prune_spares_the_caller_and_service_users_and_the_guard_counts_the_do
         message: "not JSON".into(),
         ..InvalidLine::default()
     }));
-    let (plan, _) = planned(unreadable, domain, SyncOptions::new().prune(Prune::new().caller("me@acme.com"))).await;
-    assert!(Guard::default().check(plan.summary()).unwrap_err().contains("could not be read"));
+    let (plan, _) = planned(
+        unreadable,
+        domain,
+        SyncOptions::new().prune(Prune::new().caller("me@acme.com")),
+    )
+    .await;
+    assert!(
+        Guard::default()
+            .check(plan.summary())
+            .unwrap_err()
+            .contains("could not be read")
+    );
 }
 
 #[tokio::test]
-async fn by_an_alternative_id_a_changed_email_is_one_update_and_unkeyed_users_are_not_the_directorys() {
+async fn by_an_alternative_id_a_changed_email_is_one_update_and_unkeyed_users_are_not_the_directorys()
+ {
     let mut unkeyed = user("u9", "taken@acme.com", "Tk", "Personal", "ACTIVE");
     unkeyed.alternative_user_ids = None;
     let domain = vec![
@@ -153,8 +202,14 @@ async fn by_an_alternative_id_a_changed_email_is_one_update_and_unkeyed_users_ar
         unkeyed,
     ];
     let desired = vec![
-        Desired::user(1, person("ann.lee@acme.com", "Lee").with_alternative_user_id("employeeId", "E-u1")),
-        Desired::user(2, person("taken@acme.com", "New").with_alternative_user_id("employeeId", "E-new")),
+        Desired::user(
+            1,
+            person("ann.lee@acme.com", "Lee").with_alternative_user_id("employeeId", "E-u1"),
+        ),
+        Desired::user(
+            2,
+            person("taken@acme.com", "New").with_alternative_user_id("employeeId", "E-new"),
+        ),
         Desired::user(3, person("nokey@acme.com", "No")),
     ];
     let options = SyncOptions::new()
@@ -163,13 +218,31 @@ async fn by_an_alternative_id_a_changed_email_is_one_update_and_unkeyed_users_ar
     let (plan, changes) = planned(desired, domain, options).await;
     assert_eq!(
         actions(&changes),
-        ["invalid nokey@acme.com", "conflict taken@acme.com", "update ann@acme.com", "delete bob@acme.com"]
+        [
+            "invalid nokey@acme.com",
+            "conflict taken@acme.com",
+            "update ann@acme.com",
+            "delete bob@acme.com"
+        ]
     );
-    let Change::Update { changes: fields, .. } = &changes[2] else { panic!() };
-    let fields: Vec<String> = fields.iter().map(|change| change.field.to_string()).collect();
+    let Change::Update {
+        changes: fields, ..
+    } = &changes[2]
+    else {
+        panic!()
+    };
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|change| change.field.to_string())
+        .collect();
     assert_eq!(fields, ["emailAddress", "login"]);
-    let Change::Conflict { reason, id, .. } = &changes[1] else { panic!() };
-    assert_eq!((*reason, id.as_deref()), (ConflictReason::LoginTaken, Some("u9")));
+    let Change::Conflict { reason, id, .. } = &changes[1] else {
+        panic!()
+    };
+    assert_eq!(
+        (*reason, id.as_deref()),
+        (ConflictReason::LoginTaken, Some("u9"))
+    );
     assert_eq!(plan.summary().unmanaged, 1);
 }
 
@@ -193,8 +266,20 @@ async fn a_plan_written_and_read_back_is_the_same_plan() {
     assert_eq!(again, changes);
     // Pretty-printed, it reads the same.
     let pretty = serde_json::to_vec_pretty(&document).unwrap();
-    assert_eq!(Plan::read_json(pretty.as_slice()).unwrap().summary(), plan.summary());
-    for bad in [&b"{\"changes\":[]}"[..], b"[1,2]", b"{\"plan\":{\"format\":\"other\"}}", b"{\"plan\":"] {
-        assert!(matches!(Plan::read_json(bad), Err(SyncError::NotAPlan(_))), "{}", String::from_utf8_lossy(bad));
+    assert_eq!(
+        Plan::read_json(pretty.as_slice()).unwrap().summary(),
+        plan.summary()
+    );
+    for bad in [
+        &b"{\"changes\":[]}"[..],
+        b"[1,2]",
+        b"{\"plan\":{\"format\":\"other\"}}",
+        b"{\"plan\":",
+    ] {
+        assert!(
+            matches!(Plan::read_json(bad), Err(SyncError::NotAPlan(_))),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
     }
 }

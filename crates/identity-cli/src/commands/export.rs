@@ -62,10 +62,11 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
             let shown = path.display().to_string();
             check_target(path, None, "the output")?;
             remove_stale_temporaries(path, "export");
-            let temporary = temporary_file_for(path, "export").map_err(|source| CliError::Write {
-                what: format!("a temporary file beside {shown}"),
-                source,
-            })?;
+            let temporary =
+                temporary_file_for(path, "export").map_err(|source| CliError::Write {
+                    what: format!("a temporary file beside {shown}"),
+                    source,
+                })?;
             let mut sink = Sink::new(format, BufWriter::new(temporary), false);
             let count = export(client, args, &mut sink)
                 .await

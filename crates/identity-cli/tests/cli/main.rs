@@ -17,5 +17,6 @@ mod secrets;
 mod settling;
 mod streaming;
 mod support;
+mod sync;
 mod tls_trust;
 mod trust;

@@ -35,7 +35,6 @@ use crate::escape::write_json;
 use crate::files::{Input, check_target};
 use crate::lines::{Line, read_line};
 
-
 /// The header's format number.
 const FORMAT: u32 = 1;
 
@@ -160,11 +159,7 @@ fn write_header(file: &mut File, input: &Input, kind: &str) -> io::Result<()> {
 
 /// An existing file at `path`, opened to append when it is empty or the
 /// report of `kind` for `input`; refused otherwise, untouched.
-fn open_existing<R: Resume>(
-    path: &Path,
-    input: &Input,
-    kind: &str,
-) -> Result<(File, R), CliError> {
+fn open_existing<R: Resume>(path: &Path, input: &Input, kind: &str) -> Result<(File, R), CliError> {
     let shown = path.display().to_string();
     let refused = |reason: String| CliError::UnsafePath {
         path: shown.clone(),
@@ -298,7 +293,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = input(dir.path());
         let path = dir.path().join("report.jsonl");
-        let (mut report, resumed) = ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
+        let (mut report, resumed) =
+            ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
         assert!(resumed.is_empty());
         for line in &two_lines() {
             report.record(line);
@@ -346,7 +342,8 @@ mod tests {
         file.write_all(br#"{"line":2,"login":"c@exa"#).unwrap();
         drop(file);
 
-        let (mut report, resumed) = ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
+        let (mut report, resumed) =
+            ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
         assert_eq!(resumed.len(), 2);
         assert!(resumed.is_done(1, "ann@example.com"));
         assert!(resumed.is_done(4, "user4@example.com"), "exists: done");
@@ -379,7 +376,9 @@ mod tests {
             ),
         ] {
             std::fs::write(&path, &text).unwrap();
-            let error = ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).err().unwrap();
+            let error = ReportFile::open::<Resumed>(&path, &input, REPORT_KIND)
+                .err()
+                .unwrap();
             assert!(
                 matches!(error, CliError::UnsafePath { .. }),
                 "{}",

@@ -46,6 +46,9 @@ use finbourne_identity::{Error, IdentityClient};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
+use super::bulk::breaker::{self, Breaker, Finish};
+use super::bulk::report::ReportFile;
+use super::bulk::source::{self, Record, Records, SourceError};
 use super::create::{Created, create_user};
 use super::pace::Pace;
 use crate::args::{FileFormat, ImportArgs};
@@ -54,9 +57,6 @@ use crate::files::{Input, is_stdin};
 use crate::output::{Output, note};
 use crate::progress;
 use crate::signals::StopSignals;
-use super::bulk::breaker::{self, Breaker, Finish};
-use super::bulk::report::ReportFile;
-use super::bulk::source::{self, Record, Records, SourceError};
 pub(crate) use line::{ImportLines, LineResult, Outcome, Parsed, SkipReason};
 use resume::Resumed;
 use tally::{Stopped, Tally};
@@ -199,10 +199,7 @@ type Finished = (u64, usize, String, Created);
 impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
     /// Reads and creates until the input ends or the import stops; why it
     /// stopped early, if it did.
-    async fn run(
-        &mut self,
-        mut records: Records<Parsed>,
-    ) -> Result<Option<Stop>, CliError> {
+    async fn run(&mut self, mut records: Records<Parsed>) -> Result<Option<Stop>, CliError> {
         let mut running = FuturesUnordered::new();
         let mut signals = StopSignals::new();
         let mut reading = true;

@@ -112,4 +112,3 @@ fn login_hash(login: &str) -> u32 {
     let hash = hasher.finish();
     (hash ^ (hash >> 32)) as u32
 }
-

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use finbourne_identity::IdentityClient;
-use finbourne_identity::sync::{Applied, Change, Guard, Outcome, Plan};
+use finbourne_identity::sync::{Applied, Applying, Change, Outcome, Plan};
 use futures_util::StreamExt;
 use serde::Serialize;
 
@@ -143,9 +143,9 @@ enum Stop {
 /// Applies `plan`, telling each outcome; its exit.
 pub(crate) async fn run(
     plan: &Plan,
+    applying: Applying,
     client: &IdentityClient,
     args: &SyncArgs,
-    guard: &Guard,
     mut report: ReportFile,
     done: Vec<u64>,
     output: Output,
@@ -153,9 +153,7 @@ pub(crate) async fn run(
     let pace = Pace::of(args.concurrency).with_longest_wait(Duration::from_secs(args.longest_wait));
     let resumed = Arc::new(AtomicU64::new(0));
     let skipped = Arc::clone(&resumed);
-    let mut applying = plan
-        .apply(client, guard)
-        .map_err(|error| cli_error(error, "the plan"))?
+    let mut applying = applying
         .concurrency(pace.limit())
         .options(pace.options())
         .skip(move |change| {
@@ -382,7 +380,11 @@ impl JsonOut {
     fn finish(mut self, counts: &Counts) -> io::Result<()> {
         let had = !self.first;
         self.run(|out| {
-            out.write_all(if had { b"\n],\"counts\":" } else { b"],\"counts\":" })?;
+            out.write_all(if had {
+                b"\n],\"counts\":"
+            } else {
+                b"],\"counts\":"
+            })?;
             serde_json::to_writer(&mut *out, counts)?;
             out.write_all(b"}\n")?;
             out.flush()

@@ -84,7 +84,10 @@ fn of_object(mut object: Map<String, Value>) -> SyncLine {
         return SyncLine::Left;
     }
     roles_as_ids(&mut object);
-    let login = object.get("login").and_then(Value::as_str).map(str::to_owned);
+    let login = object
+        .get("login")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let ids = alternative_ids(object.get("alternativeUserIds"));
     match serde_json::from_value::<DesiredUser>(Value::Object(object)) {
         Ok(user) => SyncLine::User(Box::new(user)),
@@ -104,7 +107,9 @@ fn alternative_ids(value: Option<&Value>) -> BTreeMap<String, Option<String>> {
         .map(|ids| {
             ids.iter()
                 .filter_map(|(key, value)| {
-                    value.as_str().map(|text| (key.clone(), Some(text.to_owned())))
+                    value
+                        .as_str()
+                        .map(|text| (key.clone(), Some(text.to_owned())))
                 })
                 .collect()
         })
@@ -149,7 +154,9 @@ pub(crate) fn desired(
                     let line = record.line as u64;
                     match record.parsed {
                         SyncLine::User(user) => Ok(Desired::User { line, user }),
-                        SyncLine::Invalid(invalid) => Ok(Desired::Invalid(InvalidLine { line, ..invalid })),
+                        SyncLine::Invalid(invalid) => {
+                            Ok(Desired::Invalid(InvalidLine { line, ..invalid }))
+                        }
                         SyncLine::Left => {
                             left.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             continue;
@@ -169,23 +176,49 @@ mod tests {
     #[test]
     fn an_empty_optional_column_clears_and_a_missing_one_is_not_managed() {
         let header = Header::new(&csv::StringRecord::from(vec![
-            "firstName", "lastName", "emailAddress", "login", "type", "secondEmailAddress",
-            "alternativeUserIds", "status",
+            "firstName",
+            "lastName",
+            "emailAddress",
+            "login",
+            "type",
+            "secondEmailAddress",
+            "alternativeUserIds",
+            "status",
         ]))
         .unwrap();
         let row = csv::StringRecord::from(vec![
-            "Ann", "Lee", "a@b.cd", "a@b.cd", "Personal", "", "employeeId=E1", "",
+            "Ann",
+            "Lee",
+            "a@b.cd",
+            "a@b.cd",
+            "Personal",
+            "",
+            "employeeId=E1",
+            "",
         ]);
         let Some(SyncLine::User(user)) = SyncLines.csv_row(&header, &row) else {
             panic!("not a user");
         };
         assert_eq!(user.second_email_address, Some(None));
         assert_eq!(user.user_expiry, None);
-        assert_eq!(user.alternative_user_ids["employeeId"].as_deref(), Some("E1"));
+        assert_eq!(
+            user.alternative_user_ids["employeeId"].as_deref(),
+            Some("E1")
+        );
         let left = csv::StringRecord::from(vec![
-            "Ann", "Lee", "a@b.cd", "a@b.cd", "Personal", "", "", "DEPROVISIONED",
+            "Ann",
+            "Lee",
+            "a@b.cd",
+            "a@b.cd",
+            "Personal",
+            "",
+            "",
+            "DEPROVISIONED",
         ]);
-        assert!(matches!(SyncLines.csv_row(&header, &left), Some(SyncLine::Left)));
+        assert!(matches!(
+            SyncLines.csv_row(&header, &left),
+            Some(SyncLine::Left)
+        ));
         let bad = csv::StringRecord::from(vec![
             "Ann", "Lee", "a@b.cd", "a@b.cd", "Personal", "", "=x", "",
         ]);
@@ -194,6 +227,9 @@ mod tests {
         };
         assert_eq!(invalid.login.as_deref(), Some("a@b.cd"));
         assert!(invalid.field_errors.contains_key("alternativeUserIds"));
-        assert!(matches!(SyncLines.json_line(b"{nope"), SyncLine::Invalid(InvalidLine { login: None, .. })));
+        assert!(matches!(
+            SyncLines.json_line(b"{nope"),
+            SyncLine::Invalid(InvalidLine { login: None, .. })
+        ));
     }
 }

@@ -67,9 +67,8 @@ pub(crate) async fn run(
         show::show(&plan, output.is_json() && !args.apply)?;
     }
     show::summary(&summary, left);
-    let refused = guard.check(&summary);
     if !args.apply {
-        if let Err(why) = &refused {
+        if let Err(why) = guard.check(&summary) {
             note(&format!("warning: --apply would change nothing: {why}"));
         }
         return if summary.invalid > 0 {
@@ -80,18 +79,20 @@ pub(crate) async fn run(
             Ok(())
         };
     }
-    if let Err(why) = refused {
-        return Err(CliError::BadInput {
+    // Refused (another service, the guard) before the report is opened.
+    let applying = plan.apply(&client, &guard).map_err(|error| match error {
+        SyncError::Guard(why) => CliError::BadInput {
             what: "the plan".to_owned(),
             message: format!("{why}; nothing was changed"),
-        });
-    }
+        },
+        other => cli_error(other, "the plan"),
+    })?;
     let (report, resumed) = match &args.report {
         Some(path) => ReportFile::open::<resume::Resumed>(path, &input, resume::REPORT_KIND)?,
         None => (ReportFile::none(), resume::Resumed::default()),
     };
     let done = resumed.of_plan(&plan.info().id);
-    apply::run(&plan, &client, args, &guard, report, done, output).await
+    apply::run(&plan, applying, &client, args, report, done, output).await
 }
 
 /// The plan of the directory `file` against the client's domain, its
@@ -131,7 +132,10 @@ async fn planned(
         let types: Vec<UserType> = if args.prune_types.is_empty() {
             vec![UserType::Personal]
         } else {
-            args.prune_types.iter().map(|kind| UserType::from(*kind)).collect()
+            args.prune_types
+                .iter()
+                .map(|kind| UserType::from(*kind))
+                .collect()
         };
         let mut prune = Prune::new().types(types);
         if let Some(me) = &args.me {
@@ -178,8 +182,12 @@ fn save(plan: &Plan, path: &Path, input: &Input) -> Result<(), CliError> {
         other => failed(io::Error::other(other.to_string())),
     })?;
     out.flush().map_err(failed)?;
-    let temporary = out.into_inner().map_err(|error| failed(error.into_error()))?;
-    temporary.persist(path).map_err(|error| failed(error.error))?;
+    let temporary = out
+        .into_inner()
+        .map_err(|error| failed(error.into_error()))?;
+    temporary
+        .persist(path)
+        .map_err(|error| failed(error.error))?;
     Ok(())
 }
 

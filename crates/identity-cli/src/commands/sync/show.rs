@@ -27,7 +27,8 @@ pub(crate) fn show(plan: &Plan, json: bool) -> Result<(), CliError> {
     }
     let mut kept = 0;
     for change in plan.changes() {
-        let change = change.map_err(|error| CliError::Output(io::Error::other(error.to_string())))?;
+        let change =
+            change.map_err(|error| CliError::Output(io::Error::other(error.to_string())))?;
         if let Change::Keep { .. } = change {
             kept += 1;
             if kept > KEPT_SHOWN {
@@ -136,7 +137,10 @@ pub(crate) fn line_of(change: &Change) -> String {
 
 /// A value of a change: quoted and escaped, or "(none)".
 fn value(value: Option<&str>) -> String {
-    value.map_or_else(|| "(none)".to_owned(), |value| format!("\"{}\"", untrusted(value)))
+    value.map_or_else(
+        || "(none)".to_owned(),
+        |value| format!("\"{}\"", untrusted(value)),
+    )
 }
 
 fn conflict_name(reason: ConflictReason) -> &'static str {
