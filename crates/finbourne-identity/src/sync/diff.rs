@@ -81,8 +81,7 @@ where
     let mut logins = Sorter::<Holder>::new();
 
     let read_file = async {
-        let desired = std::pin::pin!(desired);
-        let mut desired = desired;
+        let mut desired = std::pin::pin!(desired);
         let mut unreadable = 0_u64;
         while let Some(item) = desired.next().await {
             let (line, entry) = match item.map_err(|error| SyncError::Input(error.into()))? {
@@ -112,8 +111,7 @@ where
         Ok::<u64, SyncError>(unreadable)
     };
     let read_domain = async {
-        let domain = std::pin::pin!(domain);
-        let mut domain = domain;
+        let mut domain = std::pin::pin!(domain);
         let (mut live, mut unmanaged) = (0_u64, 0_u64);
         while let Some(user) = domain.next().await {
             let user = user.map_err(SyncError::Domain)?;

@@ -302,7 +302,10 @@ pub(super) fn last_outcomes(report: &Path) -> Result<HashMap<u64, String>, Strin
 
 /// How many lines of a report (its header left out) have each value of
 /// the field `field`.
-pub(super) fn outcome_counts_of(report: &Path, field: &str) -> Result<HashMap<String, usize>, String> {
+pub(super) fn outcome_counts_of(
+    report: &Path,
+    field: &str,
+) -> Result<HashMap<String, usize>, String> {
     let reader = BufReader::new(
         std::fs::File::open(report).map_err(|e| format!("{}: {e}", report.display()))?,
     );

@@ -65,7 +65,9 @@ pub(super) async fn run(cli: &Path, work: &Path, quick: bool) -> Result<Value, S
         .unwrap_or(Value::Null);
     let counted = |name: &str| summary[name].as_u64().unwrap_or(0);
     let planned = (counted("create"), counted("update"), counted("delete"));
-    if plan.status.code() != Some(10) || planned != (expected.added, expected.changed, expected.removed) {
+    if plan.status.code() != Some(10)
+        || planned != (expected.added, expected.changed, expected.removed)
+    {
         emulator.shutdown().await;
         return Err(format!(
             "the plan of {seeded} users planned {planned:?}, not {:?}: {}",

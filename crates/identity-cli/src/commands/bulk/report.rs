@@ -40,7 +40,7 @@ const FORMAT: u32 = 1;
 
 /// The longest line of a report read back: a line is one outcome, far
 /// under this.
-pub(crate) const MAX_REPORT_LINE: usize = 1024 * 1024;
+const MAX_REPORT_LINE: usize = 1024 * 1024;
 
 /// The first line of a report.
 #[derive(Debug, Serialize, Deserialize)]
@@ -51,10 +51,30 @@ struct Header {
 }
 
 /// What a command reads back from the report of an earlier run, to resume
-/// it: read from the lines after the header, each bounded.
+/// it: the lines after the header, each bounded (a longer one is left
+/// out), handed over one by one.
 pub(crate) trait Resume: Default {
-    /// Reads the outcome lines of a report (the header already read).
-    fn read(reader: &mut impl io::BufRead) -> io::Result<Self>;
+    /// Takes one outcome line (a line cut short by a crash is not JSON:
+    /// it is no outcome, and left out).
+    fn take(&mut self, line: &[u8]);
+
+    /// Every line is taken.
+    fn finish(&mut self) {}
+}
+
+/// Reads the outcome lines of a report (its header already read) into `R`.
+pub(crate) fn read_outcomes<R: Resume>(reader: &mut impl io::BufRead) -> io::Result<R> {
+    let mut resumed = R::default();
+    let mut buffer = Vec::new();
+    loop {
+        match read_line(reader, &mut buffer, MAX_REPORT_LINE)? {
+            Line::End => break,
+            Line::TooLong { .. } => continue,
+            Line::Whole => resumed.take(&buffer),
+        }
+    }
+    resumed.finish();
+    Ok(resumed)
 }
 
 /// A `--report` file: one JSON line per outcome, each flushed as it is
@@ -217,7 +237,7 @@ fn open_existing<R: Resume>(path: &Path, input: &Input, kind: &str) -> Result<(F
                     header.input
                 )));
             }
-            R::read(&mut reader).map_err(failed)?
+            read_outcomes(&mut reader).map_err(failed)?
         }
         Some(_) => {
             return Err(refused(format!(

@@ -5,14 +5,11 @@
 //! login changed (the input was edited) is sent, and the service's answer
 //! settles it.
 
+use serde::Deserialize;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::io;
 
-use serde::Deserialize;
-
-use crate::commands::bulk::report::{MAX_REPORT_LINE, Resume};
-use crate::lines::{Line, read_line};
+use crate::commands::bulk::report::Resume;
 
 /// What the header line's `report` says.
 pub(crate) const REPORT_KIND: &str = "fbn-identity users import";
@@ -78,30 +75,25 @@ impl Resumed {
 }
 
 impl Resume for Resumed {
-    fn read(reader: &mut impl io::BufRead) -> io::Result<Self> {
-        let mut done = Vec::new();
-        let mut buffer = Vec::new();
-        loop {
-            match read_line(reader, &mut buffer, MAX_REPORT_LINE)? {
-                Line::End => break,
-                Line::TooLong { .. } => continue,
-                Line::Whole => {}
-            }
-            // A line cut short by a crash, or not ours, is not a finished
-            // line: the import sends it again and the service settles it.
-            let Ok(recorded) = serde_json::from_slice::<Recorded>(&buffer) else {
-                continue;
-            };
-            if let (true, Ok(line)) = (recorded.is_finished(), u32::try_from(recorded.line)) {
-                done.push((line, login_hash(recorded.login.as_deref().unwrap_or(""))));
-            }
+    fn take(&mut self, line: &[u8]) {
+        // A line cut short by a crash, or not ours, is not a finished
+        // line: the import sends it again and the service settles it.
+        let Ok(recorded) = serde_json::from_slice::<Recorded>(line) else {
+            return;
+        };
+        if let (true, Ok(line)) = (recorded.is_finished(), u32::try_from(recorded.line)) {
+            self.done
+                .push((line, login_hash(recorded.login.as_deref().unwrap_or(""))));
         }
+    }
+
+    fn finish(&mut self) {
         // The last record of a line wins (a line failed, then created).
+        let done = &mut self.done;
         done.reverse();
         done.sort_by_key(|(line, _)| *line);
         done.dedup_by_key(|(line, _)| *line);
         done.shrink_to_fit();
-        Ok(Self { done })
     }
 }
 

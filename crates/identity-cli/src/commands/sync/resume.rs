@@ -5,14 +5,11 @@
 //! again (a new id) starts afresh, and its changes already made are found
 //! made by the apply itself.
 
+use serde::Deserialize;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::io;
 
-use serde::Deserialize;
-
-use crate::commands::bulk::report::{MAX_REPORT_LINE, Resume};
-use crate::lines::{Line, read_line};
+use crate::commands::bulk::report::Resume;
 
 /// What the header line's `report` says.
 pub(crate) const REPORT_KIND: &str = "fbn-identity users sync";
@@ -50,25 +47,15 @@ impl Resumed {
 }
 
 impl Resume for Resumed {
-    fn read(reader: &mut impl io::BufRead) -> io::Result<Self> {
-        let mut done = Vec::new();
-        let mut buffer = Vec::new();
-        loop {
-            match read_line(reader, &mut buffer, MAX_REPORT_LINE)? {
-                Line::End => break,
-                Line::TooLong { .. } => continue,
-                Line::Whole => {}
-            }
-            // A line cut short by a crash is not a change applied: the
-            // apply finds it made, or makes it.
-            let Ok(recorded) = serde_json::from_slice::<Recorded>(&buffer) else {
-                continue;
-            };
-            if let (Some(number), "applied") = (recorded.number, recorded.outcome.as_str()) {
-                done.push((plan_hash(&recorded.plan), number));
-            }
+    fn take(&mut self, line: &[u8]) {
+        // A line cut short by a crash is not a change applied: the apply
+        // finds it made, or makes it.
+        let Ok(recorded) = serde_json::from_slice::<Recorded>(line) else {
+            return;
+        };
+        if let (Some(number), "applied") = (recorded.number, recorded.outcome.as_str()) {
+            self.done.push((plan_hash(&recorded.plan), number));
         }
-        Ok(Self { done })
     }
 }
 
@@ -91,7 +78,8 @@ mod tests {
 {\"plan\":\"p2\",\"number\":3,\"action\":\"update\",\"outcome\":\"applied\"}
 {\"plan\":\"p1\",\"action\":\"conflict\",\"outcome\":\"notAttempted\"}
 {\"plan\":\"p1\",\"number\":4,\"act";
-        let resumed = Resumed::read(&mut report.as_bytes()).unwrap();
+        let resumed: Resumed =
+            crate::commands::bulk::report::read_outcomes(&mut report.as_bytes()).unwrap();
         assert_eq!(resumed.of_plan("p1"), [1]);
     }
 }
