@@ -4,20 +4,7 @@
 //! document ([`Plan::write_json`], [`Plan::read_json`]), the saved plan an
 //! administrator reviews and applies later.
 //!
-//! The saved plan's form, one change a line so that `grep` and `diff` read
-//! it too (any JSON with the same content reads back):
-//!
-//! ```text
-//! {"plan":{"format":"fbn-identity-sync-plan/1","id":"..","created":"..","baseUrl":"..",..},
-//! "changes":[
-//! {"action":"create","number":1,"line":7,"login":"bo@acme.com","user":{..}},
-//! {"action":"update","number":2,"line":9,"id":"00u..","login":"ann@acme.com","changes":[{"field":"lastName","old":"Lee","new":"Lee-Smith"}]},
-//! {"action":"delete","number":3,"id":"00u..","login":"cy@acme.com","before":{..}},
-//! {"action":"conflict","line":12,"id":"00u..","login":"dee@acme.com","reason":"type","message":".."},
-//! {"action":"keep","id":"00u..","login":"ed@acme.com","reason":"notInFile"}
-//! ],
-//! "summary":{"create":1,"update":1,"delete":1,..}}
-//! ```
+//! The saved plan's form is shown on [`Plan`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -362,6 +349,21 @@ impl Guard {
 }
 
 /// What a sync would change. See the [module](super) and [`Change`].
+///
+/// The saved plan's form, one change a line so that `grep` and `diff` read
+/// it too (any JSON with the same content reads back):
+///
+/// ```text
+/// {"plan":{"format":"fbn-identity-sync-plan/1","id":"..","created":"..","baseUrl":"..",..},
+/// "changes":[
+/// {"action":"create","number":1,"line":7,"login":"bo@acme.com","user":{..}},
+/// {"action":"update","number":2,"line":9,"id":"00u..","login":"ann@acme.com","changes":[{"field":"lastName","old":"Lee","new":"Lee-Smith"}]},
+/// {"action":"delete","number":3,"id":"00u..","login":"cy@acme.com","before":{..}},
+/// {"action":"conflict","line":12,"id":"00u..","login":"dee@acme.com","reason":"type","message":".."},
+/// {"action":"keep","id":"00u..","login":"ed@acme.com","reason":"notInFile"}
+/// ],
+/// "summary":{"create":1,"update":1,"delete":1,..}}
+/// ```
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub(crate) info: PlanInfo,
@@ -387,7 +389,7 @@ impl Plan {
         }
     }
 
-    /// Writes the plan as its JSON document (see the [module](self)).
+    /// Writes the plan as its JSON document (see [`Plan`]).
     pub fn write_json(&self, mut out: impl Write) -> Result<(), SyncError> {
         out.write_all(b"{\"plan\":")?;
         serde_json::to_writer(&mut out, &self.info).map_err(io::Error::from)?;

@@ -18,11 +18,8 @@
 //! a symbolic link.
 //!
 //! Resuming: the lines of the existing report are read one at a time (each
-//! bounded, like the input's) into [`Resumed`], the lines an earlier run
-//! finished (created, or skipped because the user exists): 8 bytes a line,
-//! its number and a hash of its login. A line of the input whose number is
-//! there with the same login is not sent again; a line whose login changed
-//! (the input was edited) is sent, and the service's answer settles it.
+//! bounded, like the input's) into the command's [`Resume`]: what an
+//! earlier run finished, which the command does not send again.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};

@@ -19,7 +19,7 @@
 //! 4. Every line ends as created, skipped or failed, with its reason: each
 //!    skipped and failed line and a summary on stderr, each line on stdout
 //!    with `--json` ([`tally`], in the input's order), and with `--report
-//!    FILE` ([`report`]) one JSON line per input line, appended and flushed
+//!    FILE` ([`ReportFile`], resumed by [`resume`]) one JSON line per input line, appended and flushed
 //!    as soon as that line's outcome is known.
 //! 5. The import stops early, starting no more lines and letting those in
 //!    flight finish, on SIGINT, SIGTERM or SIGHUP (a second one stops at

@@ -1,4 +1,5 @@
-//! The lines of a directory file, read by the bulk input ([`source`]) and
+//! The lines of a directory file, read by the bulk input
+//! ([`source`](crate::commands::bulk::source)) and
 //! made the SDK's [`Desired`] users: the same JSON lines and CSV columns,
 //! and the same rules for empty cells, as `users import` and `users export`,
 //! with one more: an optional CSV column the file has, given empty, clears
