@@ -19,8 +19,8 @@
 //! 4. Every line ends as created, skipped or failed, with its reason: each
 //!    skipped and failed line and a summary on stderr, each line on stdout
 //!    with `--json` ([`tally`], in the input's order), and with `--report
-//!    FILE` ([`ReportFile`], resumed by [`resume`]) one JSON line per input line, appended and flushed
-//!    as soon as that line's outcome is known.
+//!    FILE` ([`ReportFile`], resumed by [`resume`]) one JSON line per input
+//!    line, appended and flushed as soon as that line's outcome is known.
 //! 5. The import stops early, starting no more lines and letting those in
 //!    flight finish, on SIGINT, SIGTERM or SIGHUP (a second one stops at
 //!    once), when the service is gone ([`breaker`]), and at the first
@@ -34,7 +34,6 @@
 
 pub(crate) mod line;
 pub(crate) mod resume;
-
 mod tally;
 
 use std::collections::BTreeMap;
