@@ -1,7 +1,9 @@
 //! [`IdentityClient`]: the configured client, and the way into its
 //! operations and its tower stack.
 
-use identity_config::IdentityConfig;
+use std::sync::Arc;
+
+use identity_config::{Credentials, IdentityConfig};
 use identity_users::{BaseUrl, UsersApi};
 use tower_layer::Layer;
 
@@ -16,6 +18,8 @@ use crate::{Error, IdentityClientBuilder};
 #[derive(Clone, Debug)]
 pub struct IdentityClient<S = DefaultStack> {
     users: UsersApi<S, Error>,
+    /// The password grant's username, when the client signs in with one.
+    username: Option<Arc<str>>,
 }
 
 impl IdentityClient {
@@ -52,8 +56,13 @@ impl IdentityClient {
     ) -> Result<Self, Error> {
         let base_url = BaseUrl::parse(config.identity_url())?;
         let service = crate::stack::build(config, &settings)?;
+        let username = match config.credentials() {
+            Credentials::PasswordGrant(grant) => Some(Arc::from(grant.username())),
+            Credentials::AccessToken(_) | Credentials::AccessTokenFile(_) => None,
+        };
         Ok(Self {
             users: UsersApi::new(service, base_url).with_error(),
+            username,
         })
     }
 }
@@ -95,7 +104,16 @@ impl<S: Clone> IdentityClient<S> {
     pub fn from_service(service: S, base_url: BaseUrl) -> Self {
         Self {
             users: UsersApi::new(service, base_url).with_error(),
+            username: None,
         }
+    }
+
+    /// The username the client signs in as, when it uses the password
+    /// grant: the login of the account its calls act as. `None` for a
+    /// personal access token (which does not say whose it is) and for a
+    /// client made [`from_service`](Self::from_service).
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
     }
 
     /// The Users operations.
@@ -121,6 +139,7 @@ impl<S: Clone> IdentityClient<S> {
                 self.users.base_url().clone(),
             )
             .with_error(),
+            username: self.username,
         }
     }
 }

@@ -109,6 +109,8 @@
 //!   `blocking`, [`testing::blocking::TestEmulator`] starts from sync code).
 //!   It brings the emulator's library alone: no command-line parser, no log
 //!   subscriber.
+//! - `sync`: [`sync`], a domain kept in line with a directory: a plan of
+//!   the changes, computed as a value, then applied.
 //! - `metrics`: request durations, retries, retry-budget exhaustion and
 //!   token fetches on the `metrics` facade (see `identity_transport::metrics`).
 //!
@@ -132,6 +134,9 @@ pub mod prelude;
 #[cfg(feature = "blocking")]
 mod runtime;
 pub mod stack;
+#[cfg(feature = "sync")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync")))]
+pub mod sync;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;

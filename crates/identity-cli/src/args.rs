@@ -235,6 +235,36 @@ pub(crate) enum UsersCommand {
     /// shows on stderr when it is a terminal.
     #[command(after_long_help = CSV_COLUMNS_HELP)]
     Export(ExportArgs),
+    /// Keep the domain in line with a directory file (JSON lines or CSV,
+    /// the columns of import and export): plan what would change, then
+    /// apply it.
+    ///
+    /// Users are matched by login (case-insensitively), or with --key by an
+    /// alternative user id (an HR number: a changed email is then one
+    /// update). The plan (the default, or --plan) lists the users to create,
+    /// those to update with each field old -> new, those in the domain and
+    /// not in the file, and conflicts, never attempted: a different type or
+    /// roles (no update changes them), a user who left (DEPROVISIONED), a
+    /// login taken, a key given twice. Exit 0: no changes; 10: changes
+    /// pending; 9: some lines of the file are not valid. --out saves the
+    /// plan; --apply --from-plan applies a saved plan later, skipping (and
+    /// reporting) each user who changed since it was made.
+    ///
+    /// An optional column (a JSON key) the file does not have is left as
+    /// the domain has it; given empty (null), it is cleared.
+    /// alternativeUserIds are set key by key. A row of a user who left
+    /// (status DEPROVISIONED) is taken as not in the file.
+    ///
+    /// Users not in the file are left alone without --prune. --prune
+    /// deletes them (deactivated and kept for audit, never purged), never
+    /// the account the sync runs as (the password grant's user, or --me),
+    /// only Personal users unless --prune-type says more, and with --key
+    /// only users carrying that key; and it stops before changing anything
+    /// when it would delete more than --max-deletes users or
+    /// --max-deletes-percent of the domain. --apply paces its calls as
+    /// import does, and --report resumes like import's.
+    #[command(after_long_help = CSV_COLUMNS_HELP)]
+    Sync(SyncArgs),
 }
 
 /// The CSV columns, for the `--help` of `import` and `export`.
@@ -483,6 +513,97 @@ pub(crate) struct ImportArgs {
         default_value_t = crate::commands::import::DEFAULT_STOP_AFTER_UNANSWERED
     )]
     pub(crate) stop_after_unanswered: u32,
+}
+
+/// The flags of `users sync`.
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// The directory file (- for stdin). Blank lines are ignored.
+    #[arg(required_unless_present = "from_plan", conflicts_with = "from_plan")]
+    pub(crate) file: Option<PathBuf>,
+    /// The format [default: csv for a FILE ending in .csv, else jsonl].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) format: Option<FileFormat>,
+    /// Match users by this alternative user id (a property of the user
+    /// schema, e.g. employeeId) instead of their login.
+    #[arg(long, value_name = "NAME", conflicts_with = "from_plan")]
+    pub(crate) key: Option<String>,
+    /// Only show the plan (the default): exit 0 when it is empty, 10 when
+    /// changes are pending.
+    #[arg(long, conflicts_with = "apply")]
+    pub(crate) plan: bool,
+    /// Make the changes of the plan.
+    #[arg(long)]
+    pub(crate) apply: bool,
+    /// Save the plan to FILE (JSON, through a temporary file renamed when
+    /// complete), to review it and apply it later with --from-plan.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// The plan saved by --out, instead of a FILE: shown, or with --apply
+    /// applied, against the service it was made for.
+    #[arg(long, value_name = "PLAN")]
+    pub(crate) from_plan: Option<PathBuf>,
+    /// Delete (without purge) the users of the domain that are not in the
+    /// file.
+    #[arg(long, conflicts_with = "from_plan")]
+    pub(crate) prune: bool,
+    /// The types of user --prune deletes (repeat for both) [default:
+    /// personal].
+    #[arg(
+        long = "prune-type",
+        value_enum,
+        value_name = "TYPE",
+        requires = "prune"
+    )]
+    pub(crate) prune_types: Vec<UserKind>,
+    /// The login of the account the sync runs as, never pruned [default:
+    /// the password grant's username; a personal access token does not say
+    /// whose it is, so --prune needs --me with one].
+    #[arg(long, value_name = "LOGIN", conflicts_with = "from_plan")]
+    pub(crate) me: Option<String>,
+    /// Delete at most N users: a plan that deletes more is refused by
+    /// --apply before anything changes.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) max_deletes: u64,
+    /// Delete at most P % of the domain's users (the lower of the two
+    /// bounds wins).
+    #[arg(long, value_name = "P", default_value_t = 5.0, value_parser = parse_percent)]
+    pub(crate) max_deletes_percent: f64,
+    /// With --apply: append what became of each change to FILE, one JSON
+    /// line each (the report of import's form, a header first); a re-run
+    /// of the same saved plan with the same FILE resumes: the changes it
+    /// says are applied are not sent again.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub(crate) report: Option<PathBuf>,
+    /// With --apply: make at most N changes at once [default: 32]; the
+    /// client's throttle holds them to the service's pace.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) concurrency: Option<u16>,
+    /// With --apply: the longest a change waits at once when the service
+    /// throttles it; a longer wait ends that change as throttled.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = crate::commands::import::DEFAULT_LONGEST_WAIT_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub(crate) longest_wait: u64,
+    /// With --apply: stop after N changes in a row got no answer (or were
+    /// throttled longer than --longest-wait); 0 never stops.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::commands::import::DEFAULT_STOP_AFTER_UNANSWERED
+    )]
+    pub(crate) stop_after_unanswered: u32,
+}
+
+/// A percentage, 0 to 100.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err("expected a percentage from 0 to 100, e.g. 2.5".to_owned()),
+    }
 }
 
 /// The kinds of user `--type` takes.

@@ -1,8 +1,8 @@
-//! The temporary file of `users export --output FILE`: written beside
-//! FILE and renamed over it when complete, so that FILE is always either
-//! the old file or the whole new one.
+//! The temporary file of `users export --output FILE` (and of `users sync
+//! --out PLAN`): written beside FILE and renamed over it when complete, so
+//! that FILE is always either the old file or the whole new one.
 //!
-//! It is `.FILE.fbn-identity-export.PID.tmp`: created new (`O_EXCL`, never
+//! It is `.FILE.fbn-identity-KIND.PID.tmp` (KIND: `export`, `plan`): created new (`O_EXCL`, never
 //! an existing file, never through a link), mode 0600 on unix, and removed
 //! when dropped unless persisted (a signal the export listens for ends it
 //! that way). A process killed outright (SIGKILL, a crash) leaves it; its
@@ -22,21 +22,21 @@ fn directory_of(path: &Path) -> &Path {
     }
 }
 
-/// The start of the temporary files of exports to `path`:
-/// `.NAME.fbn-identity-export.` (the process id and `.tmp` follow).
-fn temporary_prefix(path: &Path) -> OsString {
+/// The start of the temporary files of `kind` (`export`, `plan`) to
+/// `path`: `.NAME.fbn-identity-KIND.` (the process id and `.tmp` follow).
+fn temporary_prefix(path: &Path, kind: &str) -> OsString {
     let mut prefix = OsString::from(".");
     prefix.push(path.file_name().unwrap_or_default());
-    prefix.push(".fbn-identity-export.");
+    prefix.push(format!(".fbn-identity-{kind}."));
     prefix
 }
 
-/// A new temporary file for `path`, in its directory:
-/// `.NAME.fbn-identity-export.PID.tmp`, created new (never an existing
+/// A new temporary file of `kind` for `path`, in its directory:
+/// `.NAME.fbn-identity-KIND.PID.tmp`, created new (never an existing
 /// file, never through a link), mode 0600 on unix; removed when dropped
 /// unless persisted.
-pub(crate) fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let mut prefix = temporary_prefix(path);
+pub(crate) fn temporary_file_for(path: &Path, kind: &str) -> io::Result<tempfile::NamedTempFile> {
+    let mut prefix = temporary_prefix(path, kind);
     prefix.push(std::process::id().to_string());
     tempfile::Builder::new()
         .prefix(&prefix)
@@ -45,12 +45,12 @@ pub(crate) fn temporary_file_for(path: &Path) -> io::Result<tempfile::NamedTempF
         .tempfile_in(directory_of(path))
 }
 
-/// Removes the temporary files that exports to `path` left when they were
-/// killed: those whose process is gone (or is this one: a process of the
-/// same id that came before). A temporary file of an export still running
-/// is left alone. Best effort: what cannot be removed stays.
-pub(crate) fn remove_stale_temporaries(path: &Path) {
-    let prefix = temporary_prefix(path);
+/// Removes the temporary files of `kind` that commands writing `path` left
+/// when they were killed: those whose process is gone (or is this one: a
+/// process of the same id that came before). A temporary file of a command
+/// still running is left alone. Best effort: what cannot be removed stays.
+pub(crate) fn remove_stale_temporaries(path: &Path, kind: &str) {
+    let prefix = temporary_prefix(path, kind);
     let Some(prefix) = prefix.to_str() else {
         return;
     };
@@ -105,7 +105,7 @@ mod tests {
     fn the_temporary_file_is_beside_the_target_named_after_it_and_private() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("users.csv");
-        let temporary = temporary_file_for(&target).unwrap();
+        let temporary = temporary_file_for(&target, "export").unwrap();
         assert_eq!(temporary.path().parent(), Some(dir.path()));
         assert_eq!(
             temporary.path().file_name().unwrap().to_str().unwrap(),

@@ -61,11 +61,12 @@ pub(crate) async fn run(client: &IdentityClient, args: &ExportArgs) -> Result<()
         Some(path) => {
             let shown = path.display().to_string();
             check_target(path, None, "the output")?;
-            remove_stale_temporaries(path);
-            let temporary = temporary_file_for(path).map_err(|source| CliError::Write {
-                what: format!("a temporary file beside {shown}"),
-                source,
-            })?;
+            remove_stale_temporaries(path, "export");
+            let temporary =
+                temporary_file_for(path, "export").map_err(|source| CliError::Write {
+                    what: format!("a temporary file beside {shown}"),
+                    source,
+                })?;
             let mut sink = Sink::new(format, BufWriter::new(temporary), false);
             let count = export(client, args, &mut sink)
                 .await

@@ -1,17 +1,20 @@
 //! The commands: each module runs one group, on a client built from the
 //! global flags, and prints through `output`.
 //!
-//! `users` holds the one-call commands, `import` and `export` the bulk
-//! ones (paced by `pace`), `create` the creating of one user that `users
-//! create` and each line of `import` share, `schema` the user schema's
-//! two; `completions` (the shells' scripts) needs no client.
+//! `users` holds the one-call commands, `import`, `export` and `sync` the
+//! bulk ones (paced by `pace`, sharing the parts of `bulk`), `create` the
+//! creating of one user that `users create`, `import` and `sync` share,
+//! `schema` the user schema's two; `completions` (the shells' scripts)
+//! needs no client.
 
+pub(crate) mod bulk;
 pub(crate) mod completions;
 pub(crate) mod create;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod pace;
 pub(crate) mod schema;
+pub(crate) mod sync;
 pub(crate) mod users;
 
 use crate::args::{Command, GlobalArgs, UsersCommand};
@@ -28,6 +31,9 @@ pub(crate) async fn run(command: Command, global: &GlobalArgs) -> Result<(), Cli
         }
         Command::Users(UsersCommand::Import(args)) => {
             import::run(&args, output, || settings::client(global)).await
+        }
+        Command::Users(UsersCommand::Sync(args)) => {
+            sync::run(&args, output, || settings::client(global)).await
         }
         Command::Users(UsersCommand::Export(args)) => {
             export::run(&settings::client(global)?, &args).await

@@ -151,7 +151,7 @@ async fn create(
             ));
             Ok(())
         }
-        Created::Exists { error, id } => Err(match id {
+        Created::Exists { error, existing } => Err(match existing.map(|user| user.id) {
             Some(id) => CliError::Sdk(error).noted(format!("the login is user {id}'s")),
             None => CliError::Sdk(error),
         }),

@@ -19,5 +19,6 @@ mod secrets;
 mod settling;
 mod streaming;
 mod support;
+mod sync;
 mod tls_trust;
 mod trust;

@@ -10,6 +10,9 @@
 //! - `large` ([`import`]): import of 5 lines into a domain of 1,000,000.
 //! - `kill` ([`kill`]): the emulator, as a process of its own, killed
 //!   during an import of 10,000 lines; restarted; the import resumed.
+//! - `sync` ([`sync`]): `users sync` of a 1,000,000-user domain against a
+//!   file with 1 % changed, 0.5 % added and 0.5 % removed: plan, apply at
+//!   a rate limit, plan again; peak memory against its goal.
 //!
 //! The CLI's peak memory is its peak resident set (`VmHWM`, read from
 //! `/proc/PID/status` while it runs: the kernel keeps the high-water mark,
@@ -23,6 +26,7 @@
 mod export;
 mod import;
 mod kill;
+mod sync;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -50,16 +54,19 @@ pub(crate) enum Part {
     Large,
     /// The emulator killed during an import, then resumed.
     Kill,
+    /// A sync of a million-user domain: plan, apply, plan again.
+    Sync,
 }
 
 impl Part {
     /// Every part, in the order they run.
-    pub(crate) const ALL: [Part; 5] = [
+    pub(crate) const ALL: [Part; 6] = [
         Part::Export,
         Part::Rate,
         Part::Memory,
         Part::Large,
         Part::Kill,
+        Part::Sync,
     ];
 
     /// The part's name on the command line.
@@ -70,6 +77,7 @@ impl Part {
             Part::Memory => "memory",
             Part::Large => "large",
             Part::Kill => "kill",
+            Part::Sync => "sync",
         }
     }
 
@@ -114,6 +122,7 @@ async fn run_parts(cli: &Path, work: &Path, parts: &[Part], quick: bool) -> Resu
             Part::Memory => import::memory(cli, work, quick).await?,
             Part::Large => import::large(cli, work, quick).await?,
             Part::Kill => kill::run(cli, work, quick).await?,
+            Part::Sync => sync::run(cli, work, quick).await?,
         };
         let seconds = started.elapsed().as_secs_f64();
         println!("--- part {} took {seconds:.0} s", part.name());
@@ -289,6 +298,25 @@ pub(super) fn last_outcomes(report: &Path) -> Result<HashMap<u64, String>, Strin
         outcomes.insert(number, outcome);
     }
     Ok(outcomes)
+}
+
+/// How many lines of a report (its header left out) have each value of
+/// the field `field`.
+pub(super) fn outcome_counts_of(
+    report: &Path,
+    field: &str,
+) -> Result<HashMap<String, usize>, String> {
+    let reader = BufReader::new(
+        std::fs::File::open(report).map_err(|e| format!("{}: {e}", report.display()))?,
+    );
+    let mut counts = HashMap::new();
+    for line in reader.lines().skip(1) {
+        let line: Value =
+            serde_json::from_str(&line.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let value = line[field].as_str().unwrap_or("unknown").to_owned();
+        *counts.entry(value).or_default() += 1;
+    }
+    Ok(counts)
 }
 
 /// How many lines of a report end with each outcome.

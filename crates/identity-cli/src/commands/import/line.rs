@@ -21,6 +21,9 @@ use finbourne_identity::{CreateUserRequest, Error, ErrorCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::columns::Header;
+use crate::commands::bulk::source::LineParser;
+
 /// What became of one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(
@@ -145,6 +148,39 @@ pub(crate) enum Parsed {
     },
 }
 
+/// What an import makes of each line of its input.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ImportLines;
+
+impl LineParser for ImportLines {
+    type Parsed = Parsed;
+
+    fn json_line(&self, text: &[u8]) -> Parsed {
+        parse_json_line(text)
+    }
+
+    fn csv_row(&self, header: &Header, row: &csv::StringRecord) -> Option<Parsed> {
+        let login = header.cell(row, "login").map(str::to_owned);
+        match header.request_json(row) {
+            Ok(Value::Object(mut object)) => {
+                if let Some(status) = header.cell(row, "status").filter(|s| !s.is_empty()) {
+                    object.insert("status".into(), status.into());
+                }
+                Some(check_object(object, login))
+            }
+            Ok(_) => None,
+            Err(field_errors) => Some(invalid_row(login, field_errors)),
+        }
+    }
+
+    fn bad_line(&self, message: String) -> Parsed {
+        Parsed::Bad {
+            login: None,
+            outcome: Outcome::failed(message),
+        }
+    }
+}
+
 /// A JSON line, checked.
 pub(crate) fn parse_json_line(text: &[u8]) -> Parsed {
     match serde_json::from_slice::<Map<String, Value>>(text) {
@@ -160,18 +196,8 @@ pub(crate) fn parse_json_line(text: &[u8]) -> Parsed {
 /// CreateUserRequest and checked; `login` is what to report when it cannot
 /// be decoded (a CSV row's login cell).
 pub(crate) fn check_object(mut object: Map<String, Value>, login: Option<String>) -> Parsed {
-    let deprovisioned = object
-        .get("status")
-        .and_then(Value::as_str)
-        .is_some_and(|status| status.eq_ignore_ascii_case("DEPROVISIONED"));
-    if let Some(Value::Array(roles)) = object.get_mut("roles") {
-        for role in roles {
-            // A RoleResponse, as an export with roles writes it: its id.
-            if let Some(id) = role.get("roleId").filter(|id| id.is_object()).cloned() {
-                *role = id;
-            }
-        }
-    }
+    let deprovisioned = is_deprovisioned(&object);
+    roles_as_ids(&mut object);
     let login = login.or_else(|| {
         object
             .get("login")
@@ -203,6 +229,28 @@ pub(crate) fn check_object(mut object: Map<String, Value>, login: Option<String>
     }
 }
 
+/// The `roles` of a line as role ids: a RoleResponse, as an export with
+/// roles writes it (`{"roleId":{"scope":..,"code":..},"name":..}`), becomes
+/// its id.
+pub(crate) fn roles_as_ids(object: &mut Map<String, Value>) {
+    if let Some(Value::Array(roles)) = object.get_mut("roles") {
+        for role in roles {
+            if let Some(id) = role.get("roleId").filter(|id| id.is_object()).cloned() {
+                *role = id;
+            }
+        }
+    }
+}
+
+/// Whether a line is of a user who left: its `status` is `DEPROVISIONED`
+/// (an export with `--include-deactivated` writes it).
+pub(crate) fn is_deprovisioned(object: &Map<String, Value>) -> bool {
+    object
+        .get("status")
+        .and_then(Value::as_str)
+        .is_some_and(|status| status.eq_ignore_ascii_case("DEPROVISIONED"))
+}
+
 /// A CSV row's cells in error, by field.
 pub(crate) fn invalid_row(
     login: Option<String>,
@@ -228,12 +276,15 @@ pub(crate) fn at_field<E: std::fmt::Display>(error: &serde_path_to_error::Error<
 /// Why a line is not a CreateUserRequest, placed by column (serde_json's
 /// "line 1" would be confused with the file's line numbers).
 fn json_error(error: &serde_json::Error) -> String {
+    format!("not a CreateUserRequest: {}", json_reason(error))
+}
+
+/// Why a line is not the JSON expected, placed by column rather than by
+/// serde_json's "line 1".
+pub(crate) fn json_reason(error: &serde_json::Error) -> String {
     let text = error.to_string();
     let message = text.split(" at line ").next().unwrap_or(&text);
-    format!(
-        "not a CreateUserRequest: {message} (column {})",
-        error.column()
-    )
+    format!("{message} (column {})", error.column())
 }
 
 #[cfg(test)]

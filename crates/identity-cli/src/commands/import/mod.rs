@@ -19,8 +19,8 @@
 //! 4. Every line ends as created, skipped or failed, with its reason: each
 //!    skipped and failed line and a summary on stderr, each line on stdout
 //!    with `--json` ([`tally`], in the input's order), and with `--report
-//!    FILE` ([`report`]) one JSON line per input line, appended and flushed
-//!    as soon as that line's outcome is known.
+//!    FILE` ([`ReportFile`], resumed by [`resume`]) one JSON line per input
+//!    line, appended and flushed as soon as that line's outcome is known.
 //! 5. The import stops early, starting no more lines and letting those in
 //!    flight finish, on SIGINT, SIGTERM or SIGHUP (a second one stops at
 //!    once), when the service is gone ([`breaker`]), and at the first
@@ -32,10 +32,8 @@
 //! creates nothing twice (the service refuses a login that exists) and
 //! creates every user still missing.
 
-mod breaker;
-mod line;
-mod report;
-mod source;
+pub(crate) mod line;
+pub(crate) mod resume;
 mod tally;
 
 use std::collections::BTreeMap;
@@ -43,10 +41,13 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::time::Duration;
 
-use finbourne_identity::{Error, ErrorKind, IdentityClient};
+use finbourne_identity::{Error, IdentityClient};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
+use super::bulk::breaker::{self, Breaker, Finish};
+use super::bulk::report::ReportFile;
+use super::bulk::source::{self, Record, Records, SourceError};
 use super::create::{Created, create_user};
 use super::pace::Pace;
 use crate::args::{FileFormat, ImportArgs};
@@ -55,10 +56,8 @@ use crate::files::{Input, is_stdin};
 use crate::output::{Output, note};
 use crate::progress;
 use crate::signals::StopSignals;
-use breaker::{Breaker, Finish};
-pub(crate) use line::{LineResult, Outcome, Parsed, SkipReason, at_field};
-use report::{ReportFile, Resumed};
-use source::{Record, SourceError};
+pub(crate) use line::{ImportLines, LineResult, Outcome, Parsed, SkipReason, at_field};
+use resume::Resumed;
 use tally::{Stopped, Tally};
 
 /// `--stop-after-unanswered`'s default.
@@ -103,11 +102,7 @@ impl Stop {
 /// The stop a create's failure makes, when it is not the line's own: the
 /// credentials, the configuration, or the right to create users at all.
 fn stop_for(error: &Error) -> Option<Stop> {
-    let everyone = matches!(error.kind(), ErrorKind::Auth | ErrorKind::Config)
-        || error
-            .status()
-            .is_some_and(|status| matches!(status.as_u16(), 401 | 403));
-    everyone.then(|| {
+    breaker::refuses_everyone(error).then(|| {
         Stop::Refused(
             format!("every line would fail: {}", one_line(error)),
             exit_of(error),
@@ -148,14 +143,15 @@ pub(crate) async fn run(
     };
     // The report is opened (or refused) before anything is read or sent.
     let (report, resumed) = match &args.report {
-        Some(path) => ReportFile::open(path, &Input::new(&args.file))?,
+        Some(path) => ReportFile::open(path, &Input::new(&args.file), resume::REPORT_KIND)?,
         None => (ReportFile::none(), Resumed::default()),
     };
     let guessed = stdin && args.format.is_none();
-    let records = source::spawn(input, format, guessed).map_err(|source| CliError::Read {
-        what: what.clone(),
-        source,
-    })?;
+    let records =
+        source::spawn(input, format, ImportLines, guessed).map_err(|source| CliError::Read {
+            what: what.clone(),
+            source,
+        })?;
     let verb = if args.dry_run { "checked" } else { "imported" };
     let progress = progress::counter(verb, "lines");
     let mut import = Import {
@@ -204,10 +200,7 @@ type Finished = (u64, usize, String, Created);
 impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
     /// Reads and creates until the input ends or the import stops; why it
     /// stopped early, if it did.
-    async fn run(
-        &mut self,
-        mut records: tokio::sync::mpsc::Receiver<Result<Record, SourceError>>,
-    ) -> Result<Option<Stop>, CliError> {
+    async fn run(&mut self, mut records: Records<Parsed>) -> Result<Option<Stop>, CliError> {
         let mut running = FuturesUnordered::new();
         let mut signals = StopSignals::new();
         let mut reading = true;
@@ -284,7 +277,7 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
     /// create of the others.
     fn start(
         &mut self,
-        record: Record,
+        record: Record<Parsed>,
     ) -> Result<Option<impl Future<Output = Finished> + use<C>>, CliError> {
         self.last_line = record.line;
         let line = record.line;
@@ -476,7 +469,8 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
 fn outcome_of(created: Created, login: &str) -> Outcome {
     match created {
         Created::New { user, .. } => Outcome::Created { id: user.id },
-        Created::Exists { id, error } => {
+        Created::Exists { existing, error } => {
+            let id = existing.map(|user| user.id);
             let code = error
                 .api()
                 .and_then(|api| api.code())

@@ -36,6 +36,9 @@ pub(crate) enum Finish {
 #[derive(Debug)]
 pub(crate) struct Breaker {
     limit: u32,
+    /// What is counted ("creates"), and what places them ("lines").
+    calls: &'static str,
+    places: &'static str,
     run: u32,
     /// How many of the run were throttled, and the longest wait asked.
     throttled: u32,
@@ -49,10 +52,22 @@ impl Breaker {
     pub(crate) fn new(limit: u32) -> Self {
         Self {
             limit,
+            calls: "creates",
+            places: "lines",
             run: 0,
             throttled: 0,
             asked: None,
             lines: None,
+        }
+    }
+
+    /// The same, counting `calls` (e.g. "changes") placed by `places`
+    /// (e.g. "changes") in its reason.
+    pub(crate) fn counting(self, calls: &'static str, places: &'static str) -> Self {
+        Self {
+            calls,
+            places,
+            ..self
         }
     }
 
@@ -86,7 +101,7 @@ impl Breaker {
     pub(crate) fn reason(&self) -> String {
         let lines = self
             .lines
-            .map(|(first, last)| format!(" (lines {first} to {last})"))
+            .map(|(first, last)| format!(" ({} {first} to {last})", self.places))
             .unwrap_or_default();
         if self.throttled() {
             let asked = self.asked.map_or(String::new(), |wait| {
@@ -96,15 +111,26 @@ impl Breaker {
                 )
             });
             return format!(
-                "the service throttled {} creates in a row for longer than --longest-wait{asked}{lines}",
-                self.run
+                "the service throttled {} {} in a row for longer than --longest-wait{asked}{lines}",
+                self.run, self.calls
             );
         }
         format!(
-            "the service did not answer {} creates in a row{lines}",
-            self.run
+            "the service did not answer {} {} in a row{lines}",
+            self.run, self.calls
         )
     }
+}
+
+/// Whether a call's failure is one no other call can escape: the
+/// credentials or the configuration (a refused token grant, an unusable
+/// token file, a 401 or 403). A bulk run stops at the first.
+pub(crate) fn refuses_everyone(error: &finbourne_identity::Error) -> bool {
+    use finbourne_identity::ErrorKind;
+    matches!(error.kind(), ErrorKind::Auth | ErrorKind::Config)
+        || error
+            .status()
+            .is_some_and(|status| matches!(status.as_u16(), 401 | 403))
 }
 
 #[cfg(test)]

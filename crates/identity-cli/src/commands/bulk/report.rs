@@ -1,7 +1,7 @@
-//! The `--report FILE` of `users import`: one JSON line per input line,
-//! appended and flushed as soon as that line's outcome is known, so that a
-//! crash leaves a report that tells how far the import got, and that a
-//! re-run resumes from.
+//! The `--report FILE` of the bulk commands (`users import`, `users
+//! sync`): one JSON line per outcome, appended and flushed as soon as it is
+//! known, so that a crash leaves a report that tells how far the command
+//! got, and that a re-run resumes from.
 //!
 //! The file is never truncated, and is written only when it is ours:
 //!
@@ -18,28 +18,19 @@
 //! a symbolic link.
 //!
 //! Resuming: the lines of the existing report are read one at a time (each
-//! bounded, like the input's) into [`Resumed`], the lines an earlier run
-//! finished (created, or skipped because the user exists): 8 bytes a line,
-//! its number and a hash of its login. A line of the input whose number is
-//! there with the same login is not sent again; a line whose login changed
-//! (the input was edited) is sent, and the service's answer settles it.
+//! bounded, like the input's) into the command's [`Resume`]: what an
+//! earlier run finished, which the command does not send again.
 
-use std::collections::hash_map::DefaultHasher;
 use std::fs::{File, OpenOptions};
-use std::hash::{Hash, Hasher};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::LineResult;
 use crate::errors::CliError;
 use crate::escape::write_json;
 use crate::files::{Input, check_target};
 use crate::lines::{Line, read_line};
-
-/// What the header line's `report` says.
-const REPORT_KIND: &str = "fbn-identity users import";
 
 /// The header's format number.
 const FORMAT: u32 = 1;
@@ -56,92 +47,36 @@ struct Header {
     input: String,
 }
 
-/// One outcome line read back, as far as resuming needs it.
-#[derive(Deserialize)]
-struct Recorded {
-    line: u64,
-    #[serde(default)]
-    login: Option<String>,
-    outcome: String,
-    #[serde(default)]
-    reason: Option<String>,
+/// What a command reads back from the report of an earlier run, to resume
+/// it: the lines after the header, each bounded (a longer one is left
+/// out), handed over one by one.
+pub(crate) trait Resume: Default {
+    /// Takes one outcome line (a line cut short by a crash is not JSON:
+    /// it is no outcome, and left out).
+    fn take(&mut self, line: &[u8]);
+
+    /// Every line is taken.
+    fn finish(&mut self) {}
 }
 
-impl Recorded {
-    /// Whether the line needs no more work: created, or skipped because
-    /// the user exists (a row skipped for its status is looked at again,
-    /// in case this run is asked to recreate it).
-    fn is_finished(&self) -> bool {
-        match self.outcome.as_str() {
-            "created" => true,
-            "skipped" => self
-                .reason
-                .as_deref()
-                .is_none_or(|reason| reason == "exists"),
-            _ => false,
+/// Reads the outcome lines of a report (its header already read) into `R`.
+pub(crate) fn read_outcomes<R: Resume>(reader: &mut impl io::BufRead) -> io::Result<R> {
+    let mut resumed = R::default();
+    let mut buffer = Vec::new();
+    loop {
+        match read_line(reader, &mut buffer, MAX_REPORT_LINE)? {
+            Line::End => break,
+            Line::TooLong { .. } => continue,
+            Line::Whole => resumed.take(&buffer),
         }
     }
+    resumed.finish();
+    Ok(resumed)
 }
 
-/// The lines an earlier run finished, by line number and login.
-#[derive(Debug, Default)]
-pub(crate) struct Resumed {
-    /// Sorted by line number: (line, hash of the login).
-    done: Vec<(u32, u32)>,
-}
-
-impl Resumed {
-    /// Whether line `line`, asking for `login`, was finished by an earlier
-    /// run.
-    pub(crate) fn is_done(&self, line: usize, login: &str) -> bool {
-        let Ok(line) = u32::try_from(line) else {
-            return false;
-        };
-        match self.done.binary_search_by_key(&line, |(done, _)| *done) {
-            Ok(at) => self.done[at].1 == login_hash(login),
-            Err(_) => false,
-        }
-    }
-
-    /// Reads the outcome lines of a report (the header already read).
-    fn read(reader: &mut impl io::BufRead) -> io::Result<Self> {
-        let mut done = Vec::new();
-        let mut buffer = Vec::new();
-        loop {
-            match read_line(reader, &mut buffer, MAX_REPORT_LINE)? {
-                Line::End => break,
-                Line::TooLong { .. } => continue,
-                Line::Whole => {}
-            }
-            // A line cut short by a crash, or not ours, is not a finished
-            // line: the import sends it again and the service settles it.
-            let Ok(recorded) = serde_json::from_slice::<Recorded>(&buffer) else {
-                continue;
-            };
-            if let (true, Ok(line)) = (recorded.is_finished(), u32::try_from(recorded.line)) {
-                done.push((line, login_hash(recorded.login.as_deref().unwrap_or(""))));
-            }
-        }
-        // The last record of a line wins (a line failed, then created).
-        done.reverse();
-        done.sort_by_key(|(line, _)| *line);
-        done.dedup_by_key(|(line, _)| *line);
-        done.shrink_to_fit();
-        Ok(Self { done })
-    }
-}
-
-/// A login's hash: the same within a run, which is all it is used for.
-fn login_hash(login: &str) -> u32 {
-    let mut hasher = DefaultHasher::new();
-    login.hash(&mut hasher);
-    let hash = hasher.finish();
-    (hash ^ (hash >> 32)) as u32
-}
-
-/// The `--report` file: one JSON line per input line, each flushed as it
-/// is written. A failure to write is reported at the end, the import goes
-/// on (stopping would leave creates in flight unsettled).
+/// A `--report` file: one JSON line per outcome, each flushed as it is
+/// written. A failure to write is reported at the end, the command goes
+/// on (stopping would leave calls in flight unsettled).
 pub(crate) struct ReportFile {
     path: String,
     out: Option<BufWriter<File>>,
@@ -158,9 +93,15 @@ impl ReportFile {
         }
     }
 
-    /// The report at `path` for `input`: a new one, or the report of an
-    /// earlier run of the same input, with the lines that run finished.
-    pub(crate) fn open(path: &Path, input: &Input) -> Result<(Self, Resumed), CliError> {
+    /// The report at `path` of the command `kind` (its header's `report`,
+    /// e.g. `fbn-identity users import`) for `input`: a new one, or the
+    /// report of an earlier run of the same command and input, with what
+    /// that run finished.
+    pub(crate) fn open<R: Resume>(
+        path: &Path,
+        input: &Input,
+        kind: &'static str,
+    ) -> Result<(Self, R), CliError> {
         check_target(path, Some(input), "the report")?;
         let shown = path.display().to_string();
         let write_failed = |source: io::Error| CliError::Write {
@@ -176,11 +117,11 @@ impl ReportFile {
         }
         let (file, resumed) = match options.open(path) {
             Ok(mut file) => {
-                write_header(&mut file, input).map_err(write_failed)?;
-                (file, Resumed::default())
+                write_header(&mut file, input, kind).map_err(write_failed)?;
+                (file, R::default())
             }
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                open_existing(path, input)?
+                open_existing(path, input, kind)?
             }
             Err(source) => return Err(write_failed(source)),
         };
@@ -194,8 +135,8 @@ impl ReportFile {
         ))
     }
 
-    /// Writes `line`'s outcome and flushes it.
-    pub(crate) fn record(&mut self, line: &LineResult) {
+    /// Writes one outcome line and flushes it.
+    pub(crate) fn record(&mut self, line: &impl Serialize) {
         let Some(out) = &mut self.out else {
             return;
         };
@@ -220,10 +161,10 @@ impl ReportFile {
     }
 }
 
-/// The header line of a report of `input`.
-fn write_header(file: &mut File, input: &Input) -> io::Result<()> {
+/// The header line of a report of `kind` for `input`.
+fn write_header(file: &mut File, input: &Input, kind: &str) -> io::Result<()> {
     let header = Header {
-        report: REPORT_KIND.to_owned(),
+        report: kind.to_owned(),
         format: FORMAT,
         input: input.name(),
     };
@@ -234,8 +175,8 @@ fn write_header(file: &mut File, input: &Input) -> io::Result<()> {
 }
 
 /// An existing file at `path`, opened to append when it is empty or the
-/// report of `input`; refused otherwise, untouched.
-fn open_existing(path: &Path, input: &Input) -> Result<(File, Resumed), CliError> {
+/// report of `kind` for `input`; refused otherwise, untouched.
+fn open_existing<R: Resume>(path: &Path, input: &Input, kind: &str) -> Result<(File, R), CliError> {
     let shown = path.display().to_string();
     let refused = |reason: String| CliError::UnsafePath {
         path: shown.clone(),
@@ -282,10 +223,10 @@ fn open_existing(path: &Path, input: &Input) -> Result<(File, Resumed), CliError
         // An empty file (`--report "$(mktemp)"`) holds nothing to lose.
         None => {
             drop(reader);
-            write_header(&mut file, input).map_err(failed)?;
-            return Ok((file, Resumed::default()));
+            write_header(&mut file, input, kind).map_err(failed)?;
+            return Ok((file, R::default()));
         }
-        Some(Some(header)) if header.report == REPORT_KIND => {
+        Some(Some(header)) if header.report == kind => {
             let name = input.name();
             if header.input != name {
                 return Err(refused(format!(
@@ -293,14 +234,13 @@ fn open_existing(path: &Path, input: &Input) -> Result<(File, Resumed), CliError
                     header.input
                 )));
             }
-            Resumed::read(&mut reader).map_err(failed)?
+            read_outcomes(&mut reader).map_err(failed)?
         }
         Some(_) => {
-            return Err(refused(
-                "the file exists and is not a report of `fbn-identity users import`; \
-                 name a new file (or the report of an earlier run of this import, to resume it)"
-                    .into(),
-            ));
+            return Err(refused(format!(
+                "the file exists and is not a report of `{kind}`; name a new file (or the \
+                 report of an earlier run of this command, to resume it)"
+            )));
         }
     };
     drop(reader);
@@ -329,7 +269,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::commands::import::{Outcome, SkipReason};
+    use crate::commands::import::resume::{REPORT_KIND, Resumed};
+    use crate::commands::import::{LineResult, Outcome, SkipReason};
 
     const ANN: &str = r#"{"firstName":"Ann","lastName":"Lee","emailAddress":"ann@example.com","login":"ann@example.com","type":"Personal"}"#;
     const BAD: &str = r#"{"firstName":"","lastName":"X","emailAddress":"c@example.com","login":"c@example.com","type":"Personal"}"#;
@@ -369,8 +310,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = input(dir.path());
         let path = dir.path().join("report.jsonl");
-        let (mut report, resumed) = ReportFile::open(&path, &input).unwrap();
-        assert!(resumed.done.is_empty());
+        let (mut report, resumed) =
+            ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
+        assert!(resumed.is_empty());
         for line in &two_lines() {
             report.record(line);
         }
@@ -395,7 +337,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = input(dir.path());
         let path = dir.path().join("report.jsonl");
-        let (mut report, _) = ReportFile::open(&path, &input).unwrap();
+        let (mut report, _) = ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
         let lines = two_lines();
         for line in &lines {
             report.record(line);
@@ -417,8 +359,9 @@ mod tests {
         file.write_all(br#"{"line":2,"login":"c@exa"#).unwrap();
         drop(file);
 
-        let (mut report, resumed) = ReportFile::open(&path, &input).unwrap();
-        assert_eq!(resumed.done.len(), 2);
+        let (mut report, resumed) =
+            ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
+        assert_eq!(resumed.len(), 2);
         assert!(resumed.is_done(1, "ann@example.com"));
         assert!(resumed.is_done(4, "user4@example.com"), "exists: done");
         assert!(
@@ -450,7 +393,9 @@ mod tests {
             ),
         ] {
             std::fs::write(&path, &text).unwrap();
-            let error = ReportFile::open(&path, &input).err().unwrap();
+            let error = ReportFile::open::<Resumed>(&path, &input, REPORT_KIND)
+                .err()
+                .unwrap();
             assert!(
                 matches!(error, CliError::UnsafePath { .. }),
                 "{}",
@@ -460,7 +405,7 @@ mod tests {
         }
         // An empty file holds nothing to lose: it becomes the report.
         std::fs::write(&path, "").unwrap();
-        ReportFile::open(&path, &input).unwrap();
+        ReportFile::open::<Resumed>(&path, &input, REPORT_KIND).unwrap();
         assert_eq!(lines_of(&path)[0]["report"], REPORT_KIND);
     }
 }

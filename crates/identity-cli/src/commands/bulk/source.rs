@@ -1,7 +1,10 @@
-//! The input of an import, read as a stream: each line (or CSV row) is
-//! read, checked and handed over as it comes, on a thread of its own, so
-//! that memory holds a few lines whatever the size of the input, and the
-//! import can stop without reading the rest (of stdin, too).
+//! The input of a bulk command (`users import`, `users sync`), read as a
+//! stream: each line (or CSV row) is read, checked and handed over as it
+//! comes, on a thread of its own, so that memory holds a few lines
+//! whatever the size of the input, and the command can stop without
+//! reading the rest (of stdin, too). What a line becomes is the command's
+//! [`LineParser`]; how lines are split, bounded and numbered is written
+//! once, here.
 //!
 //! **The bound on a line: [`MAX_LINE_BYTES`], 1 MiB**, the most one user
 //! may have in a streamed list of the SDK (`MAX_STREAMED_USER_BYTES`): a
@@ -26,7 +29,6 @@ use std::rc::Rc;
 
 use tokio::sync::mpsc;
 
-use super::line::{Parsed, check_object, invalid_row, parse_json_line};
 use crate::args::FileFormat;
 use crate::columns::Header;
 use crate::lines::{Line, read_line};
@@ -41,13 +43,28 @@ const READ_AHEAD: usize = 256;
 /// The size of the read buffer.
 const BUFFER_BYTES: usize = 64 * 1024;
 
+/// What a command makes of each line of its input.
+pub(crate) trait LineParser: Send + 'static {
+    /// A line, read and checked.
+    type Parsed: Send + 'static;
+
+    /// A JSON line (its bytes, without the line break).
+    fn json_line(&self, text: &[u8]) -> Self::Parsed;
+
+    /// A CSV row under `header`; `None` leaves it out.
+    fn csv_row(&self, header: &Header, row: &csv::StringRecord) -> Option<Self::Parsed>;
+
+    /// A line that could not be read as a line of the format, and why.
+    fn bad_line(&self, message: String) -> Self::Parsed;
+}
+
 /// One line of the input, read and checked.
 #[derive(Debug)]
-pub(crate) struct Record {
+pub(crate) struct Record<P> {
     /// Its line number, from 1.
     pub(crate) line: usize,
     /// What it asks for.
-    pub(crate) parsed: Parsed,
+    pub(crate) parsed: P,
 }
 
 /// Why the input could not be read on.
@@ -60,27 +77,31 @@ pub(crate) enum SourceError {
     Bad(String),
 }
 
-/// Starts reading `input` as `format` on a thread of its own; its records
-/// come through the receiver, in order, then the channel closes (after an
-/// error, if reading failed).
+/// The records of an input, as [`spawn`] hands them over.
+pub(crate) type Records<P> = mpsc::Receiver<Result<Record<P>, SourceError>>;
+
+/// Starts reading `input` as `format` on a thread of its own, each line
+/// made what `parser` says; its records come through the receiver, in
+/// order, then the channel closes (after an error, if reading failed).
 ///
 /// `guessed` says the format was not given but guessed (stdin, read as JSON
 /// lines): a first line that is not JSON but looks like a CSV header row
-/// then stops the import at once, saying to give `--format csv`, rather
-/// than failing every line.
-pub(crate) fn spawn(
+/// then stops the run at once, saying to give `--format csv`, rather than
+/// failing every line.
+pub(crate) fn spawn<L: LineParser>(
     input: Box<dyn Read + Send>,
     format: FileFormat,
+    parser: L,
     guessed: bool,
-) -> io::Result<mpsc::Receiver<Result<Record, SourceError>>> {
+) -> io::Result<Records<L::Parsed>> {
     let (sender, receiver) = mpsc::channel(READ_AHEAD);
     std::thread::Builder::new()
-        .name("fbn-import-input".into())
+        .name("fbn-bulk-input".into())
         .spawn(move || {
             let send = |item| sender.blocking_send(item).is_ok();
             match format {
-                FileFormat::Jsonl => read_json_lines(input, guessed, send),
-                FileFormat::Csv => read_csv(input, send),
+                FileFormat::Jsonl => read_json_lines(input, &parser, guessed, send),
+                FileFormat::Csv => read_csv(input, &parser, send),
             }
         })?;
     Ok(receiver)
@@ -97,10 +118,11 @@ fn looks_like_csv(line: &[u8]) -> bool {
 
 /// Reads JSON lines, handing each non-blank one to `send` until it says
 /// stop (false); `guessed` as for [`spawn`].
-fn read_json_lines(
+fn read_json_lines<L: LineParser>(
     input: Box<dyn Read + Send>,
+    parser: &L,
     guessed: bool,
-    mut send: impl FnMut(Result<Record, SourceError>) -> bool,
+    mut send: impl FnMut(Result<Record<L::Parsed>, SourceError>) -> bool,
 ) {
     let mut first = true;
     let mut reader = BufReader::with_capacity(BUFFER_BYTES, input);
@@ -114,13 +136,10 @@ fn read_json_lines(
                 return;
             }
             Ok(Line::End) => return,
-            Ok(Line::TooLong { length }) => Parsed::Bad {
-                login: None,
-                outcome: super::Outcome::failed(format!(
-                    "the line is {length} bytes long, over the {MAX_LINE_BYTES} bytes a user can \
-                     be: not read"
-                )),
-            },
+            Ok(Line::TooLong { length }) => parser.bad_line(format!(
+                "the line is {length} bytes long, over the {MAX_LINE_BYTES} bytes a user can \
+                 be: not read"
+            )),
             Ok(Line::Whole) => {
                 let mut text = buffer.as_slice();
                 if line == 1 {
@@ -137,7 +156,7 @@ fn read_json_lines(
                     )));
                     return;
                 }
-                parse_json_line(text)
+                parser.json_line(text)
             }
         };
         if !send(Ok(Record { line, parsed })) {
@@ -228,9 +247,10 @@ impl Read for Tracked {
 
 /// Reads CSV rows (a header row first), handing each to `send` until it
 /// says stop (false).
-fn read_csv(
+fn read_csv<L: LineParser>(
     input: Box<dyn Read + Send>,
-    mut send: impl FnMut(Result<Record, SourceError>) -> bool,
+    parser: &L,
+    mut send: impl FnMut(Result<Record<L::Parsed>, SourceError>) -> bool,
 ) {
     let breaks = Rc::new(RefCell::new(Breaks::default()));
     let tracked = Tracked {
@@ -263,20 +283,10 @@ fn read_csv(
         let line = breaks.borrow_mut().line_at(at);
         let parsed = match read {
             Ok(false) => return,
-            Ok(true) => {
-                let login = header.cell(&row, "login").map(str::to_owned);
-                match header.request_json(&row) {
-                    Ok(serde_json::Value::Object(mut object)) => {
-                        if let Some(status) = header.cell(&row, "status").filter(|s| !s.is_empty())
-                        {
-                            object.insert("status".into(), status.into());
-                        }
-                        check_object(object, login)
-                    }
-                    Ok(_) => continue,
-                    Err(field_errors) => invalid_row(login, field_errors),
-                }
-            }
+            Ok(true) => match parser.csv_row(&header, &row) {
+                Some(parsed) => parsed,
+                None => continue,
+            },
             Err(error) => match error.kind() {
                 csv::ErrorKind::Io(io_error) => {
                     let stopped = match io_error
@@ -294,13 +304,7 @@ fn read_csv(
                     send(Err(stopped));
                     return;
                 }
-                _ => Parsed::Bad {
-                    login: None,
-                    outcome: super::Outcome::failed(format!(
-                        "not a CSV row of a user: {}",
-                        csv_reason(&error)
-                    )),
-                },
+                _ => parser.bad_line(format!("not a CSV row of a user: {}", csv_reason(&error))),
             },
         };
         if !send(Ok(Record { line, parsed })) {
@@ -323,7 +327,7 @@ fn csv_reason(error: &csv::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::import::Outcome;
+    use crate::commands::import::{ImportLines, Outcome, Parsed};
 
     const ANN: &str = r#"{"firstName":"Ann","lastName":"Lee","emailAddress":"ann@example.com","login":"ann@example.com","type":"Personal"}"#;
     const BOB: &str = r#"{"firstName":"Bob","lastName":"Ray","emailAddress":"bob@example.com","login":"bob@example.com","type":"Personal"}"#;
@@ -331,11 +335,11 @@ mod tests {
 
     /// Every record of `text` read as `format`, or the error that stopped
     /// the reading.
-    fn read(text: &[u8], format: FileFormat) -> (Vec<Record>, Option<SourceError>) {
+    fn read(text: &[u8], format: FileFormat) -> (Vec<Record<Parsed>>, Option<SourceError>) {
         let mut records = Vec::new();
         let mut stopped = None;
         let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.to_vec()));
-        let send = |item: Result<Record, SourceError>| {
+        let send = |item: Result<Record<Parsed>, SourceError>| {
             match item {
                 Ok(record) => records.push(record),
                 Err(error) => stopped = Some(error),
@@ -343,8 +347,8 @@ mod tests {
             true
         };
         match format {
-            FileFormat::Jsonl => read_json_lines(input, false, send),
-            FileFormat::Csv => read_csv(input, send),
+            FileFormat::Jsonl => read_json_lines(input, &ImportLines, false, send),
+            FileFormat::Csv => read_csv(input, &ImportLines, send),
         }
         (records, stopped)
     }
@@ -355,7 +359,7 @@ mod tests {
         let mut records = Vec::new();
         let mut stopped = None;
         let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(csv.to_vec()));
-        read_json_lines(input, true, |item| {
+        read_json_lines(input, &ImportLines, true, |item| {
             match item {
                 Ok(record) => records.push(record),
                 Err(error) => stopped = Some(error),
@@ -376,7 +380,7 @@ mod tests {
         assert!(stopped.is_none());
     }
 
-    fn fields(record: &Record) -> Vec<String> {
+    fn fields(record: &Record<Parsed>) -> Vec<String> {
         match &record.parsed {
             Parsed::Bad {
                 outcome: Outcome::Failed { field_errors, .. },

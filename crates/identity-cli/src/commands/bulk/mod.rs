@@ -1,0 +1,8 @@
+//! What the bulk commands (`users import`, `users sync`) share: their
+//! input read as a stream ([`source`]), their `--report` that resumes
+//! ([`report`]), and the breaker that stops a run when the service is gone
+//! ([`breaker`]).
+
+pub(crate) mod breaker;
+pub(crate) mod report;
+pub(crate) mod source;
