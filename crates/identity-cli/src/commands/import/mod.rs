@@ -47,7 +47,8 @@ use futures_util::stream::FuturesUnordered;
 
 use super::bulk::breaker::{self, Breaker, Finish};
 use super::bulk::report::ReportFile;
-use super::bulk::source::{self, Record, Records, SourceError};
+use super::bulk::source::{self, Record, Records};
+use super::bulk::stop::Stop;
 use super::create::{Created, create_user};
 use super::pace::Pace;
 use crate::args::{FileFormat, ImportArgs};
@@ -67,37 +68,6 @@ pub(crate) const DEFAULT_STOP_AFTER_UNANSWERED: u32 = breaker::DEFAULT_LIMIT;
 /// a minute, far under the 30-minute total timeout, so that a service that
 /// asks for hours ends the line (and, line after line, the import) at once.
 pub(crate) const DEFAULT_LONGEST_WAIT_SECS: u64 = 60;
-
-/// Why an import stopped before the end of its input.
-enum Stop {
-    /// A signal (its name).
-    Signal(&'static str),
-    /// The service stopped answering (the breaker's reason).
-    Unanswered(String),
-    /// The service kept asking to wait longer than --longest-wait (the
-    /// breaker's reason).
-    Throttled(String),
-    /// A create failed for a reason no other line can escape: the
-    /// credentials or the configuration (a refused token grant, an
-    /// unusable token file, a 401 or 403). Why, and the exit it makes.
-    Refused(String, Exit),
-    /// The input could not be read on.
-    Input(SourceError),
-}
-
-impl Stop {
-    /// Why, in words (`what`: the input's name).
-    fn reason(&self, what: &str) -> String {
-        match self {
-            Stop::Signal(signal) => format!("interrupted ({signal})"),
-            Stop::Unanswered(reason) | Stop::Throttled(reason) | Stop::Refused(reason, _) => {
-                reason.clone()
-            }
-            Stop::Input(SourceError::Read(error)) => format!("{what} could not be read: {error}"),
-            Stop::Input(SourceError::Bad(message)) => message.clone(),
-        }
-    }
-}
 
 /// The stop a create's failure makes, when it is not the line's own: the
 /// credentials, the configuration, or the right to create users at all.
@@ -423,38 +393,8 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
                 "stopped after line {after_line}: the lines after it were not read; {resume}"
             ));
         }
-        match stop {
-            Some(Stop::Signal(signal)) => return Err(CliError::Interrupted(signal)),
-            Some(Stop::Throttled(reason)) => {
-                note(&format!("error: import stopped: {reason}"));
-                return Err(CliError::Reported(Exit::Throttled));
-            }
-            Some(Stop::Unanswered(reason)) => {
-                note(&format!("error: import stopped: {reason}"));
-                let exit = if self.unknown > 0 {
-                    Exit::OutcomeUnknown
-                } else {
-                    Exit::NoAnswer
-                };
-                return Err(CliError::Reported(exit));
-            }
-            Some(Stop::Refused(reason, exit)) => {
-                note(&format!("error: import stopped: {reason}"));
-                return Err(CliError::Reported(exit));
-            }
-            Some(Stop::Input(SourceError::Read(source))) => {
-                return Err(CliError::Read {
-                    what: what.to_owned(),
-                    source,
-                });
-            }
-            Some(Stop::Input(SourceError::Bad(message))) => {
-                return Err(CliError::BadInput {
-                    what: what.to_owned(),
-                    message,
-                });
-            }
-            None => {}
+        if let Some(stop) = stop {
+            return Err(stop.ended("import", what, self.unknown > 0));
         }
         let counts = counts.map_err(CliError::Output)?;
         if counts.failed > 0 {

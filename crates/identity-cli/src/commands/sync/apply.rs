@@ -27,6 +27,7 @@ use super::cli_error;
 use crate::args::SyncArgs;
 use crate::commands::bulk::breaker::{Breaker, Finish, refuses_everyone};
 use crate::commands::bulk::report::ReportFile;
+use crate::commands::bulk::stop::Stop;
 use crate::commands::pace::Pace;
 use crate::errors::{CliError, Exit, exit_of, one_line};
 use crate::escape::{untrusted, write_json};
@@ -132,14 +133,6 @@ struct Counts {
     resumed: u64,
 }
 
-/// Why an apply stopped early.
-enum Stop {
-    Signal(&'static str),
-    Unanswered(String),
-    Throttled(String),
-    Refused(String, Exit),
-}
-
 /// Applies `plan`, telling each outcome; its exit.
 pub(crate) async fn run(
     plan: &Plan,
@@ -201,10 +194,7 @@ pub(crate) async fn run(
                     && stop.is_none()
                 {
                     applying.stop();
-                    let reason = match &stopping {
-                        Stop::Unanswered(reason) | Stop::Throttled(reason) | Stop::Refused(reason, _) => reason.clone(),
-                        Stop::Signal(signal) => signal.to_string(),
-                    };
+                    let reason = stopping.reason("the plan");
                     progress.suspend(|| note(&format!(
                         "stopping: {reason}; waiting for the changes in flight"
                     )));
@@ -244,26 +234,8 @@ pub(crate) async fn run(
     if stop.is_some() {
         note("stopped early: re-run (with the same --report, for a saved plan) to resume");
     }
-    match stop {
-        Some(Stop::Signal(signal)) => return Err(CliError::Interrupted(signal)),
-        Some(Stop::Throttled(reason)) => {
-            note(&format!("error: apply stopped: {reason}"));
-            return Err(CliError::Reported(Exit::Throttled));
-        }
-        Some(Stop::Unanswered(reason)) => {
-            note(&format!("error: apply stopped: {reason}"));
-            let exit = if counts.unknown > 0 {
-                Exit::OutcomeUnknown
-            } else {
-                Exit::NoAnswer
-            };
-            return Err(CliError::Reported(exit));
-        }
-        Some(Stop::Refused(reason, exit)) => {
-            note(&format!("error: apply stopped: {reason}"));
-            return Err(CliError::Reported(exit));
-        }
-        None => {}
+    if let Some(stop) = stop {
+        return Err(stop.ended("apply", "the plan", counts.unknown > 0));
     }
     if counts.unknown > 0 {
         Err(CliError::Reported(Exit::OutcomeUnknown))
