@@ -38,7 +38,7 @@
 //! ```
 
 use identity_emulator::{Emulator, EmulatorConfig, EmulatorError};
-use identity_models::{CreateUserRequest, UserResponse, UserStatus};
+use identity_models::{CreateUserRequest, UserResponse};
 
 use crate::{Error, IdentityClient, IdentityClientBuilder};
 
@@ -98,32 +98,6 @@ impl TestEmulator {
             users.push(client.users().create_user(&request).send().await?);
         }
         Ok(users)
-    }
-
-    /// Puts the user into any status (a hook: no lifecycle rule applies,
-    /// nothing is logged or faulted).
-    pub fn set_user_status(&self, id: &str, status: UserStatus) -> Result<(), EmulatorError> {
-        self.emulator.set_user_status(id, status)
-    }
-
-    /// Replaces the fault rules (see [`FaultRule`]).
-    pub fn set_faults(&self, rules: Vec<FaultRule>) {
-        self.emulator.set_faults(rules);
-    }
-
-    /// The requests the emulator received, oldest first.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.emulator.requests()
-    }
-
-    /// The users the emulator holds, deleted ones included.
-    pub fn users(&self) -> Vec<UserResponse> {
-        self.emulator.users()
-    }
-
-    /// The base URL of the emulated service (`http://127.0.0.1:PORT/identity`).
-    pub fn base_url(&self) -> String {
-        self.emulator.base_url()
     }
 
     /// The emulator itself, for everything else (its token URL, a reset).

@@ -27,9 +27,8 @@
 //! ```
 
 use identity_emulator::{Emulator, EmulatorConfig};
-use identity_models::{UserResponse, UserStatus};
+use identity_models::UserResponse;
 
-use super::{FaultRule, RecordedRequest};
 use crate::runtime::Runtime;
 use crate::{Error, IdentityClientBuilder};
 
@@ -82,31 +81,6 @@ impl TestEmulator {
     /// the API, and answers them.
     pub fn seed_users(&self, count: usize) -> Result<Vec<UserResponse>, Error> {
         self.runtime.block_on(self.emulator.seed_users(count))?
-    }
-
-    /// Puts the user into any status (a hook: no lifecycle rule applies).
-    pub fn set_user_status(&self, id: &str, status: UserStatus) -> Result<(), Error> {
-        Ok(self.emulator.set_user_status(id, status)?)
-    }
-
-    /// Replaces the fault rules (see [`FaultRule`]).
-    pub fn set_faults(&self, rules: Vec<FaultRule>) {
-        self.emulator.set_faults(rules);
-    }
-
-    /// The requests the emulator received, oldest first.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.emulator.requests()
-    }
-
-    /// The users the emulator holds, deleted ones included.
-    pub fn users(&self) -> Vec<UserResponse> {
-        self.emulator.users()
-    }
-
-    /// The base URL of the emulated service (`http://127.0.0.1:PORT/identity`).
-    pub fn base_url(&self) -> String {
-        self.emulator.base_url()
     }
 
     /// Stops the emulator, waiting for the requests in flight (for at most
