@@ -36,7 +36,11 @@
 //!   it stopped). A decrease never takes the pace below half the most calls
 //!   the service let through in one second since pacing began: a service
 //!   that answers 429 to a share of calls whatever the pace would otherwise
-//!   slow it without end.
+//!   slow it without end. It still slows such a service down to that
+//!   floor (a 429 cannot say whether it is random or the limit's): where
+//!   429s are not a rate limit, turn the throttle off
+//!   ([`ThrottleConfig::off`]) or pace at a known rate
+//!   ([`ThrottleConfig::max_rate`]).
 //! - **Eased off when the service lets calls through.** When no call was
 //!   throttled and none had to wait for its turn for
 //!   [`ThrottleConfig::ease_off`] (10 s), calls are free again; the
