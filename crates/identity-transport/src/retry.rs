@@ -18,15 +18,18 @@
 //!
 //! The rules, with the defaults of [`RetryConfig::default`]:
 //!
-//! - **Throttled** (429, and a 503 that shows it is the service's own): the
-//!   service did not act on the call, so any request is sent again, after
-//!   the service's `Retry-After` or the backoff, whichever is longer. A
-//!   throttled answer is not a failure: it draws nothing from the budget,
-//!   and no count ends it unless one is set
+//! - **Throttled** (429): the service did not act on the call, so any
+//!   request is sent again, after the service's `Retry-After` or the
+//!   backoff, whichever is longer. A throttled answer is not a failure: it
+//!   draws nothing from the budget, and no count ends it unless one is set
 //!   ([`RetryConfig::rate_limit_retries`], or the call's
 //!   `RequestOptions::rate_limit_retries`): it is waited out, for as long
 //!   as the call's deadline allows. Under the client's
 //!   [throttle](crate::throttle), the next attempt also waits for its turn.
+//! - **Unavailable** (a 503 that shows it is the service's own): the
+//!   service did not act on the call either, so any request is sent again
+//!   after its `Retry-After`; but a service that is down is not a limit to
+//!   wait out: each retry counts as a failure's (3, and the budget).
 //! - **Overloaded, transient, unknown** (502, 504, a bare 503, 500 and the
 //!   other 5xx, a dropped connection, an attempt timeout): retried 3 times
 //!   with the backoff, **only** when the request is idempotent
