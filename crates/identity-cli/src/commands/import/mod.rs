@@ -178,7 +178,8 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
         let mut interrupted = false;
         loop {
             let limit = self.paced.as_ref().map_or(1, |(pace, _)| pace.limit());
-            let take_more = reading && stop.is_none() && running.len() < limit.max(1);
+            let take_more =
+                reading && stop.is_none() && running.len() < limit.max(1) && self.tally.has_room();
             if !take_more && running.is_empty() {
                 break;
             }

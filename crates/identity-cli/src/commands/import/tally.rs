@@ -3,9 +3,11 @@
 //! at the end.
 //!
 //! Lines finish out of order (creates run side by side), so a finished line
-//! waits here until the lines started before it have finished too: at most
-//! as many lines as there are creates in flight. Nothing else is kept, so
-//! memory does not grow with the input.
+//! waits here until the lines started before it have finished too. While
+//! one create is slow (waiting out the service's throttling, say) the lines
+//! after it keep finishing, bad lines at once: the import reads on only
+//! while fewer than [`MAX_WAITING`] wait ([`Tally::has_room`]), so memory
+//! does not grow with the input.
 //!
 //! `--json` writes one JSON object, streamed:
 //! `{"dryRun":false,"lines":[{...},{...}],"valid":..,"created":..,"skipped":..,
@@ -21,6 +23,10 @@ use serde::Serialize;
 use super::line::{LineResult, Outcome};
 use crate::escape::{untrusted, write_json};
 use crate::output::{Output, note};
+
+/// The most finished lines kept waiting for an earlier one before the
+/// import stops reading.
+pub(crate) const MAX_WAITING: usize = 4096;
 
 /// The counts of an import.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -88,6 +94,12 @@ impl Tally {
             json,
             progress,
         }
+    }
+
+    /// Whether the import may start more lines: fewer than [`MAX_WAITING`]
+    /// finished lines wait for an earlier one.
+    pub(crate) fn has_room(&self) -> bool {
+        self.waiting.len() < MAX_WAITING
     }
 
     /// Counts one more line finished by an earlier run.
@@ -229,6 +241,24 @@ mod tests {
             login: Some(format!("user{n}\u{1b}")),
             outcome,
         }
+    }
+
+    #[test]
+    fn lines_finished_behind_a_slow_one_stop_the_reading_at_the_bound() {
+        let mut tally = Tally::new(Output::new(false), true, ProgressBar::hidden());
+        // Line 1 (place 0) is slow; the lines after it finish at once.
+        for place in 1..=MAX_WAITING as u64 {
+            assert!(tally.has_room(), "{place}");
+            tally.finished(
+                place,
+                false,
+                line(place as usize + 1, Outcome::failed("bad")),
+            );
+        }
+        assert!(!tally.has_room(), "{MAX_WAITING} lines wait: read no more");
+        tally.finished(0, true, line(1, Outcome::Valid));
+        assert!(tally.has_room());
+        assert_eq!(tally.counts.failed, MAX_WAITING);
     }
 
     #[test]
