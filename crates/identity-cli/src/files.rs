@@ -130,6 +130,18 @@ pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// Whether `a` and `b` name one file: the same file when both exist (under
+/// any names), else the same path once made absolute.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (FileId::of_path(a), FileId::of_path(b)) {
+        (Ok(Some(a)), Ok(Some(b))) => a == b,
+        _ => matches!(
+            (std::path::absolute(a), std::path::absolute(b)),
+            (Ok(a), Ok(b)) if a == b
+        ),
+    }
+}
+
 /// Refuses `path` as a file to write (`what`, e.g. "the report") when it
 /// is a symbolic link, or the same file as `input`.
 pub(crate) fn check_target(path: &Path, input: Option<&Input>, what: &str) -> Result<(), CliError> {

@@ -153,6 +153,39 @@ fn an_existing_file_that_is_not_a_report_of_this_input_is_refused_untouched() {
 }
 
 #[test]
+fn a_sync_whose_plan_would_take_its_reports_place_is_refused_and_the_report_kept() {
+    let emulator = TestEmulator::start();
+    emulator.write_file("staff.jsonl", &people(1..=2));
+    let report = emulator.write_file("applied.jsonl", "an earlier run's report\n");
+    std::fs::hard_link(&report, emulator.dir().join("same.jsonl")).unwrap();
+    for (out, report_name) in [
+        ("applied.jsonl", "applied.jsonl"),
+        ("./applied.jsonl", "applied.jsonl"),
+        ("same.jsonl", "applied.jsonl"),
+        ("new.json", "./new.json"),
+    ] {
+        let run = emulator.run(&[
+            "users",
+            "sync",
+            "staff.jsonl",
+            "--apply",
+            "--out",
+            out,
+            "--report",
+            report_name,
+        ]);
+        run.expect_code(8);
+        assert!(run.stderr.contains("name the same file"), "{run:#?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap(),
+        "an earlier run's report\n"
+    );
+    assert!(!emulator.dir().join("new.json").exists());
+    assert!(emulator.users().is_empty(), "nothing applied");
+}
+
+#[test]
 fn a_report_left_by_a_killed_import_resumes_it_without_sending_a_line_twice() {
     let emulator = TestEmulator::start();
     emulator.set_faults(vec![FaultRule::new(

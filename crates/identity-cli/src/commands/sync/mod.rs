@@ -32,7 +32,7 @@ use crate::args::{FileFormat, SyncArgs};
 use crate::commands::bulk::report::ReportFile;
 use crate::commands::bulk::source::{self, SourceError};
 use crate::errors::{CliError, Exit};
-use crate::files::{Input, check_target, is_stdin};
+use crate::files::{Input, check_target, is_stdin, same_file};
 use crate::output::{Output, note};
 use crate::temporary::{remove_stale_temporaries, temporary_file_for};
 use lines::{InputStopped, SyncLines};
@@ -47,6 +47,16 @@ pub(crate) async fn run(
         max_deletes: args.max_deletes,
         max_deletes_percent: args.max_deletes_percent,
     };
+    if let (Some(out), Some(report)) = (&args.out, &args.report)
+        && same_file(out, report)
+    {
+        return Err(CliError::UnsafePath {
+            path: out.display().to_string(),
+            reason: "--out and --report name the same file: the plan would take the report's \
+                     place; name two files"
+                .to_owned(),
+        });
+    }
     let client = client()?;
     let (plan, input, left) = match (&args.from_plan, &args.file) {
         (Some(path), _) => (read_saved(path)?, Input::new(path), 0),
