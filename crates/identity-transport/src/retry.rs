@@ -42,7 +42,9 @@
 //!   wait ends past the call's [`Deadline`](crate::Deadline), nor is longer
 //!   than the call's `RequestOptions::longest_wait`: when the service asks
 //!   for more, the call ends at once with its last answer (whose error says
-//!   how long the service asked to wait).
+//!   how long the service asked to wait). Nor is a call the client's
+//!   throttle gave up on (its turn past the deadline or the longest wait)
+//!   sent round again: it has waited all it may.
 //! - After the last retry an error answer (a 503, say) is returned as the
 //!   response, never turned into an error. An answer to a call replayed
 //!   after an attempt the service may have processed carries

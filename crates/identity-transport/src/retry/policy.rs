@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use identity_call::{Outcome, ReplayedAfterUnknownOutcome, RequestOptions, is_idempotent};
+use identity_call::{Failure, Outcome, ReplayedAfterUnknownOutcome, RequestOptions, is_idempotent};
 use tokio::time::{Instant, Sleep};
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::util::rng::HasherRng;
@@ -182,13 +182,25 @@ where
         request: &mut http::Request<Bytes>,
         result: &mut Result<http::Response<B>, E>,
     ) -> Option<Self::Future> {
-        let outcome = match &*result {
-            Ok(response) => {
-                Outcome::of_answer(response.status(), response.headers(), SystemTime::now())
+        let (outcome, gave_up) = match &*result {
+            Ok(response) => (
+                Outcome::of_answer(response.status(), response.headers(), SystemTime::now()),
+                false,
+            ),
+            Err(error) => {
+                let failure = failure_of(error.as_ref());
+                // The client's throttle found the call's turn past its
+                // deadline or longest wait: it has waited all it may.
+                let gave_up = matches!(failure, Failure::Throttled { .. });
+                (Outcome::of_failure(failure), gave_up)
             }
-            Err(error) => Outcome::of_failure(failure_of(error.as_ref())),
         };
-        let Some(wait) = self.decide(request, outcome) else {
+        let wait = if gave_up {
+            None
+        } else {
+            self.decide(request, outcome)
+        };
+        let Some(wait) = wait else {
             // The outcome is final.
             if self.call.unknown_outcome {
                 match result {

@@ -227,6 +227,48 @@ async fn a_call_waiting_behind_others_gives_up_at_its_deadline_as_throttled() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn under_retry_a_call_that_gave_up_in_line_is_not_sent_round_again() {
+    let (layer, service, mut handle) = throttled(ThrottleConfig::default());
+    engage(&service, &mut handle, "0.5").await;
+    // Ten calls in line, a turn each half second: the last one's at 5 s.
+    let queued = start_calls(&service, 10, request);
+    let answers = tokio::spawn(async move {
+        let mut seen = 0;
+        while let Some((_, respond)) = handle.next_request().await {
+            respond.send_response(answer(200, None));
+            seen += 1;
+        }
+        seen
+    });
+    tokio::task::yield_now().await;
+    // Behind them, a call that waits 2 s at most: the service asked for
+    // half a second, but its turn is further away than that.
+    let retrying = RetryLayer::new(RetryConfig::default()).layer(service.clone());
+    let mut request = request();
+    RequestOptions::new()
+        .longest_wait(Duration::from_secs(2))
+        .set_on(&mut request);
+    let started = Instant::now();
+    let error = retrying.oneshot(request).await.unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert_eq!(
+        TransportError::from_box(&error).map(TransportError::kind),
+        Some(TransportErrorKind::Throttled)
+    );
+    assert_eq!(layer.snapshot().gave_up, 1, "given up once, not retried");
+    for call in queued {
+        assert_eq!(call.await.unwrap().unwrap().status(), 200);
+    }
+    drop(service);
+    drop(layer);
+    assert_eq!(
+        answers.await.unwrap(),
+        10,
+        "only the ten reached the service"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_pace_eases_off_when_nothing_is_held_and_is_remembered() {
     let config = ThrottleConfig::default().ease_off(Duration::from_secs(10));
     let (layer, service, mut handle) = throttled(config);
