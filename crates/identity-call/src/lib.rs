@@ -19,8 +19,8 @@
 //! number) stays in that crate.
 //!
 //! What an answer or a failure means ([`Outcome`]: success, refused,
-//! throttled with the wait asked, overloaded, transient, unknown, not
-//! sent) is decided here too, once, for the retry layer, the throttle,
+//! throttled or unavailable with the wait asked, overloaded, transient,
+//! unknown, not sent, failed) is decided here too, once, for the retry layer, the throttle,
 //! the errors and the metrics alike.
 //!
 //! This small crate is the vocabulary both sides share, so that the
@@ -135,8 +135,7 @@ impl RequestOptions {
         self
     }
 
-    /// At most this many retries of a throttled answer (429, or the
-    /// service's own 503); 0 returns the first one. Without it a throttled
+    /// At most this many retries of a throttled answer (429); 0 returns the first one. Without it a throttled
     /// call is waited out, for as long as its deadline allows.
     pub fn rate_limit_retries(mut self, retries: u32) -> Self {
         self.rate_limit_retries = Some(retries);

@@ -14,7 +14,7 @@ use crate::{REQUEST_ID_HEADER, retry_after};
 /// draws on, the throttle limiter whether to slow down, the errors of
 /// `identity-users` and of the facade what to tell the caller
 /// (`is_throttled()`, `is_outcome_unknown()`), and the metrics how to label
-/// an attempt. Before it there were three such tables, and they disagreed
+/// a retry. Before it there were three such tables, and they disagreed
 /// on a 500 and a bare 503.
 ///
 /// An answer is judged by its status and headers ([`Outcome::of_answer`]).

@@ -5,7 +5,7 @@
 //! | metric | kind | labels |
 //! |---|---|---|
 //! | `http.client.request.duration` | histogram, seconds | `identity.operation`, `http.request.method`, `http.response.status_code` or `error.type` |
-//! | `identity.client.retries` | counter | `identity.operation`, `reason` (an [`Outcome`](identity_call::Outcome)'s name: `throttled`, `overloaded`, `transient`, `unknown`, `not_sent`) |
+//! | `identity.client.retries` | counter | `identity.operation`, `reason` (an [`Outcome`](identity_call::Outcome)'s name: `throttled`, `unavailable`, `overloaded`, `transient`, `unknown`, `not_sent`) |
 //! | `identity.client.retry_budget_exhausted` | counter | `identity.operation` |
 //! | `identity.client.throttle.rate` | gauge, calls per second | none; 0 while calls are free |
 //!

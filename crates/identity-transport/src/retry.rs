@@ -94,11 +94,11 @@ pub const DEFAULT_TRANSIENT_RETRIES: u32 = 3;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RetryConfig {
-    /// At most this many retries of a throttled answer (429, the service's
-    /// own 503); `None` (the default): waited out within the deadline. The
+    /// At most this many retries of a throttled answer (429); `None` (the
+    /// default): waited out within the deadline. The
     /// official SDKs stop at 2; this one keeps the service's pace instead.
     pub rate_limit_retries: Option<u32>,
-    /// Retries of failures: 500, 502, a bare 503, 504, connection failures,
+    /// Retries of failures: 500, 502, 503, 504, connection failures,
     /// attempt timeouts (default [`DEFAULT_TRANSIENT_RETRIES`]).
     pub transient_retries: u32,
     /// The wait between attempts.

@@ -15,8 +15,9 @@
 //!   throttle holds no call and costs one atomic load per call: a client
 //!   cannot know a limit before the service states it, so the first wave of
 //!   a fan-out may meet answers of 429 (the retry layer waits them out).
-//! - **Then paced.** A throttled answer ([`Outcome::Throttled`]: 429, or
-//!   the service's own 503) engages the pace: calls start one at a time, in
+//! - **Then paced.** A throttled answer ([`Outcome::Throttled`]: 429)
+//!   engages the pace (the service's own 503 does not: a service that is
+//!   down is no rate to keep; the retry layer waits it out): calls start one at a time, in
 //!   the order they came, at least an *interval* apart, and none before the
 //!   `Retry-After` the service gave has passed. The first interval is the
 //!   service's `Retry-After` when it is under a second (a token-bucket
@@ -26,7 +27,8 @@
 //! - **Slower on 429, faster on success.** A call that waited for its turn
 //!   and was throttled all the same says the pace is too fast: the interval
 //!   grows by [`ThrottleConfig::decrease`] (the rate falls to 85 %), and not
-//!   below the `Retry-After` asked. Throttled answers of calls sent before
+//!   below the `Retry-After` asked, unless that would take it past the
+//!   floor below. Throttled answers of calls sent before
 //!   that change say nothing new and change nothing (one decrease per
 //!   round, as TCP). A call that waited for its turn and got through says
 //!   the service may take more: the interval shrinks by

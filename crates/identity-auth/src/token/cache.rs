@@ -162,7 +162,8 @@ impl TokenCacheBuilder {
         self
     }
 
-    /// The longest one fetch may take, whoever waits for it (default 30 s).
+    /// The longest one fetch may take, whoever waits for it (default
+    /// [`DEFAULT_FETCH_DEADLINE`](super::DEFAULT_FETCH_DEADLINE), 30 s).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
         self.fetch_timeout = timeout;
         self
@@ -214,7 +215,7 @@ impl TokenCache {
             provider,
             refresh_ahead: Duration::from_secs(60),
             retry_failed_refresh_after: Duration::from_secs(5),
-            fetch_timeout: Duration::from_secs(30),
+            fetch_timeout: super::DEFAULT_FETCH_DEADLINE,
         }
     }
 

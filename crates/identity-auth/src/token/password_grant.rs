@@ -37,8 +37,8 @@ use crate::{AuthError, GrantType, OAuthErrorCode};
 pub const DEFAULT_SCOPE: &str = "openid client groups offline_access";
 
 /// How long one fetch's requests to the token endpoint may take, retries
-/// and waits included, by default: 30 s, the token cache's default fetch
-/// timeout.
+/// and waits included, by default: 30 s; the token cache's default fetch
+/// timeout too.
 pub const DEFAULT_FETCH_DEADLINE: Duration = Duration::from_secs(30);
 
 /// OAuth2 password grant against the token endpoint, with refresh token.

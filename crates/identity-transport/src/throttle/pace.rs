@@ -59,7 +59,7 @@ pub struct ThrottleSnapshot {
     /// Calls the service let through (answers that are not throttled, 5xx
     /// or failures).
     pub succeeded: u64,
-    /// Throttled answers (429, the service's own 503).
+    /// Throttled answers (429).
     pub throttled: u64,
     /// How many times the pace was slowed down by a throttled answer.
     pub decreases: u64,
