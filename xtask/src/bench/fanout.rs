@@ -241,9 +241,19 @@ async fn fan_out(case: Case) -> Result<Outcome, String> {
     })
 }
 
-/// How many logins the emulator's log shows created exactly once; a login
-/// created twice is not counted (a duplicate the users alone would hide).
+/// How many logins the emulator's log shows created exactly once, when no
+/// create reached it twice; else 0. The emulator refuses a second create of
+/// a login, so a create sent again shows as a create answered neither
+/// 2xx nor 429 (its "already exists"), not as a login created twice.
 fn created_once(log: &[identity_emulator::RecordedRequest]) -> usize {
+    let sent_again = log.iter().any(|r| {
+        r.operation.as_deref() == Some("CreateUser")
+            && r.status
+                .is_some_and(|status| status != 429 && !(200..300).contains(&status))
+    });
+    if sent_again {
+        return 0;
+    }
     let mut created: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for login in log.iter().filter_map(|r| r.created_login.as_deref()) {
         *created.entry(login).or_default() += 1;
