@@ -31,7 +31,7 @@ use futures_util::{FutureExt, Stream, StreamExt};
 use identity_models::{CreateUserRequest, UpdateUserRequest, UserStatus};
 
 use super::compare::{FieldChange, Snapshot};
-use super::create::{Created, create_user_settled};
+use super::create::{Created, create_user_settled, service_answered};
 use super::key::login_key;
 use super::plan::{Change, Changes, Guard, Plan};
 use super::{DesiredUser, SyncError};
@@ -89,7 +89,7 @@ impl Outcome {
     /// (for a breaker that stops a run when the service is gone).
     pub fn answered(&self) -> bool {
         match self {
-            Outcome::Failed { error } => error.kind() != crate::ErrorKind::NoAnswer,
+            Outcome::Failed { error } => service_answered(error),
             Outcome::Unknown { .. } => false,
             _ => true,
         }
@@ -322,6 +322,13 @@ async fn create(
     }
 }
 
+/// Whether the service said the user does not exist (its code 657): a
+/// 404 without it may be a gateway's or a wrong route's, which says nothing
+/// of the user (the change then fails, to be made by a re-run).
+fn is_gone(error: &Error) -> bool {
+    error.code() == Some(crate::ErrorCode::UserNotFound)
+}
+
 async fn update(
     client: &IdentityClient,
     id: &str,
@@ -331,7 +338,7 @@ async fn update(
     let users = client.users();
     let current = match users.get_user(id).options(options.clone()).send().await {
         Ok(user) => user,
-        Err(error) if error.is_not_found() => {
+        Err(error) if is_gone(&error) => {
             return Outcome::Skipped {
                 message: format!("the user {id} is gone since the plan"),
             };
@@ -398,7 +405,7 @@ async fn delete(
     let users = client.users();
     let current = match users.get_user(id).options(options.clone()).send().await {
         Ok(user) => user,
-        Err(error) if error.is_not_found() => {
+        Err(error) if is_gone(&error) => {
             return Outcome::Applied {
                 id: Some(id.to_owned()),
                 already: true,

@@ -66,11 +66,23 @@ impl Created {
     pub fn answered(&self) -> bool {
         match self {
             Created::New { .. } | Created::Exists { .. } => true,
-            Created::Failed { error, attempts } => {
-                *attempts > 0 || error.kind() != ErrorKind::NoAnswer
-            }
+            Created::Failed { error, attempts } => *attempts > 0 || service_answered(error),
             Created::Unknown { .. } => false,
         }
+    }
+}
+
+/// Whether the service itself answered the call that failed with `error`:
+/// not when no answer came (or none that says what came of a change), nor
+/// when a gateway answered in its place (a 502, a 504, a bare 503:
+/// `identity_call::Outcome::Overloaded`), as it does for a service that is
+/// gone behind it.
+pub(crate) fn service_answered(error: &Error) -> bool {
+    match error.kind() {
+        ErrorKind::NoAnswer | ErrorKind::OutcomeUnknown => false,
+        _ => !error
+            .api()
+            .is_some_and(|api| api.outcome() == identity_call::Outcome::Overloaded),
     }
 }
 

@@ -7,6 +7,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use finbourne_identity::{UserResponse, UserStatus, UserType};
+use identity_emulator::{Fault, FaultRule};
 use serde_json::{Value, json};
 
 use crate::support::{TOKEN, TestEmulator, command, finish};
@@ -770,4 +771,82 @@ fn a_report_resumes_an_apply_cut_short_when_the_service_was_killed() {
             .all(|user| user.user_type == UserType::Personal)
     );
     second.run(dir, &["users", "sync", "directory.jsonl"]).ok();
+}
+
+#[test]
+fn an_apply_stops_when_a_gateway_answers_for_a_service_that_is_gone() {
+    let emulator = TestEmulator::start();
+    let mut file = Vec::new();
+    for n in 0..8 {
+        let email = format!("p{n}@acme.com");
+        emulator.create_personal("P", "Old", &email);
+        file.push(line("P", "New", &email));
+    }
+    emulator.write_file("staff.jsonl", &lines(&file));
+    // Every GetUser (each update reads its user first) is answered 502 by
+    // a gateway: the service behind it is gone, not refusing.
+    emulator.set_faults(vec![FaultRule::new(
+        Some("GetUser"),
+        Fault::Status {
+            status: 502,
+            retry_after: None,
+        },
+    )]);
+    let run = emulator.run(&[
+        "users",
+        "sync",
+        "staff.jsonl",
+        "--apply",
+        "--concurrency",
+        "1",
+        "--stop-after-unanswered",
+        "3",
+    ]);
+    run.expect_code(3);
+    assert!(run.stderr.contains("apply stopped"), "{run:#?}");
+    let reads = emulator
+        .operations()
+        .iter()
+        .filter(|operation| operation.as_str() == "GetUser")
+        .count();
+    assert!(reads < 8 * 4, "stopped before reading every user: {reads}");
+    assert!(
+        emulator.users().iter().all(|user| user.last_name == "Old"),
+        "nothing changed"
+    );
+}
+
+#[test]
+fn a_404_that_does_not_say_the_user_is_gone_fails_the_delete_instead_of_counting_it_made() {
+    let emulator = TestEmulator::start();
+    emulator.create_personal("Ann", "Lee", "ann@acme.com");
+    emulator.create_personal("Cy", "Left", "cy@acme.com");
+    emulator.write_file("staff.jsonl", &lines(&[line("Ann", "Lee", "ann@acme.com")]));
+    // A wrong route's or a gateway's 404: no code 657 in it.
+    emulator.set_faults(vec![FaultRule::new(
+        Some("GetUser"),
+        Fault::Status {
+            status: 404,
+            retry_after: None,
+        },
+    )]);
+    let run = emulator.run(&[
+        "users",
+        "sync",
+        "staff.jsonl",
+        "--apply",
+        "--prune",
+        "--me",
+        "admin@acme.com",
+        "--max-deletes-percent",
+        "100",
+        "--report",
+        "applied.jsonl",
+    ]);
+    run.expect_code(9);
+    let cy = by_login(&emulator, "cy@acme.com").unwrap();
+    assert_ne!(cy.status, UserStatus::Deprovisioned);
+    let report = report_lines(&emulator.dir().join("applied.jsonl"));
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert_eq!(report[0]["outcome"], "failed", "{report:?}");
 }
