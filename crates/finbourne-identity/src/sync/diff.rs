@@ -132,9 +132,12 @@ where
         }
         Ok::<(u64, u64), SyncError>((live, unmanaged))
     };
-    let (unreadable, domain_counts) = futures_util::future::join(read_file, read_domain).await;
-    summary.unreadable = unreadable?;
-    (summary.domain_users, summary.unmanaged) = domain_counts?;
+    // The first side to fail ends the other: a bad file is not worth
+    // listing the whole domain for, nor a refused listing reading the file.
+    let (unreadable, domain_counts) =
+        futures_util::future::try_join(read_file, read_domain).await?;
+    summary.unreadable = unreadable;
+    (summary.domain_users, summary.unmanaged) = domain_counts;
 
     let info = PlanInfo {
         format: PLAN_FORMAT.to_owned(),
@@ -257,6 +260,9 @@ fn join_logins(
     Ok(())
 }
 
+/// The most lines of one key a conflict names.
+const NAMED_DUPLICATES: usize = 10;
+
 /// The merge of the directory and the domain, both by key, into entries.
 struct Merge {
     key: Key,
@@ -283,11 +289,32 @@ impl Merge {
                 (Some(a), None) => a.to_owned(),
                 (None, Some(b)) => b.to_owned(),
             };
+            // The lines of one key: a few kept, to be named in the
+            // conflict; past them (a key the whole file shares, or none
+            // read), each said as it is read, so memory stays flat.
             let mut lines = Vec::new();
+            let mut more = false;
             while file.peek_key() == Some(next.as_str()) {
                 if let Some(record) = file.next() {
-                    lines.push(record?.1);
+                    let line = record?.1;
+                    if lines.len() < NAMED_DUPLICATES {
+                        lines.push(line);
+                    } else {
+                        more = true;
+                        let message = self.duplicates(&lines, true);
+                        self.not_synced(line, &message)?;
+                    }
                 }
+            }
+            if lines.is_empty() {
+                // Users of the domain only, however many share the key:
+                // each as it is read.
+                while domain.peek_key() == Some(next.as_str()) {
+                    if let Some(user) = domain.next() {
+                        self.only_in_domain(user?.1)?;
+                    }
+                }
+                continue;
             }
             let mut users = Vec::new();
             while domain.peek_key() == Some(next.as_str()) {
@@ -295,13 +322,50 @@ impl Merge {
                     users.push(user?.1);
                 }
             }
-            self.group(&next, lines, users)?;
+            self.group(&next, lines, more, users)?;
         }
         Ok(Plan {
             info,
             summary: self.summary,
             changes: self.out.finish()?,
         })
+    }
+
+    /// A user of the domain whose key no line has.
+    fn only_in_domain(&mut self, user: UserResponse) -> io::Result<()> {
+        if user.status == UserStatus::Deprovisioned {
+            self.summary.deprovisioned += 1;
+            Ok(())
+        } else {
+            self.not_in_file(user)
+        }
+    }
+
+    /// Why lines of one key are not synced: the numbers of `lines`, and
+    /// whether `more` lines have that key.
+    fn duplicates(&self, lines: &[FileLine], more: bool) -> String {
+        let numbers: Vec<String> = lines.iter().map(|line| line.line.to_string()).collect();
+        let more = if more { " and more" } else { "" };
+        format!(
+            "lines {}{more} have the same {}: none of them is synced",
+            numbers.join(", "),
+            self.key
+        )
+    }
+
+    /// A line of a key shared with others (or none): invalid, or a
+    /// conflict saying `message`.
+    fn not_synced(&mut self, line: FileLine, message: &str) -> io::Result<()> {
+        match line.entry {
+            Entry::Invalid(invalid) => self.invalid(invalid),
+            Entry::User(user) => self.emit(Change::Conflict {
+                line: Some(line.line),
+                id: None,
+                login: Some(user.login),
+                reason: ConflictReason::DuplicateInFile,
+                message: message.to_owned(),
+            }),
+        }
     }
 
     fn emit(&mut self, change: Change) -> io::Result<()> {
@@ -321,35 +385,16 @@ impl Merge {
         &mut self,
         key: &str,
         lines: Vec<FileLine>,
+        more: bool,
         users: Vec<UserResponse>,
     ) -> io::Result<()> {
         let (left, live): (Vec<UserResponse>, Vec<UserResponse>) = users
             .into_iter()
             .partition(|user| user.status == UserStatus::Deprovisioned);
-        if lines.is_empty() {
-            self.summary.deprovisioned += left.len() as u64;
-            for user in live {
-                self.not_in_file(user)?;
-            }
-            return Ok(());
-        }
-        if key.is_empty() || lines.len() > 1 {
-            let numbers: Vec<String> = lines.iter().map(|line| line.line.to_string()).collect();
+        if key.is_empty() || lines.len() > 1 || more {
+            let message = self.duplicates(&lines, more);
             for line in lines {
-                match line.entry {
-                    Entry::Invalid(invalid) => self.invalid(invalid)?,
-                    Entry::User(user) => self.emit(Change::Conflict {
-                        line: Some(line.line),
-                        id: None,
-                        login: Some(user.login),
-                        reason: ConflictReason::DuplicateInFile,
-                        message: format!(
-                            "lines {} have the same {}: none of them is synced",
-                            numbers.join(", "),
-                            self.key
-                        ),
-                    })?,
-                }
+                self.not_synced(line, &message)?;
             }
             return Ok(());
         }

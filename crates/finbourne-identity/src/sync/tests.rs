@@ -283,3 +283,41 @@ async fn a_plan_written_and_read_back_is_the_same_plan() {
         );
     }
 }
+
+#[tokio::test]
+async fn lines_sharing_a_key_are_each_a_conflict_naming_a_few_and_lines_without_one_invalid() {
+    let domain = vec![user("u1", "ann@acme.com", "Lee", "Personal", "ACTIVE")];
+    // Twenty-five lines with one employee id, then twenty-five with none.
+    let mut desired: Vec<Desired> = (1..=25)
+        .map(|n| {
+            Desired::user(
+                n,
+                person(&format!("p{n}@acme.com"), "Same")
+                    .with_alternative_user_id("employeeId", "E-9"),
+            )
+        })
+        .collect();
+    desired.extend((26..=50).map(|n| Desired::user(n, person(&format!("p{n}@acme.com"), "None"))));
+    let options = SyncOptions::new().key(Key::AlternativeUserId("employeeId".into()));
+    let (plan, changes) = planned(desired, domain, options).await;
+    let summary = plan.summary();
+    assert_eq!((summary.conflict, summary.invalid), (25, 25));
+    let messages: Vec<&str> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Conflict { message, .. } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 25);
+    // Each names ten of the lines (in the order of the sort) and says there
+    // are more.
+    for message in messages {
+        let (lines, rest) = message.split_once(" and more").unwrap();
+        assert_eq!(lines.split(", ").count(), 10, "{message}");
+        assert_eq!(
+            rest,
+            " have the same alternative user id employeeId: none of them is synced"
+        );
+    }
+}
