@@ -124,18 +124,19 @@ impl ConnectionWatch {
     }
 
     /// When the connection is to be closed, if nothing arrives first:
-    /// `None` while a request is in flight. `Err` when it was evicted.
+    /// `None` while a request is in flight (one that started as it was
+    /// evicted is answered first). `Err` when it was evicted.
     /// Remembers `waker`, to wake when that changes.
     pub(crate) fn deadline(&self, waker: &Waker) -> Result<Option<Instant>, Evicted> {
         let mut activity = lock(&self.activity);
         if !activity.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
             activity.waker = Some(waker.clone());
         }
-        if activity.evicted {
-            return Err(Evicted);
-        }
         if activity.in_flight > 0 {
             return Ok(None);
+        }
+        if activity.evicted {
+            return Err(Evicted);
         }
         let deadline = match activity.head_started {
             Some(started) => started.max(activity.waiting_since) + self.head_timeout,
@@ -152,16 +153,21 @@ impl ConnectionWatch {
         (activity.in_flight == 0).then_some(activity.waiting_since)
     }
 
-    /// Tells the connection to close.
-    fn evict(&self) {
+    /// Tells the connection to close, unless a request is in flight on it
+    /// (one may have started since it was chosen): whether it was told.
+    fn try_evict(&self) -> bool {
         let waker = {
             let mut activity = lock(&self.activity);
+            if activity.in_flight > 0 {
+                return false;
+            }
             activity.evicted = true;
             activity.waker.take()
         };
         if let Some(waker) = waker {
             waker.wake();
         }
+        true
     }
 }
 
@@ -242,17 +248,18 @@ impl Connections {
 /// Evicts and forgets the connection that has waited longest; `false` when
 /// every one has a request in flight.
 fn evict_longest_waiting(open: &mut HashMap<u64, Arc<ConnectionWatch>>) -> bool {
-    let longest = open
+    let mut waiting: Vec<(Instant, u64)> = open
         .iter()
         .filter_map(|(id, watch)| watch.waiting_since().map(|since| (since, *id)))
-        .min();
-    match longest.and_then(|(_, id)| open.remove(&id)) {
-        Some(watch) => {
-            watch.evict();
-            true
+        .collect();
+    waiting.sort_unstable();
+    for (_, id) in waiting {
+        if open.get(&id).is_some_and(|watch| watch.try_evict()) {
+            open.remove(&id);
+            return true;
         }
-        None => false,
     }
+    false
 }
 
 /// A connection's place among the open ones, given up when dropped.
@@ -347,5 +354,19 @@ mod tests {
         );
         drop(third_place);
         assert_eq!(connections.open(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_starts_as_its_connection_is_evicted_is_answered_first() {
+        let watch = Arc::new(ConnectionWatch::new(HEAD, IDLE));
+        let request = watch.request_started();
+        assert!(!watch.try_evict(), "busy: not evicted");
+        drop(request);
+        assert!(watch.try_evict());
+        // A head that arrived before the connection saw its eviction.
+        let late = watch.request_started();
+        assert_eq!(deadline(&watch), None, "served, not aborted");
+        drop(late);
+        assert!(watch.deadline(Waker::noop()).is_err(), "then closed");
     }
 }
