@@ -191,7 +191,8 @@ pub struct LimitArgs {
     )]
     pub max_head_bytes: u64,
     /// Seconds a request's head may take to arrive, from its first byte (a
-    /// new connection's first request: from the connection).
+    /// new connection's first request: from the connection); and its body,
+    /// whole (408).
     #[arg(
         long,
         env = "IDENTITY_EMULATOR_HEAD_TIMEOUT_SECS",

@@ -41,6 +41,13 @@ pub(crate) fn is_json_content_type(content_type: &str) -> bool {
 /// name, anything else under `"$"`.
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
+/// How long a request's body may take to arrive, whole (a request
+/// extension the service sets): a body that trickles in would otherwise
+/// hold its connection, which no head or idle timeout watches while a
+/// request is in flight.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BodyTimeout(pub(crate) std::time::Duration);
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
@@ -54,9 +61,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             Some(content_type) => return Err(ApiError::unsupported_media_type(&content_type)),
             None => return Err(ApiError::unsupported_media_type("(none)")),
         }
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| body_error(WHOLE_BODY, rejection.body_text()))?;
+        let limit = request.extensions().get::<BodyTimeout>().map(|t| t.0);
+        let read = Bytes::from_request(request, state);
+        let read = match limit {
+            Some(limit) => tokio::time::timeout(limit, read)
+                .await
+                .map_err(|_| ApiError::body_too_slow(limit.as_secs()))?,
+            None => read.await,
+        };
+        let body = read.map_err(|rejection| body_error(WHOLE_BODY, rejection.body_text()))?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(body_error(
                 WHOLE_BODY,

@@ -48,7 +48,7 @@ pub struct Limits {
     pub max_head_bytes: usize,
     /// How long a request's head may take to arrive, from its first byte
     /// (for a new connection, from the connection), before the connection
-    /// is closed. Default 10 s.
+    /// is closed; and a request's body, whole (answered 408). Default 10 s.
     pub head_timeout: Duration,
     /// How long a connection may wait for its next request after an
     /// answer before it is closed. Longer than [`SDK_POOL_IDLE_TIMEOUT`] by

@@ -177,6 +177,20 @@ impl ApiError {
         )
     }
 
+    /// 408, code 0: the request's body did not arrive in time.
+    pub(crate) fn body_too_slow(seconds: u64) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            0,
+            "RequestTimeout",
+            "Request timeout",
+            format!(
+                "The request body did not arrive within {seconds} s (--head-timeout-secs): \
+                 it was not read."
+            ),
+        )
+    }
+
     /// 503, code 0: every connection the emulator takes has a request in
     /// flight.
     pub(crate) fn overloaded(max_connections: usize) -> Self {

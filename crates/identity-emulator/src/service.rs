@@ -202,6 +202,9 @@ impl ConnectionService {
     /// Runs the router, then renders a pending problem and names the request.
     async fn route(&self, mut request: Request<Incoming>, context: &RequestContext) -> Response {
         request.extensions_mut().insert(context.clone());
+        request
+            .extensions_mut()
+            .insert(crate::extract::BodyTimeout(self.shared.limits.head_timeout));
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
             Err(infallible) => match infallible {},

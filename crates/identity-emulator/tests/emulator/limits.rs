@@ -395,3 +395,32 @@ async fn a_token_form_slower_than_the_head_timeout_is_408() {
     assert_eq!(answer.status, 408);
     assert_eq!(started.elapsed(), HEAD);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_authenticated_body_slower_than_the_head_timeout_is_408_and_frees_its_connection() {
+    let emulator = TestEmulator::start().await;
+    let addr = emulator.emulator.addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // A CreateUser that says 1,000 bytes and sends a few: no head or idle
+    // timeout watches a connection while its request is in flight.
+    stream
+        .write_all(
+            format!(
+                "POST /identity/api/users HTTP/1.1\r\nHost: {addr}\r\n\
+                 Authorization: Bearer {TOKEN}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"firstName\":"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let answer = tokio::time::timeout(HEAD * 2, read_answer(&mut stream))
+        .await
+        .expect("an answer, not a connection held by its body");
+    assert_eq!(answer.status, 408, "{answer:?}");
+    assert_eq!(started.elapsed(), HEAD);
+    // No longer in flight: the connection is closed, not held.
+    until_closed(&mut stream).await;
+    assert!(started.elapsed() <= HEAD + IDLE, "{:?}", started.elapsed());
+}
