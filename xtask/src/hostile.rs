@@ -13,7 +13,9 @@
 //!    within 1 s throughout, and the slow heads are closed at the head
 //!    timeout (or earlier, to make room).
 //! 3. **Grants.** 300 password grants with a 2 MB `scope` (the public
-//!    default credentials): refused, memory growth at most 16 MB.
+//!    default credentials): refused, memory growth at most 16 MB. Then 300
+//!    with a 4 KB scope in a form under the form's bound: each refused by
+//!    the scope's own bound (400), and a grant with a short scope passes.
 //! 4. **Exposure.** `--allow-remote --bind 0.0.0.0:0` with the public
 //!    default credentials exits 2; with credentials of its own, the CLI
 //!    reaches it by a name that is not loopback by its spelling
@@ -365,6 +367,38 @@ async fn grants(cli: &Path, broken: &mut Vec<String>) -> Result<(), String> {
     );
     if granted > 0 || growth > GRANTS_MAX_MB {
         broken.push(format!("grants: {granted} granted, memory +{growth:.1} MB"));
+    }
+    // A form under the size bound, with a scope over its own: the scope's
+    // bound, not the form's, must refuse it (400 invalid_scope).
+    let form = |scope: &str| {
+        let body = format!(
+            "grant_type=password&username=emulator-user&password=emulator-password\
+             &client_id=emulator-client&client_secret=emulator-client-secret&scope={scope}"
+        );
+        let head = format!(
+            "POST /oauth2/token HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        (head, body)
+    };
+    let (head, body) = form(&"s".repeat(4_000));
+    let statuses: Vec<Option<u16>> = futures_util::stream::iter(0..300)
+        .map(|_| wire::send(addr, head.as_bytes(), body.as_bytes()))
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let counts = tally(statuses);
+    let (ok_head, ok_body) = form("openid");
+    let control = wire::send(addr, ok_head.as_bytes(), ok_body.as_bytes()).await;
+    println!(
+        "hostile: grants: 300 grants with a 4 KB scope (a 4 KB form): {counts:?}; one with the \
+         default scope: {control:?}"
+    );
+    if counts.get("400").copied() != Some(300) || control != Some(200) {
+        broken.push(format!(
+            "grants: a 4 KB scope answered {counts:?}, a short one {control:?}"
+        ));
     }
     Ok(())
 }
