@@ -61,6 +61,11 @@ pub trait Limit: sealed::Sealed + Send + Sync + 'static {
     /// The kind of the errors of this limit.
     const KIND: TimeoutKind;
 
+    /// Whether the answer carries the call's [`Deadline`], for the calls
+    /// that follow it up (the total timeout's: the attempt timeout knows
+    /// nothing of the deadline).
+    const MARKS_ANSWER: bool;
+
     /// Arms the limit for one call, whose timeout is the call's own
     /// (`RequestOptions`) or else `default`: when its answer's head must
     /// have come, and how its body is bounded. May mark the request for the
@@ -172,7 +177,11 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let (until, body) = L::arm(self.default, &mut request);
-        let deadline = Deadline::of(&request);
+        let deadline = if L::MARKS_ANSWER {
+            Deadline::of(&request)
+        } else {
+            None
+        };
         TimeoutFuture {
             inner: self.inner.call(request),
             sleep: until.map(tokio::time::sleep_until),

@@ -34,6 +34,7 @@ impl sealed::Sealed for Attempt {}
 
 impl Limit for Attempt {
     const KIND: TimeoutKind = TimeoutKind::Attempt;
+    const MARKS_ANSWER: bool = false;
 
     fn arm<B>(default: Duration, request: &mut http::Request<B>) -> (Option<Instant>, BodyBound) {
         let timeout = RequestOptions::of(request)

@@ -254,3 +254,34 @@ async fn a_streamed_answer_still_ends_at_a_silence_under_both_layers() {
     assert_eq!(read, 80);
     assert_eq!(started.elapsed(), Duration::from_secs(16 + 3));
 }
+
+/// The deadline the answer of a call through `layer` carries, when the
+/// request had one of 3 s.
+async fn deadline_on_answer<L>(layer: L) -> (Option<Deadline>, Deadline)
+where
+    L: Layer<Mock>,
+    L::Service: tower::Service<Request, Response = http::Response<TimeoutBody<Drip>>, Error = BoxError>
+        + Send
+        + 'static,
+    <L::Service as tower::Service<Request>>::Future: Send,
+{
+    let mut request = request();
+    let deadline = Deadline::after(Duration::from_secs(3)).unwrap();
+    deadline.set_on(&mut request);
+    let (mock, mut handle): (Mock, Handle) = tower_test::mock::pair();
+    let call = tokio::spawn(layer.layer(mock).oneshot(request));
+    let (_, respond) = handle.next_request().await.expect("a request");
+    let (_pieces, receiver) = mpsc::unbounded_channel();
+    respond.send_response(http::Response::new(Drip(receiver)));
+    let answer = call.await.expect("no panic").expect("an answer");
+    (answer.extensions().get::<Deadline>().copied(), deadline)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_total_timeouts_answer_carries_the_calls_deadline_and_the_attempts_none() {
+    let (carried, deadline) =
+        deadline_on_answer(TotalTimeoutLayer::new(Duration::from_secs(60))).await;
+    assert_eq!(carried, Some(deadline), "for the calls that follow it up");
+    let (carried, _) = deadline_on_answer(AttemptTimeoutLayer::new(Duration::from_secs(10))).await;
+    assert_eq!(carried, None, "the attempt timeout knows no deadline");
+}

@@ -36,6 +36,7 @@ impl sealed::Sealed for Total {}
 
 impl Limit for Total {
     const KIND: TimeoutKind = TimeoutKind::Total;
+    const MARKS_ANSWER: bool = true;
 
     fn arm<B>(default: Duration, request: &mut http::Request<B>) -> (Option<Instant>, BodyBound) {
         let timeout = RequestOptions::of(request)
