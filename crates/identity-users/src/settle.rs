@@ -7,6 +7,7 @@
 //! look-up away, by its login: [`SettleCreateUser`].
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use identity_call::RequestOptions;
@@ -101,14 +102,15 @@ where
                 ) => {}
             Err(other) => return Err(E::from(other)),
         }
-        let users = api
-            .list_users()
-            .options(with_options(&options))
-            .send()
-            .await
-            .map_err(E::from)?;
-        Ok(users
-            .into_iter()
-            .find(|user| user.login.eq_ignore_ascii_case(&login)))
+        // Streamed, read until the login shows: never the domain in memory.
+        let listed = api.list_users().options(with_options(&options)).stream();
+        let mut listed = std::pin::pin!(listed);
+        while let Some(user) = listed.next().await {
+            let user = user.map_err(E::from)?;
+            if user.login.eq_ignore_ascii_case(&login) {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
     }
 }

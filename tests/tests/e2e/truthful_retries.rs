@@ -167,6 +167,53 @@ async fn a_create_of_unknown_outcome_that_never_happened_is_settled_as_not_creat
 }
 
 #[tokio::test]
+async fn where_the_service_has_no_login_route_a_create_is_settled_from_the_streamed_list() {
+    let emulator = emulator().await;
+    // A domain whose list is larger than the client takes whole: the list
+    // is read as a stream, never held.
+    let client = crate::support::builder(&emulator.base_url())
+        .access_token(crate::support::TOKEN)
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
+    emulator.seed_users(2_000).await.unwrap();
+    let request = CreateUserRequest::personal("Late", "Comer", "late.comer@example.com");
+    client.users().create_user(&request).send().await.unwrap();
+    // GetUserFromLogin answered as by a service without that route.
+    let no_route = || {
+        vec![FaultRule::new(
+            Some("GetUserFromLogin"),
+            Fault::Status {
+                status: 405,
+                retry_after: None,
+            },
+        )]
+    };
+    emulator.set_faults(no_route());
+    let found = client
+        .users()
+        .settle_create_user(&request)
+        .send()
+        .await
+        .unwrap()
+        .expect("found in the list");
+    assert_eq!(found.login, "late.comer@example.com");
+    let absent = CreateUserRequest::personal("Not", "There", "not.there@example.com");
+    let settled = client
+        .users()
+        .settle_create_user(&absent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settled, None);
+    let lists = logged(&emulator)
+        .iter()
+        .filter(|(operation, _)| operation == "ListUsers")
+        .count();
+    assert_eq!(lists, 2, "one list a settling");
+}
+
+#[tokio::test]
 async fn a_retry_after_longer_than_the_time_left_ends_the_call_at_once_saying_how_long() {
     let emulator = emulator().await;
     let client = builder(&emulator.base_url())
