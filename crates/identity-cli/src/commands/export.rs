@@ -31,7 +31,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use finbourne_identity::{Error, IdentityClient, UserResponse};
 use futures_util::{StreamExt, future};
 
-use super::pace::Pace;
+use super::pace::DEFAULT_CONCURRENCY;
 use crate::args::{ExportArgs, FileFormat};
 use crate::columns::{EXPORT_COLUMNS, user_row};
 use crate::errors::CliError;
@@ -129,11 +129,10 @@ async fn export<W: Write>(
         .list_users()
         .include_deactivated(args.include_deactivated)
         .stream();
-    let pace = Pace::of(None);
     let users = if args.include_roles {
         users
-            .map(|user| with_roles(&pace, client, user))
-            .buffered(pace.limit())
+            .map(|user| with_roles(client, user))
+            .buffered(DEFAULT_CONCURRENCY)
             .filter_map(future::ready)
             .boxed_local()
     } else {
@@ -177,7 +176,6 @@ async fn export<W: Write>(
 /// The listed user read again with its roles; `None` for a user deleted
 /// since the list (said on stderr).
 async fn with_roles(
-    pace: &Pace,
     client: &IdentityClient,
     listed: Result<UserResponse, Error>,
 ) -> Option<Result<UserResponse, Error>> {
@@ -189,7 +187,6 @@ async fn with_roles(
         .users()
         .get_user(&listed.id)
         .include_roles(true)
-        .options(pace.options())
         .send()
         .await;
     match read {
