@@ -12,7 +12,8 @@
 //! # The rules
 //!
 //! - **Free until the first 429.** Until the service throttles a call, the
-//!   throttle holds no call and costs one atomic load per call: a client
+//!   throttle holds no call and costs, per call, an atomic load to pass
+//!   and the answer judged and counted (no allocation, no lock): a client
 //!   cannot know a limit before the service states it, so the first wave of
 //!   a fan-out may meet answers of 429 (the retry layer waits them out).
 //! - **Then paced.** A throttled answer ([`Outcome::Throttled`]: 429)
