@@ -113,6 +113,22 @@ impl Input {
         }
     }
 
+    /// The input at `path`, opened as `file`: its identity is the file's
+    /// read, whatever the path names since.
+    pub(crate) fn of_open(path: &Path, file: &std::fs::File) -> Self {
+        #[cfg(unix)]
+        let id = FileId::of_open(file).ok();
+        #[cfg(not(unix))]
+        let id = {
+            let _ = file;
+            FileId::of_path(path).ok().flatten()
+        };
+        Self {
+            path: path.to_path_buf(),
+            id,
+        }
+    }
+
     /// How a report names this input: its canonical path, or `-` for stdin.
     pub(crate) fn name(&self) -> String {
         if is_stdin(&self.path) {

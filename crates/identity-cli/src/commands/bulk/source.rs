@@ -24,13 +24,17 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io::{self, BufReader, Read};
+use std::path::Path;
 use std::rc::Rc;
 
 use tokio::sync::mpsc;
 
 use crate::args::FileFormat;
 use crate::columns::Header;
+use crate::errors::CliError;
+use crate::files::{Input, is_stdin};
 use crate::lines::{Line, read_line};
 
 /// The longest line (or CSV row) read: 1 MiB, as one user of a streamed
@@ -79,6 +83,65 @@ pub(crate) enum SourceError {
 
 /// The records of an input, as [`spawn`] hands them over.
 pub(crate) type Records<P> = mpsc::Receiver<Result<Record<P>, SourceError>>;
+
+/// The input of a bulk command, opened, not read yet.
+pub(crate) struct Source {
+    reader: Box<dyn Read + Send>,
+    format: FileFormat,
+    guessed: bool,
+    /// Its identity, of the file opened (a report is checked against it).
+    pub(crate) input: Input,
+    /// How messages name it (`stdin`, or the path).
+    pub(crate) what: String,
+}
+
+impl Source {
+    /// Opens `path` (`-`: stdin) in `format` (else as its name says;
+    /// stdin: JSON lines, guessed).
+    pub(crate) fn open(path: &Path, format: Option<FileFormat>) -> Result<Self, CliError> {
+        let stdin = is_stdin(path);
+        let what = if stdin {
+            "stdin".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        let (reader, input): (Box<dyn Read + Send>, Input) = if stdin {
+            (Box::new(io::stdin()), Input::new(path))
+        } else {
+            let file = File::open(path).map_err(|source| CliError::Read {
+                what: what.clone(),
+                source,
+            })?;
+            let input = Input::of_open(path, &file);
+            (Box::new(file), input)
+        };
+        Ok(Self {
+            reader,
+            guessed: stdin && format.is_none(),
+            format: format.unwrap_or_else(|| {
+                if stdin {
+                    FileFormat::Jsonl
+                } else {
+                    FileFormat::of_path(path)
+                }
+            }),
+            input,
+            what,
+        })
+    }
+
+    /// Reads it with `parser`, on a thread of its own.
+    pub(crate) fn read<L: LineParser>(self, parser: L) -> Result<Records<L::Parsed>, CliError> {
+        let Self {
+            reader,
+            format,
+            guessed,
+            what,
+            ..
+        } = self;
+        spawn(reader, format, parser, guessed).map_err(|source| CliError::Read { what, source })
+    }
+}
 
 /// Starts reading `input` as `format` on a thread of its own, each line
 /// made what `parser` says; its records come through the receiver, in

@@ -37,8 +37,6 @@ pub(crate) mod resume;
 mod tally;
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, Read};
 use std::time::Duration;
 
 use finbourne_identity::{Error, IdentityClient};
@@ -47,13 +45,12 @@ use futures_util::stream::FuturesUnordered;
 
 use super::bulk::breaker::{self, Breaker, Finish};
 use super::bulk::report::ReportFile;
-use super::bulk::source::{self, Record, Records};
+use super::bulk::source::{Record, Records, Source};
 use super::bulk::stop::Stop;
 use super::create::{Created, create_user};
 use super::pace::Pace;
-use crate::args::{FileFormat, ImportArgs};
+use crate::args::ImportArgs;
 use crate::errors::{CliError, Exit, exit_of, one_line};
-use crate::files::{Input, is_stdin};
 use crate::output::{Output, note};
 use crate::progress;
 use crate::signals::StopSignals;
@@ -89,39 +86,14 @@ pub(crate) async fn run(
     output: Output,
     client: impl Fn() -> Result<IdentityClient, CliError>,
 ) -> Result<(), CliError> {
-    let stdin = is_stdin(&args.file);
-    let what = if stdin {
-        "stdin".to_owned()
-    } else {
-        args.file.display().to_string()
-    };
-    let format = args.format.unwrap_or_else(|| {
-        if stdin {
-            FileFormat::Jsonl
-        } else {
-            FileFormat::of_path(&args.file)
-        }
-    });
-    let input: Box<dyn Read + Send> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        let file = File::open(&args.file).map_err(|source| CliError::Read {
-            what: what.clone(),
-            source,
-        })?;
-        Box::new(file)
-    };
+    let source = Source::open(&args.file, args.format)?;
     // The report is opened (or refused) before anything is read or sent.
     let (report, resumed) = match &args.report {
-        Some(path) => ReportFile::open(path, &Input::new(&args.file), resume::REPORT_KIND)?,
+        Some(path) => ReportFile::open(path, &source.input, resume::REPORT_KIND)?,
         None => (ReportFile::none(), Resumed::default()),
     };
-    let guessed = stdin && args.format.is_none();
-    let records =
-        source::spawn(input, format, ImportLines, guessed).map_err(|source| CliError::Read {
-            what: what.clone(),
-            source,
-        })?;
+    let what = source.what.clone();
+    let records = source.read(ImportLines)?;
     let verb = if args.dry_run { "checked" } else { "imported" };
     let progress = progress::counter(verb, "lines");
     let mut import = Import {

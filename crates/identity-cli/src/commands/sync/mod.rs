@@ -20,7 +20,7 @@ mod resume;
 mod show;
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,11 +28,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use finbourne_identity::sync::{self, Guard, Key, Plan, Prune, SyncError, SyncOptions};
 use finbourne_identity::{IdentityClient, UserType};
 
-use crate::args::{FileFormat, SyncArgs};
+use crate::args::SyncArgs;
 use crate::commands::bulk::report::ReportFile;
-use crate::commands::bulk::source::{self, SourceError};
+use crate::commands::bulk::source::{Source, SourceError};
 use crate::errors::{CliError, Exit};
-use crate::files::{Input, check_target, is_stdin, same_file};
+use crate::files::{Input, check_target, same_file};
 use crate::output::{Output, note};
 use crate::temporary::{remove_stale_temporaries, temporary_file_for};
 use lines::{InputStopped, SyncLines};
@@ -112,28 +112,9 @@ async fn planned(
     client: &IdentityClient,
     file: &Path,
 ) -> Result<(Plan, Input, u64), CliError> {
-    let stdin = is_stdin(file);
-    let what = if stdin {
-        "stdin".to_owned()
-    } else {
-        file.display().to_string()
-    };
-    let format = args.format.unwrap_or_else(|| {
-        if stdin {
-            FileFormat::Jsonl
-        } else {
-            FileFormat::of_path(file)
-        }
-    });
-    let reader: Box<dyn Read + Send> = if stdin {
-        Box::new(io::stdin())
-    } else {
-        Box::new(File::open(file).map_err(|source| CliError::Read {
-            what: what.clone(),
-            source,
-        })?)
-    };
-    let input = Input::new(file);
+    let source = Source::open(file, args.format)?;
+    let input = source.input.clone();
+    let what = source.what.clone();
     let mut options = SyncOptions::new().input(input.name());
     if let Some(key) = &args.key {
         options = options.key(Key::AlternativeUserId(key.clone()));
@@ -153,12 +134,7 @@ async fn planned(
         }
         options = options.prune(prune);
     }
-    let guessed = stdin && args.format.is_none();
-    let records =
-        source::spawn(reader, format, SyncLines, guessed).map_err(|source| CliError::Read {
-            what: what.clone(),
-            source,
-        })?;
+    let records = source.read(SyncLines)?;
     let left = Arc::new(AtomicU64::new(0));
     let desired = lines::desired(records, Arc::clone(&left));
     let plan = sync::plan(client, desired, &options)
