@@ -15,6 +15,9 @@
 
 use std::time::Duration;
 
+use super::stop::Stop;
+use crate::errors::{exit_of, one_line};
+
 /// The default limit: ten lines in a row without an answer. With up to
 /// 64 creates in flight, fewer would stop an import on a blip that the
 /// lines in flight alone can cause; many more would only add the time each
@@ -119,6 +122,42 @@ impl Breaker {
             "the service did not answer {} {} in a row{lines}",
             self.run, self.calls
         )
+    }
+}
+
+impl Breaker {
+    /// What a finished line (or change) at `place` means for the run: the
+    /// stop it makes, if any. `error` is its failure, when it failed;
+    /// `answered`, whether the service answered it; `each` names what
+    /// every other one would be ("line", "change") when the failure is one
+    /// no other can escape.
+    pub(crate) fn judge(
+        &mut self,
+        place: usize,
+        error: Option<&finbourne_identity::Error>,
+        answered: bool,
+        each: &str,
+    ) -> Option<Stop> {
+        if let Some(error) = error
+            && refuses_everyone(error)
+        {
+            return Some(Stop::Refused(
+                format!("every {each} would fail: {}", one_line(error)),
+                exit_of(error),
+            ));
+        }
+        let finish = match error {
+            Some(error) if error.is_throttled() => Finish::Throttled(error.retry_after()),
+            _ if answered => Finish::Answered,
+            _ => Finish::Unanswered,
+        };
+        self.finished(place, finish).then(|| {
+            if self.throttled() {
+                Stop::Throttled(self.reason())
+            } else {
+                Stop::Unanswered(self.reason())
+            }
+        })
     }
 }
 

@@ -39,18 +39,18 @@ mod tally;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use finbourne_identity::{Error, IdentityClient};
+use finbourne_identity::IdentityClient;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
-use super::bulk::breaker::{self, Breaker, Finish};
+use super::bulk::breaker::{self, Breaker};
 use super::bulk::report::ReportFile;
 use super::bulk::source::{Record, Records, Source};
 use super::bulk::stop::Stop;
 use super::create::{Created, create_user};
 use super::pace::Pace;
 use crate::args::ImportArgs;
-use crate::errors::{CliError, Exit, exit_of, one_line};
+use crate::errors::{CliError, Exit, one_line};
 use crate::output::{Output, note};
 use crate::progress;
 use crate::signals::StopSignals;
@@ -65,17 +65,6 @@ pub(crate) const DEFAULT_STOP_AFTER_UNANSWERED: u32 = breaker::DEFAULT_LIMIT;
 /// a minute, far under the 30-minute total timeout, so that a service that
 /// asks for hours ends the line (and, line after line, the import) at once.
 pub(crate) const DEFAULT_LONGEST_WAIT_SECS: u64 = 60;
-
-/// The stop a create's failure makes, when it is not the line's own: the
-/// credentials, the configuration, or the right to create users at all.
-fn stop_for(error: &Error) -> Option<Stop> {
-    breaker::refuses_everyone(error).then(|| {
-        Stop::Refused(
-            format!("every line would fail: {}", one_line(error)),
-            exit_of(error),
-        )
-    })
-}
 
 /// Runs `users import`.
 ///
@@ -300,21 +289,14 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
     /// import stops now, when it does.
     fn created(&mut self, (place, line, login, created): Finished) -> Option<Stop> {
         self.in_flight.remove(&place);
-        let finish = match &created {
-            Created::Failed { error, .. } if error.is_throttled() => {
-                Finish::Throttled(error.retry_after())
-            }
-            created if created.answered() => Finish::Answered,
-            _ => Finish::Unanswered,
-        };
-        let stop = match &created {
-            Created::Unknown { .. } => {
-                self.unknown += 1;
-                None
-            }
-            Created::Failed { error, .. } => stop_for(error),
+        if matches!(created, Created::Unknown { .. }) {
+            self.unknown += 1;
+        }
+        let error = match &created {
+            Created::Failed { error, .. } => Some(error),
             _ => None,
         };
+        let stop = self.breaker.judge(line, error, created.answered(), "line");
         let outcome = outcome_of(created, &login);
         self.done(
             place,
@@ -325,17 +307,7 @@ impl<C: Fn() -> Result<IdentityClient, CliError>> Import<'_, C> {
                 outcome,
             },
         );
-        let tripped = self.breaker.finished(line, finish);
-        stop.or_else(|| {
-            tripped.then(|| {
-                let reason = self.breaker.reason();
-                if self.breaker.throttled() {
-                    Stop::Throttled(reason)
-                } else {
-                    Stop::Unanswered(reason)
-                }
-            })
-        })
+        stop
     }
 
     /// A line has its outcome: in the report at once, told in order.

@@ -25,11 +25,11 @@ use serde::Serialize;
 
 use super::cli_error;
 use crate::args::SyncArgs;
-use crate::commands::bulk::breaker::{Breaker, Finish, refuses_everyone};
+use crate::commands::bulk::breaker::Breaker;
 use crate::commands::bulk::report::ReportFile;
 use crate::commands::bulk::stop::Stop;
 use crate::commands::pace::Pace;
-use crate::errors::{CliError, Exit, exit_of, one_line};
+use crate::errors::{CliError, Exit, one_line};
 use crate::escape::{untrusted, write_json};
 use crate::output::{Output, note};
 use crate::progress;
@@ -288,26 +288,11 @@ fn tell(line: &OutcomeLine<'_>, counts: &mut Counts, progress: &indicatif::Progr
 /// every change would meet.
 fn judge(applied: &Applied, breaker: &mut Breaker) -> Option<Stop> {
     let number = usize::try_from(applied.change.number()?).unwrap_or(usize::MAX);
-    if let Outcome::Failed { error } = &applied.outcome
-        && refuses_everyone(error)
-    {
-        return Some(Stop::Refused(
-            format!("every change would fail: {}", one_line(error)),
-            exit_of(error),
-        ));
-    }
-    let finish = match &applied.outcome {
-        Outcome::Failed { error } if error.is_throttled() => Finish::Throttled(error.retry_after()),
-        outcome if outcome.answered() => Finish::Answered,
-        _ => Finish::Unanswered,
+    let error = match &applied.outcome {
+        Outcome::Failed { error } => Some(error),
+        _ => None,
     };
-    breaker.finished(number, finish).then(|| {
-        if breaker.throttled() {
-            Stop::Throttled(breaker.reason())
-        } else {
-            Stop::Unanswered(breaker.reason())
-        }
-    })
+    breaker.judge(number, error, applied.outcome.answered(), "change")
 }
 
 /// The `--json` object on stdout: `{"plan":ID,"outcomes":[..],"counts":{..}}`,
