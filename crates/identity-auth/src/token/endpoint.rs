@@ -13,9 +13,9 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http::{HeaderValue, Method, Request, Response, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use identity_call::{Deadline, OperationInfo};
+use identity_call::{Deadline, OperationInfo, Outcome};
 use tower::ServiceExt;
 
 use super::response::{TokenResponse, parse_error, parse_token};
@@ -125,14 +125,15 @@ impl Endpoint {
         if status.is_success() {
             return parse_token(response.body(), &form.secrets);
         }
-        // Throttled or failing after the HTTP service's retries: no OAuth2
-        // verdict on the credentials, whatever the body says.
-        let throttled = status == StatusCode::TOO_MANY_REQUESTS;
-        if throttled || status.is_server_error() {
+        // Throttled or failing after the HTTP service's retries (what
+        // `Outcome` says is worth another try later): no OAuth2 verdict on
+        // the credentials, whatever the body says.
+        let outcome = Outcome::of_answer(status, response.headers(), SystemTime::now());
+        if outcome.is_worth_retrying() {
             return Err(AuthError::Status {
                 grant: form.grant,
                 status,
-                retry_after: identity_call::retry_after(response.headers(), SystemTime::now()),
+                retry_after: outcome.wait(),
             });
         }
         Err(match parse_error(response.body(), &form.secrets) {
