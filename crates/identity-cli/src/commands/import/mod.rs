@@ -3,7 +3,7 @@
 //! columns of [`crate::columns`]), in memory that depends on neither the
 //! input nor the domain, so that it can be re-run and resumed safely.
 //!
-//! 1. The input is read as a stream, on a thread of its own ([`source`]):
+//! 1. The input is read as a stream, on a thread of its own ([`Source`]):
 //!    each line is read (at most 1 MiB of it), decoded and checked with
 //!    the SDK's `validate()` as it comes ([`line`](mod@line)). `--dry-run` stops
 //!    there, reporting each bad line by its number in the file.
