@@ -54,11 +54,15 @@ const TOTAL: TransportErrorKind = TransportErrorKind::Timeout(TimeoutKind::Total
 
 /// Sends `request` through `layer` over the mock, answers with a body the
 /// test drips, and returns what the mock received, the sender of the body,
-/// and the answer's body.
-async fn answered<L>(
+/// and the answer.
+async fn answer<L>(
     layer: L,
     request: Request,
-) -> (Request, mpsc::UnboundedSender<Bytes>, TimeoutBody<Drip>)
+) -> (
+    Request,
+    mpsc::UnboundedSender<Bytes>,
+    http::Response<TimeoutBody<Drip>>,
+)
 where
     L: Layer<Mock>,
     L::Service: tower::Service<Request, Response = http::Response<TimeoutBody<Drip>>, Error = BoxError>
@@ -72,6 +76,22 @@ where
     let (pieces, receiver) = mpsc::unbounded_channel();
     respond.send_response(http::Response::new(Drip(receiver)));
     let answer = call.await.expect("no panic").expect("an answer");
+    (sent, pieces, answer)
+}
+
+/// The same, the answer's body alone.
+async fn answered<L>(
+    layer: L,
+    request: Request,
+) -> (Request, mpsc::UnboundedSender<Bytes>, TimeoutBody<Drip>)
+where
+    L: Layer<Mock>,
+    L::Service: tower::Service<Request, Response = http::Response<TimeoutBody<Drip>>, Error = BoxError>
+        + Send
+        + 'static,
+    <L::Service as tower::Service<Request>>::Future: Send,
+{
+    let (sent, pieces, answer) = answer(layer, request).await;
     (sent, pieces, answer.into_body())
 }
 
@@ -268,12 +288,7 @@ where
     let mut request = request();
     let deadline = Deadline::after(Duration::from_secs(3)).unwrap();
     deadline.set_on(&mut request);
-    let (mock, mut handle): (Mock, Handle) = tower_test::mock::pair();
-    let call = tokio::spawn(layer.layer(mock).oneshot(request));
-    let (_, respond) = handle.next_request().await.expect("a request");
-    let (_pieces, receiver) = mpsc::unbounded_channel();
-    respond.send_response(http::Response::new(Drip(receiver)));
-    let answer = call.await.expect("no panic").expect("an answer");
+    let (_, _pieces, answer) = answer(layer, request).await;
     (answer.extensions().get::<Deadline>().copied(), deadline)
 }
 
